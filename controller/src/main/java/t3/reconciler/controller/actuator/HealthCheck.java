@@ -1,0 +1,19 @@
+package t3.reconciler.controller.actuator;
+
+import java.nio.file.Path;
+import t3.reconciler.model.DesiredState;
+
+/**
+ * Gate a candidate build before anyone can reach it: a throwaway {@code t3 serve} on a copy of a real backup
+ * (the forward migration runs on real data), the real pairing handshake, and a scan of its log.
+ */
+public interface HealthCheck {
+    /** Never throws for a failed check: the verdict is in the result. Throws only when the check itself could not run. */
+    Result check(Path t3Binary, Path seedBackup, DesiredState.HealthCheck spec) throws ActuatorException;
+
+    /** @param gate which part decided (start, migration, mint, pairing, session, log) */
+    record Result(boolean passed, String gate, String detail) {
+        public static Result pass(String detail) { return new Result(true, "all", detail); }
+        public static Result fail(String gate, String detail) { return new Result(false, gate, detail); }
+    }
+}

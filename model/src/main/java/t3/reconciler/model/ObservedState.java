@@ -1,0 +1,46 @@
+package t3.reconciler.model;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything the planner may look at, gathered fresh before each step. The planner never does I/O:
+ * if a fact is not in here, it does not exist for a decision.
+ *
+ * @param installed   the version the global link points at (what a restarted unit would run)
+ * @param present     versions installed in their own prefix under the versions directory
+ * @param candidate   what the tracked channel resolves to now, or why it could not be resolved
+ * @param freezeFile  the operator freeze file's content if it exists (empty string when empty)
+ * @param rollout     the bump in progress, as recorded in the state store
+ */
+public record ObservedState(
+        Instant now,
+        Optional<Version> installed,
+        Set<Version> present,
+        Optional<Version> lastGood,
+        Candidate candidate,
+        List<UserState> users,
+        Optional<String> freezeFile,
+        BreakerState breaker,
+        Set<Version> blocked,
+        Optional<Rollout> rollout) {
+
+    public ObservedState {
+        present = Set.copyOf(present);
+        users = List.copyOf(users);
+        blocked = Set.copyOf(blocked);
+    }
+
+    public Optional<UserState> user(String name) {
+        return users.stream().filter(u -> u.name().equals(name)).findFirst();
+    }
+
+    /** The channel's current version, or the reason it is unknown. */
+    public record Candidate(Optional<Version> version, Optional<String> error) {
+        public static Candidate of(Version v) { return new Candidate(Optional.of(v), Optional.empty()); }
+        public static Candidate failed(String why) { return new Candidate(Optional.empty(), Optional.of(why)); }
+        public static Candidate notAsked() { return new Candidate(Optional.empty(), Optional.empty()); }
+    }
+}
