@@ -14,6 +14,7 @@ import java.util.Set;
  * @param candidate   what the tracked channel resolves to now, or why it could not be resolved
  * @param freezeFile  the operator freeze file's content if it exists (empty string when empty)
  * @param rollout     the bump in progress, as recorded in the state store
+ * @param windowOverride the operator asked for a bump now, outside the maintenance window (SIGHUP/CLI with a flag)
  */
 public record ObservedState(
         Instant now,
@@ -25,7 +26,8 @@ public record ObservedState(
         Optional<String> freezeFile,
         BreakerState breaker,
         Set<Version> blocked,
-        Optional<Rollout> rollout) {
+        Optional<Rollout> rollout,
+        boolean windowOverride) {
 
     public ObservedState {
         present = Set.copyOf(present);

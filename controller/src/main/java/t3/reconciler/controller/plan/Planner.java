@@ -1,0 +1,314 @@
+package t3.reconciler.controller.plan;
+
+import io.github.resilience4j.core.IntervalFunction;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import t3.reconciler.controller.plan.Action.*;
+import t3.reconciler.model.BreakerState;
+import t3.reconciler.model.Channel;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.Rollout;
+import t3.reconciler.model.User;
+import t3.reconciler.model.UserState;
+import t3.reconciler.model.Version;
+
+/**
+ * The decision, and nothing else: {@code (desired, observed) -> next step + why}. No I/O, no clock but
+ * {@code observed.now()}, so every gate is a table test.
+ *
+ * <p>Order of concerns: finish rolling back a failed bump (never gated) → daily backups (not gated by freeze)
+ * → breaker → freeze → resolve target → channel, blocked and downgrade guards → converged? → window →
+ * the bump: record, back up everyone, install aside, health-check on real data, activate, canary idle users
+ * one at a time → promote.
+ */
+public final class Planner {
+    private Planner() {}
+
+    public static Decision next(DesiredState spec, ObservedState obs) {
+        Optional<Rollout> rollout = obs.rollout();
+        if (rollout.isPresent() && rollout.get().failed()) return rollBack(spec, obs, rollout.get());
+
+        if (rollout.isEmpty()) {
+            Optional<Decision> daily = dailyBackup(spec, obs);
+            if (daily.isPresent()) return daily.get();
+        }
+
+        BreakerState breaker = obs.breaker();
+        boolean halfOpen = false;
+        if (!breaker.isClosed()) {
+            String what = "breaker " + breaker.status().name().toLowerCase().replace('_', '-') + " since " + breaker.openedAt().map(Instant::toString).orElse("?")
+                    + ": " + breaker.version().map(v -> "version " + v + " failed: ").orElse("") + breaker.reason().orElse("");
+            if (breaker.status() == BreakerState.Status.ROLLBACK_FAILED) {
+                return hold(Hold.until("breaker"), what + "; the last-good version could not be put back: repair by hand, then run 'unfreeze'");
+            }
+            if (spec.breaker().policy() == DesiredState.BreakerPolicy.FREEZE) {
+                if (obs.freezeFile().isEmpty()) {
+                    return new Decision(new ResetBreaker(), "the operator removed the freeze file " + spec.controller().freezeFile() + ", which lifts the self-freeze (" + what + ")");
+                }
+                return hold(Hold.until("breaker"), what + "; remove " + spec.controller().freezeFile() + " or run 'unfreeze' to resume");
+            }
+            Instant halfOpenAt = halfOpenAt(spec, breaker);
+            if (obs.now().isBefore(halfOpenAt)) {
+                return hold(Hold.recheck("breaker", Duration.between(obs.now(), halfOpenAt)), what + "; backoff policy half-opens at " + halfOpenAt);
+            }
+            halfOpen = true;
+        }
+
+        if (spec.freeze()) return hold(Hold.until("freeze"), "frozen by the desired-state file (freeze: true)");
+        if (obs.freezeFile().isPresent()) {
+            String why = obs.freezeFile().get().isBlank() ? "" : ": " + obs.freezeFile().get().strip();
+            return hold(Hold.until("freeze"), "frozen by the operator freeze file " + spec.controller().freezeFile() + why);
+        }
+
+        Version target;
+        String targetWhy;
+        if (spec.pin().isPresent()) {
+            target = spec.pin().get();
+            targetWhy = "pin " + target;
+        } else {
+            Optional<Version> candidate = obs.candidate().version();
+            if (candidate.isEmpty()) {
+                return hold(Hold.outage("resolve"), "cannot resolve " + spec.packageName() + "@" + spec.track().tag() + ": " + obs.candidate().error().orElse("not asked"));
+            }
+            target = candidate.get();
+            targetWhy = spec.packageName() + "@" + spec.track().tag() + " = " + target;
+            if (spec.track() == Channel.NIGHTLY && !target.isNightly()) {
+                return hold(Hold.until("channel"), targetWhy + " is not a nightly build; the mutable tag is refused");
+            }
+            if (spec.track() == Channel.LATEST && target.isPrerelease()) {
+                return hold(Hold.until("channel"), targetWhy + " is a prerelease; the latest channel only takes releases");
+            }
+        }
+
+        Optional<Version> installed = obs.installed();
+        if (rollout.isPresent() && !rollout.get().target().equals(target)) {
+            Rollout r = rollout.get();
+            boolean activated = installed.equals(Optional.of(r.target()));
+            if (activated && target.isNewerThan(r.target())) {
+                targetWhy = targetWhy + ", but the rollout of " + r.target() + " reached users and finishes first";
+                target = r.target();
+            } else if (!activated) {
+                return new Decision(new AbandonRollout(r.target()), targetWhy + " replaces the rollout of " + r.target() + ", which never reached a user");
+            }
+        }
+
+        if (obs.blocked().contains(target)) {
+            return hold(Hold.until("blocked"), targetWhy + ", which failed before and is blocked; waiting for a newer build (or 'unblock " + target + "')");
+        }
+        if (halfOpen && breaker.version().isPresent() && !target.isNewerThan(breaker.version().get())) {
+            return hold(Hold.until("breaker"), "breaker half-open: " + targetWhy + " is not newer than the failed " + breaker.version().get());
+        }
+
+        boolean downgrade = installed.isPresent() && target.isOlderThan(installed.get());
+        if (downgrade && spec.pin().isPresent()) return downgrade(spec, obs, target, targetWhy + " is older than installed " + installed.get());
+        if (spec.pin().isEmpty()) {
+            Optional<Version> floor = max(installed, obs.lastGood());
+            if (floor.isPresent() && target.isOlderThan(floor.get())) {
+                return hold(Hold.until("downgrade"), targetWhy + ", older than " + floor.get() + ": the tag moved backward; refusing to downgrade (pin a version to do it on purpose)");
+            }
+        }
+
+        return bump(spec, obs, target, targetWhy, rollout);
+    }
+
+    private static Decision bump(DesiredState spec, ObservedState obs, Version target, String targetWhy, Optional<Rollout> rollout) {
+        Optional<Version> installed = obs.installed();
+        boolean activated = installed.equals(Optional.of(target));
+        List<UserState> active = activeUsers(spec, obs);
+
+        if (activated && rollout.isEmpty() && active.stream().allMatch(u -> u.runningVersion().equals(Optional.of(target)))) {
+            if (obs.lastGood().equals(Optional.of(target))) return new Decision(new Converged(), targetWhy + "; installed and running for every user");
+            return new Decision(new Promote(target), targetWhy + " is installed and every active user runs it; adopting it as last-good");
+        }
+
+        if (!activated && !obs.windowOverride() && spec.schedule().window().isPresent()) {
+            DesiredState.Window w = spec.schedule().window().get();
+            ZonedDateTime now = obs.now().atZone(spec.schedule().zone());
+            if (!w.contains(now.toLocalTime())) {
+                ZonedDateTime opens = now.with(w.start()).withSecond(0).withNano(0);
+                if (!opens.isAfter(now)) opens = opens.plusDays(1);
+                return hold(Hold.recheck("window", Duration.between(now, opens)), targetWhy + "; outside the maintenance window " + w + " " + spec.schedule().zone() + ", next opens " + opens.toOffsetDateTime());
+            }
+        }
+
+        if (rollout.isEmpty()) {
+            return new Decision(new StartRollout(target, installed), targetWhy + "; starting a bump from " + installed.map(Version::toString).orElse("nothing installed"));
+        }
+        Rollout r = rollout.get();
+
+        for (User user : spec.users()) {
+            Optional<UserState> u = obs.user(user.name());
+            if (u.isEmpty() || !u.get().databaseExists() || r.backups().containsKey(user.name())) continue;
+            Optional<Version> on = u.get().runningVersion().or(() -> r.from());
+            if (on.isEmpty()) {
+                return hold(Hold.until("backup"), "cannot tell which version " + user.name() + "'s database belongs to (unit not running, nothing installed); not touching it");
+            }
+            return new Decision(new Backup(user.name(), on.get(), true), "pre-bump backup of " + user.name() + " (on " + on.get() + ") before " + target + " can touch it");
+        }
+
+        if (!obs.present().contains(target)) {
+            return new Decision(new Install(target), "install " + target + " into its own prefix, out of reach of users and credential minting");
+        }
+
+        if (!r.healthy()) {
+            String seedUser = spec.healthCheck().seedUser().orElse(spec.users().get(0).name());
+            Optional<Path> seed = Optional.ofNullable(r.backups().get(seedUser));
+            if (seed.isEmpty()) {
+                for (User user : spec.users()) {
+                    if (r.backups().containsKey(user.name())) {
+                        seedUser = user.name();
+                        seed = Optional.of(r.backups().get(user.name()));
+                        break;
+                    }
+                }
+            }
+            return new Decision(new CheckHealth(target, seedUser, seed), "health-check " + target + " on a copy of "
+                    + seed.map(p -> seedUserOf(p) + "'s pre-bump backup").orElse("an empty database (no user has data yet)"));
+        }
+
+        if (!activated) {
+            return new Decision(new Activate(target), target + " passed its health check; switching the global link");
+        }
+
+        for (UserState u : active) {
+            if (u.runningVersion().equals(Optional.of(target)) && !r.verified().contains(u.name())) {
+                return new Decision(new Verify(u.name(), target), u.name() + " runs " + target + " but is not verified yet");
+            }
+        }
+        List<String> deferred = new ArrayList<>();
+        for (UserState u : active) {
+            if (u.runningVersion().equals(Optional.of(target))) continue;
+            if (u.busy()) {
+                deferred.add(u.name() + " (" + String.join(", ", u.busyProcesses()) + ")");
+                continue;
+            }
+            return new Decision(new Canary(u.name(), target), "canary: restart idle " + u.name() + " onto " + target
+                    + " (runs " + u.runningVersion().map(Version::toString).orElse("an unknown version") + ")");
+        }
+        if (!deferred.isEmpty()) {
+            return hold(Hold.recheck("busy", spec.canary().deferRecheck()), "deferred, an agent is at work: " + String.join("; ", deferred));
+        }
+        return new Decision(new Promote(target), "every active user runs " + target + " and paired; promoting it to last-good");
+    }
+
+    /** A pin older than what is installed: the same rollout machinery, but each user's DB goes back to a backup taken on that version. */
+    static Decision downgrade(DesiredState spec, ObservedState obs, Version target, String why) {
+        Optional<Rollout> rollout = obs.rollout();
+        List<String> missing = new ArrayList<>();
+        for (User user : spec.users()) {
+            Optional<UserState> u = obs.user(user.name());
+            boolean done = rollout.isPresent() && rollout.get().restored().contains(user.name());
+            if (u.isPresent() && u.get().databaseExists() && !done && u.get().newestVerifiedBackupOn(target).isEmpty()) missing.add(user.name());
+        }
+        if (!missing.isEmpty()) {
+            return hold(Hold.until("downgrade"), why + "; refused: no verified backup taken on " + target + " for " + String.join(", ", missing)
+                    + ", so their databases cannot go back to its schema");
+        }
+        if (rollout.isEmpty()) return new Decision(new StartRollout(target, obs.installed()), why + "; starting a deliberate downgrade");
+        Rollout r = rollout.get();
+        if (!obs.present().contains(target)) return new Decision(new Install(target), why + "; reinstalling " + target + " into its prefix");
+        if (!obs.installed().equals(Optional.of(target))) return new Decision(new Activate(target), why + "; switching the global link back");
+        List<String> deferred = new ArrayList<>();
+        for (User user : spec.users()) {
+            Optional<UserState> u = obs.user(user.name());
+            if (u.isEmpty() || !u.get().databaseExists() || r.restored().contains(user.name())) continue;
+            if (u.get().busy()) {
+                deferred.add(user.name());
+                continue;
+            }
+            var backup = u.get().newestVerifiedBackupOn(target).orElseThrow();
+            return new Decision(new Restore(user.name(), backup.path(), target), why + "; restoring " + user.name() + "'s database from " + backup.path().getFileName() + " (taken " + backup.takenAt() + ")");
+        }
+        if (!deferred.isEmpty()) return hold(Hold.recheck("busy", spec.canary().deferRecheck()), why + "; restore deferred, an agent is at work: " + String.join(", ", deferred));
+        return new Decision(new Promote(target), why + "; every user is back on " + target);
+    }
+
+    private static Decision rollBack(DesiredState spec, ObservedState obs, Rollout r) {
+        Version failed = r.target();
+        String failure = r.failure().orElseThrow();
+        BreakerState b = obs.breaker();
+        if (b.isClosed() || !b.version().equals(Optional.of(failed))) {
+            return new Decision(new OpenBreaker(failed, failure), failed + " failed (" + failure + "); blocking it and opening the breaker before rolling back");
+        }
+        boolean wasDowngrade = r.from().isPresent() && failed.isOlderThan(r.from().get());
+        if (wasDowngrade) {
+            return hold(Hold.until("breaker"), "the deliberate downgrade to " + failed + " failed (" + failure + "); databases were archived, not deleted; needs an operator");
+        }
+        Optional<Version> to = r.from().or(obs::lastGood);
+        if (to.isEmpty()) {
+            return hold(Hold.until("breaker"), failed + " failed (" + failure + ") and there is no earlier version to roll back to");
+        }
+        if (!obs.installed().equals(to)) {
+            if (!obs.present().contains(to.get())) return new Decision(new Install(to.get()), "rollback: " + to.get() + " is not in its prefix any more; reinstalling it");
+            return new Decision(new RollbackBinary(to.get()), "rollback: point the global link back at " + to.get());
+        }
+        List<String> deferred = new ArrayList<>();
+        for (User user : spec.users()) {
+            Optional<UserState> u = obs.user(user.name());
+            if (u.isEmpty() || r.restored().contains(user.name())) continue;
+            boolean touched = r.restarted().contains(user.name()) || u.get().runningVersion().equals(Optional.of(failed));
+            Path backup = r.backups().get(user.name());
+            if (!touched || backup == null) continue;
+            if (u.get().busy()) {
+                deferred.add(user.name());
+                continue;
+            }
+            return new Decision(new Restore(user.name(), backup, to.get()), "rollback: " + user.name() + " was restarted onto " + failed
+                    + ", so its database may be migrated; restoring the pre-bump backup " + backup.getFileName());
+        }
+        if (!deferred.isEmpty()) {
+            return hold(Hold.recheck("busy", spec.canary().deferRecheck()), "rollback: restore deferred, an agent is at work: " + String.join(", ", deferred));
+        }
+        return new Decision(new FinishRollback(failed), "rollback of " + failed + " complete: binary on " + to.get() + ", restored " + (r.restored().isEmpty() ? "nobody (no user had been restarted)" : String.join(", ", r.restored().stream().sorted().toList())));
+    }
+
+    private static Optional<Decision> dailyBackup(DesiredState spec, ObservedState obs) {
+        ZonedDateTime now = obs.now().atZone(spec.schedule().zone());
+        ZonedDateTime today = now.with(spec.backup().dailyAt()).withSecond(0).withNano(0);
+        ZonedDateTime due = today.isAfter(now) ? today.minusDays(1) : today;
+        for (User user : spec.users()) {
+            Optional<UserState> u = obs.user(user.name());
+            if (u.isEmpty() || !u.get().databaseExists()) continue;
+            boolean stale = u.get().newestBackup().map(b -> b.takenAt().isBefore(due.toInstant())).orElse(true);
+            Optional<Version> on = u.get().runningVersion().or(obs::installed);
+            if (stale && on.isPresent()) {
+                return Optional.of(new Decision(new Backup(user.name(), on.get(), false), "daily backup of " + user.name() + ": newest is "
+                        + u.get().newestBackup().map(b -> "from " + b.takenAt()).orElse("missing") + ", due " + due.toOffsetDateTime()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** When a {@code backoff} breaker lets a newer build through: initial wait, doubled for each consecutive failure, capped. */
+    public static Instant halfOpenAt(DesiredState spec, BreakerState b) {
+        DesiredState.Breaker p = spec.breaker();
+        IntervalFunction backoff = IntervalFunction.ofExponentialBackoff(p.initialWait(), 2.0, p.maxWait());
+        long waitMillis = backoff.apply(Math.max(1, b.failures()));
+        return b.openedAt().orElse(Instant.EPOCH).plusMillis(waitMillis);
+    }
+
+    private static List<UserState> activeUsers(DesiredState spec, ObservedState obs) {
+        List<UserState> out = new ArrayList<>();
+        for (User user : spec.users()) obs.user(user.name()).filter(UserState::active).ifPresent(out::add);
+        return out;
+    }
+
+    private static Optional<Version> max(Optional<Version> a, Optional<Version> b) {
+        if (a.isEmpty()) return b;
+        if (b.isEmpty()) return a;
+        return Optional.of(a.get().isNewerThan(b.get()) ? a.get() : b.get());
+    }
+
+    private static String seedUserOf(Path backup) {
+        Path parent = backup.getParent();
+        return parent == null ? "a user" : parent.getFileName().toString();
+    }
+
+    private static Decision hold(Hold h, String reason) { return new Decision(h, reason); }
+}
