@@ -105,8 +105,12 @@ public final class Planner {
             return hold(Hold.until("breaker"), "breaker half-open: " + targetWhy + " is not newer than the failed " + breaker.version().get());
         }
 
-        boolean downgrade = installed.isPresent() && target.isOlderThan(installed.get());
-        if (downgrade && spec.pin().isPresent()) return downgrade(spec, obs, target, targetWhy + " is older than installed " + installed.get());
+        Version t = target;
+        Optional<Version> downgradeFrom = rollout.filter(r -> r.target().equals(t)).flatMap(Rollout::from).filter(t::isOlderThan);
+        if (downgradeFrom.isPresent()) return downgrade(spec, obs, target, targetWhy + ", a downgrade from " + downgradeFrom.get());
+        if (spec.pin().isPresent() && installed.isPresent() && target.isOlderThan(installed.get())) {
+            return downgrade(spec, obs, target, targetWhy + " is older than installed " + installed.get());
+        }
         if (spec.pin().isEmpty()) {
             Optional<Version> floor = max(installed, obs.lastGood());
             if (floor.isPresent() && target.isOlderThan(floor.get())) {

@@ -1,0 +1,324 @@
+package t3.reconciler.controller.loop;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import t3.reconciler.controller.actuator.ActuatorException;
+import t3.reconciler.controller.actuator.Backups;
+import t3.reconciler.controller.actuator.HealthCheck;
+import t3.reconciler.controller.plan.Action;
+import t3.reconciler.controller.plan.Action.*;
+import t3.reconciler.controller.store.JournalEntry;
+import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.model.BackupInfo;
+import t3.reconciler.model.BreakerState;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.Rollout;
+import t3.reconciler.model.User;
+import t3.reconciler.model.Version;
+
+/**
+ * Does what the planner decided, through the actuators, and records it. Decides nothing: a verdict (a failed health
+ * check, a canary that does not pair) is written to the rollout and the planner reacts on the next pass. Destructive
+ * steps are journaled before they start so {@link Recovery} can finish them after a crash.
+ */
+public final class Executor {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Actuators io;
+    private final StateStore store;
+    private final Clock clock;
+    private final Alerter alerter;
+    private final CrashPoints crash;
+
+    public Executor(Actuators io, StateStore store, Clock clock, Alerter alerter, CrashPoints crash) {
+        this.io = io;
+        this.store = store;
+        this.clock = clock;
+        this.alerter = alerter;
+        this.crash = crash;
+    }
+
+    /** Throws only for faults (the step may be retried); verdicts come back as a failed {@link Outcome}. */
+    public Outcome execute(DesiredState spec, Action action) throws ActuatorException {
+        if (action.endsPass()) return Outcome.ok("nothing to execute");
+        if (action instanceof StartRollout a) {
+            Rollout r = store.startRollout(a.target(), a.from(), clock.instant());
+            return Outcome.ok("rollout " + r.id() + " of " + a.target());
+        }
+        if (action instanceof AbandonRollout) {
+            store.finishRollout(rollout().id(), "abandoned", clock.instant());
+            return Outcome.ok("abandoned");
+        }
+        if (action instanceof Backup a) return backup(spec, a);
+        if (action instanceof Install a) return install(spec, a.version());
+        if (action instanceof CheckHealth a) return checkHealth(spec, a);
+        if (action instanceof Activate a) return activate(a.version(), "activate");
+        if (action instanceof Canary a) return canary(spec, a);
+        if (action instanceof Verify a) return verify(spec, a.user(), a.version(), false);
+        if (action instanceof Promote a) return promote(spec, a.version());
+        if (action instanceof OpenBreaker a) return openBreaker(spec, a);
+        if (action instanceof RollbackBinary a) return rollbackBinary(a.to());
+        if (action instanceof Restore a) return restore(spec, a);
+        if (action instanceof FinishRollback a) return finishRollback(a.failed());
+        if (action instanceof ResetBreaker) {
+            store.saveBreaker(BreakerState.closed());
+            return Outcome.ok("breaker closed");
+        }
+        throw new IllegalStateException("no executor for " + action);
+    }
+
+    private Outcome backup(DesiredState spec, Backup a) throws ActuatorException {
+        BackupInfo b = io.backups().backup(a.user(), spec.databaseOf(a.user()), a.onVersion());
+        if (a.forRollout()) store.rolloutBackup(rollout().id(), a.user(), b.path());
+        crash.at("after-backup");
+        List<Path> pruned = io.backups().prune(a.user(), spec.backup().keep(), protectedBackups(a.user()));
+        return Outcome.ok(b.path() + " (" + b.bytes() + " bytes" + (pruned.isEmpty() ? "" : ", pruned " + pruned.size()) + ")");
+    }
+
+    /**
+     * What retention must keep: this rollout's pre-bump backup, and the newest verified backup of every version that is
+     * last-good or still installed aside (each a possible rollback target).
+     */
+    private Set<Path> protectedBackups(String user) throws ActuatorException {
+        Set<Path> keep = new HashSet<>();
+        store.rollout().map(r -> r.backups().get(user)).ifPresent(keep::add);
+        Set<Version> targets = new HashSet<>(io.releases().present());
+        store.lastGood().ifPresent(targets::add);
+        Set<Version> seen = new HashSet<>();
+        for (BackupInfo b : io.backups().list(user)) {
+            if (b.verified() && targets.contains(b.version()) && seen.add(b.version())) keep.add(b.path());
+        }
+        return keep;
+    }
+
+    private Outcome install(DesiredState spec, Version v) throws ActuatorException {
+        journal("install", v.toString(), Map.of());
+        Path prefix = io.releases().prefixOf(v);
+        deleteTree(prefix);
+        crash.at("mid-install");
+        try {
+            io.packages().install(spec.packageName(), v, prefix);
+            Optional<Version> got = io.packages().installedVersion(spec.packageName(), prefix);
+            if (!got.equals(Optional.of(v))) throw ActuatorException.verdict("installed " + v + " but the binary reports " + got.map(Version::toString).orElse("nothing"));
+            io.releases().markComplete(v);
+        } catch (ActuatorException e) {
+            store.journalClear();
+            if (e.isTransient()) throw e;
+            if (rollout().failed()) {
+                // Reinstalling the rollback target failed: the louder state, the failed version stays blocked.
+                rollbackFailed("cannot reinstall " + v + ": " + e.getMessage());
+                return Outcome.failed("rollback: reinstall of " + v + " failed: " + e.getMessage());
+            }
+            return failRollout("install of " + v + ": " + e.getMessage());
+        }
+        store.journalClear();
+        crash.at("after-install");
+        return Outcome.ok("installed into " + prefix);
+    }
+
+    private Outcome checkHealth(DesiredState spec, CheckHealth a) throws ActuatorException {
+        Path seed = a.seed().orElse(null);
+        Path empty = null;
+        try {
+            if (seed == null) {
+                Files.createDirectories(spec.healthCheck().scratchDir());
+                empty = Files.createTempFile(spec.healthCheck().scratchDir(), "t3-empty-seed-", ".sqlite");
+                seed = empty;
+            }
+            journal("health-check", a.version().toString(), Map.of("scratchDir", spec.healthCheck().scratchDir().toString()));
+            crash.at("during-health-check");
+            HealthCheck.Result r = io.health().check(io.releases().binaryOf(a.version()), seed, spec.healthCheck());
+            store.journalClear();
+            if (!r.passed()) return failRollout("health check (" + r.gate() + "): " + r.detail());
+            store.rolloutHealthy(rollout().id());
+            return Outcome.ok("passed: " + r.detail());
+        } catch (IOException e) {
+            throw ActuatorException.transientFault("cannot prepare health-check scratch: " + e.getMessage(), e);
+        } finally {
+            if (empty != null) deleteQuietly(empty);
+        }
+    }
+
+    private Outcome activate(Version v, String what) throws ActuatorException {
+        journal(what, v.toString(), Map.of());
+        io.releases().activate(v);
+        store.recordActivation(v, clock.instant());
+        store.journalClear();
+        crash.at("after-" + what);
+        return Outcome.ok("global link -> " + io.releases().binaryOf(v));
+    }
+
+    private Outcome canary(DesiredState spec, Canary a) throws ActuatorException {
+        Rollout r = rollout();
+        String unit = spec.unitOf(a.user());
+        journal("canary", a.user(), Map.of("unit", unit));
+        // Recorded before the restart: from here on this user's DB may be migrated and must be restored on failure.
+        store.rolloutRestarted(r.id(), a.user());
+        try {
+            io.units().restart(unit, spec.healthCheck().startTimeout());
+        } catch (ActuatorException e) {
+            store.journalClear();
+            if (e.isTransient()) throw e;
+            return failRollout("canary " + a.user() + ": restart failed: " + e.getMessage());
+        }
+        store.journalClear();
+        crash.at("after-restart-" + a.user());
+        return verify(spec, a.user(), a.version(), true);
+    }
+
+    private Outcome verify(DesiredState spec, String user, Version v, boolean justRestarted) throws ActuatorException {
+        User u = spec.user(user).orElseThrow();
+        long pid = io.units().status(spec.unitOf(user)).mainPid();
+        HealthCheck.Result r = io.pairing().verify(u, pid, baseDirOf(spec, user), io.releases().binaryOf(v), spec);
+        if (!r.passed()) return failRollout("canary " + user + " (" + r.gate() + "): " + r.detail());
+        store.rolloutVerified(rollout().id(), user);
+        return Outcome.ok((justRestarted ? "restarted, " : "") + "paired: " + r.detail());
+    }
+
+    private Outcome promote(DesiredState spec, Version v) throws ActuatorException {
+        crash.at("before-last-good");
+        store.setLastGood(v, clock.instant());
+        if (!store.breaker().isClosed()) store.saveBreaker(BreakerState.closed());
+        store.rollout().ifPresent(r -> store.finishRollout(r.id(), "succeeded", clock.instant()));
+        pruneVersions(spec, v);
+        return Outcome.ok(v + " is last-good");
+    }
+
+    /** Keeps the newest {@code keepVersions} installs and always last-good and the active one. */
+    private void pruneVersions(DesiredState spec, Version lastGood) throws ActuatorException {
+        Set<Version> keep = new HashSet<>();
+        keep.add(lastGood);
+        io.releases().active().ifPresent(keep::add);
+        io.releases().present().stream().sorted((x, y) -> y.compareTo(x)).limit(spec.install().keepVersions()).forEach(keep::add);
+        io.releases().prune(keep);
+    }
+
+    private Outcome openBreaker(DesiredState spec, OpenBreaker a) throws ActuatorException {
+        BreakerState prev = store.breaker();
+        Instant now = clock.instant();
+        if (spec.breaker().policy() == DesiredState.BreakerPolicy.FREEZE) {
+            // Written before the breaker row: a crash in between leaves a frozen machine, never a breaker that resets itself.
+            writeFreezeFile(spec.controller().freezeFile(), "self-freeze " + now + ": " + a.version() + " failed: " + a.failure()
+                    + "\nRemove this file (or run 't3-reconciler unfreeze') to resume bumps.\n");
+        }
+        int failures = prev.isClosed() ? 1 : prev.failures() + 1;
+        store.saveBreaker(new BreakerState(BreakerState.Status.OPEN, Optional.of(a.version()), Optional.of(a.failure()), Optional.of(now), failures));
+        store.block(a.version(), a.failure(), now);
+        alerter.fire("T3BumpFailed", "critical", a.version() + " failed: " + a.failure(), Map.of("version", a.version().toString()));
+        return Outcome.ok("blocked " + a.version() + ", breaker open (" + failures + " consecutive)");
+    }
+
+    private Outcome rollbackBinary(Version to) throws ActuatorException {
+        try {
+            return activate(to, "rollback-binary");
+        } catch (ActuatorException e) {
+            rollbackFailed("cannot point the link back at " + to + ": " + e.getMessage());
+            throw e;
+        }
+    }
+
+    private Outcome restore(DesiredState spec, Restore a) throws ActuatorException {
+        Rollout r = rollout();
+        String unit = spec.unitOf(a.user());
+        boolean wasActive = io.units().status(unit).active();
+        journal("restore", a.user(), Map.of("unit", unit, "backup", a.backup().toString(), "start", wasActive));
+        Backups.RestoreReport report;
+        try {
+            if (wasActive) io.units().stop(unit, spec.healthCheck().startTimeout());
+            crash.at("mid-restore");
+            report = io.backups().restore(a.user(), a.backup(), spec.databaseOf(a.user()));
+            if (wasActive) io.units().start(unit, spec.healthCheck().startTimeout());
+        } catch (ActuatorException e) {
+            if (!e.isTransient()) rollbackFailed("restore of " + a.user() + " failed: " + e.getMessage());
+            throw e;
+        }
+        store.journalClear();
+        store.rolloutRestored(r.id(), a.user());
+        String detail = "restored " + a.backup().getFileName() + "; replaced database archived at " + report.archive()
+                + "; " + report.projectionRowsLost() + " projection rows written after the backup are only in the archive";
+        if (wasActive) {
+            User u = spec.user(a.user()).orElseThrow();
+            long pid = io.units().status(unit).mainPid();
+            HealthCheck.Result v = io.pairing().verify(u, pid, baseDirOf(spec, a.user()), io.releases().binaryOf(a.backupVersion()), spec);
+            if (!v.passed()) {
+                boolean downgrade = r.from().filter(r.target()::isOlderThan).isPresent();
+                if (downgrade) return failRollout("downgrade of " + a.user() + " (" + v.gate() + "): " + v.detail());
+                rollbackFailed(a.user() + " does not pair after restore (" + v.gate() + "): " + v.detail());
+                return Outcome.failed(detail + "; pairing after restore failed: " + v.detail());
+            }
+        }
+        return Outcome.ok(detail);
+    }
+
+    private Outcome finishRollback(Version failed) {
+        Rollout r = rollout();
+        store.finishRollout(r.id(), "rolled-back", clock.instant());
+        alerter.fire("T3RolledBack", "warning", failed + " was rolled back: " + r.failure().orElse(""), Map.of("version", failed.toString()));
+        return Outcome.ok("rolled back " + failed);
+    }
+
+    private Outcome failRollout(String why) {
+        store.rolloutFailed(rollout().id(), why);
+        return Outcome.failed(why);
+    }
+
+    private void rollbackFailed(String why) {
+        BreakerState b = store.breaker();
+        store.saveBreaker(new BreakerState(BreakerState.Status.ROLLBACK_FAILED, b.version(), Optional.of(why), Optional.of(clock.instant()), Math.max(1, b.failures())));
+        alerter.fire("T3RollbackFailed", "critical", why, Map.of());
+    }
+
+    private Rollout rollout() {
+        return store.rollout().orElseThrow(() -> new IllegalStateException("the planner asked for a rollout step but no rollout is recorded"));
+    }
+
+    private void journal(String action, String target, Map<String, Object> detail) {
+        try {
+            store.journalBegin(new JournalEntry(action, target, JSON.writeValueAsString(detail), clock.instant()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code ~/.t3} for {@code ~/.t3/userdata/state.sqlite}: what {@code t3 --base-dir} takes. */
+    static Path baseDirOf(DesiredState spec, String user) {
+        Path db = spec.databaseOf(user);
+        return db.getParent().getParent();
+    }
+
+    static void writeFreezeFile(Path file, String content) throws ActuatorException {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, content);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw ActuatorException.transientFault("cannot write freeze file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void deleteTree(Path p) throws ActuatorException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (var walk = Files.walk(p)) {
+            for (Path x : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) Files.deleteIfExists(x);
+        } catch (IOException e) {
+            throw ActuatorException.transientFault("cannot remove " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // scratch in /var/tmp; nothing depends on it being gone
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package t3.reconciler.controller.loop;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import t3.reconciler.controller.actuator.ActuatorException;
+import t3.reconciler.controller.actuator.UnitStatus;
+import t3.reconciler.controller.store.Activation;
+import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.User;
+import t3.reconciler.model.UserState;
+import t3.reconciler.model.Version;
+
+/** Gathers a fresh {@link ObservedState}: the only place facts enter a decision. Changes nothing, except the baseline below. */
+public final class Observer {
+    private final Actuators io;
+    private final StateStore store;
+    private final Clock clock;
+
+    public Observer(Actuators io, StateStore store, Clock clock) {
+        this.io = io;
+        this.store = store;
+        this.clock = clock;
+    }
+
+    /**
+     * @param resolve ask the registry for the channel's version (the CLI's {@code status} may skip it)
+     * @throws ActuatorException only for faults that make the picture unusable (bus down); a registry
+     *                           fault is part of the picture ({@link ObservedState.Candidate#failed})
+     */
+    public ObservedState observe(DesiredState spec, boolean resolve, boolean windowOverride) throws ActuatorException {
+        Instant now = clock.instant();
+        Optional<Version> installed = io.releases().active();
+        List<Activation> activations = baseline(installed);
+
+        ObservedState.Candidate candidate = ObservedState.Candidate.notAsked();
+        if (resolve && spec.pin().isEmpty()) {
+            try {
+                candidate = ObservedState.Candidate.of(io.packages().resolve(spec.packageName(), spec.track()));
+            } catch (ActuatorException e) {
+                candidate = ObservedState.Candidate.failed(e.getMessage());
+            }
+        }
+
+        Map<String, UnitStatus> units = new HashMap<>();
+        for (UnitStatus s : io.units().list(spec.unitPattern())) units.put(s.name(), s);
+        List<UserState> users = new ArrayList<>();
+        for (User user : spec.users()) {
+            String unit = spec.unitOf(user.name());
+            UnitStatus s = units.containsKey(unit) ? units.get(unit) : io.units().status(unit);
+            Optional<Version> running = s.active() ? s.execMainStart().flatMap(t -> versionAt(activations, t)) : Optional.empty();
+            List<String> busy = s.active() ? io.busy().busyProcesses(s, spec.canary().busyPattern()) : List.of();
+            Path db = spec.databaseOf(user.name());
+            users.add(new UserState(user.name(), unit, s.activeState(), s.mainPid(), running, busy, db, Files.exists(db), io.backups().list(user.name())));
+        }
+
+        return new ObservedState(now, installed, io.releases().present(), store.lastGood(), candidate, users,
+                readFreezeFile(spec.controller().freezeFile()), store.breaker(), store.blocked(), store.rollout(), windowOverride);
+    }
+
+    /**
+     * Which version a process started at {@code start} runs: the last activation at or before it. Node resolves the
+     * link when the process starts, so the link's history is the truth; the process itself cannot be asked.
+     */
+    static Optional<Version> versionAt(List<Activation> activations, Instant start) {
+        Optional<Version> v = Optional.empty();
+        for (Activation a : activations) if (!a.at().isAfter(start)) v = Optional.of(a.version());
+        return v;
+    }
+
+    /** The first time the controller sees a machine, whatever the link points at is what every running unit started on. */
+    private List<Activation> baseline(Optional<Version> installed) {
+        List<Activation> activations = store.activations();
+        if (activations.isEmpty() && installed.isPresent()) {
+            store.recordActivation(installed.get(), Instant.EPOCH);
+            activations = store.activations();
+        }
+        return activations;
+    }
+
+    static Optional<String> readFreezeFile(Path file) {
+        try {
+            return Optional.of(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            // Present but unreadable still means frozen: err on the side of not acting.
+            return Optional.of("(unreadable: " + e.getMessage() + ")");
+        }
+    }
+}

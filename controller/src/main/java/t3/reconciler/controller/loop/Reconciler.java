@@ -1,0 +1,114 @@
+package t3.reconciler.controller.loop;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import t3.reconciler.controller.actuator.ActuatorException;
+import t3.reconciler.controller.log.Log;
+import t3.reconciler.controller.plan.Action;
+import t3.reconciler.controller.plan.Decision;
+import t3.reconciler.controller.plan.Planner;
+import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.ObservedState;
+
+/**
+ * One reconcile pass, controller-runtime style: observe → plan → execute one step → record → re-observe, until the
+ * planner says converged or holds. The desired state is re-read between steps (an edit is picked up at the next
+ * step boundary, never in the middle of one).
+ */
+public final class Reconciler {
+    /** A pass never runs away: a plan that does not converge in this many steps is a bug, reported as such. */
+    static final int MAX_STEPS = 200;
+
+    private final Observer observer;
+    private final Executor executor;
+    private final Recovery recovery;
+    private final StateStore store;
+    private final Clock clock;
+    private final Log log;
+
+    public Reconciler(Actuators io, StateStore store, Clock clock, Log log, Alerter alerter, CrashPoints crash) {
+        this.observer = new Observer(io, store, clock);
+        this.executor = new Executor(io, store, clock, alerter, crash);
+        this.recovery = new Recovery(io, store, clock, log);
+        this.store = store;
+        this.clock = clock;
+        this.log = log;
+    }
+
+    /**
+     * @param outcome   converged, held, interrupted, error (a fault: retry with backoff)
+     * @param requeue   when to look again without a trigger (a hold's recheck); empty: the next resync
+     */
+    public record Result(String outcome, Optional<Decision> last, Optional<Duration> requeue, int steps, Optional<String> error) {
+        public boolean transientFault() {
+            return "error".equals(outcome) || last.map(d -> d.action() instanceof Action.Hold h && h.transientFault()).orElse(false);
+        }
+    }
+
+    public Result reconcile(Supplier<DesiredState> spec, boolean windowOverride, BooleanSupplier stop) {
+        int steps = 0;
+        Optional<Decision> last = Optional.empty();
+        try {
+            recovery.resolve(spec.get());
+            while (steps < MAX_STEPS) {
+                DesiredState s = spec.get();
+                ObservedState obs = observer.observe(s, true, windowOverride);
+                Decision d = Planner.next(s, obs);
+                last = Optional.of(d);
+                if (d.action().endsPass()) {
+                    recordPass(d);
+                    Optional<Duration> requeue = d.action() instanceof Action.Hold h ? h.recheck() : Optional.empty();
+                    return new Result(d.action() instanceof Action.Converged ? "converged" : "held", last, requeue, steps, Optional.empty());
+                }
+                Outcome o;
+                try {
+                    o = executor.execute(s, d.action());
+                } catch (ActuatorException e) {
+                    store.event(clock.instant(), d.action().name(), target(d.action()), "error", e.getMessage());
+                    log.error("step", Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", "error", "reason", d.reason(), "error", e.getMessage()));
+                    throw e;
+                }
+                steps++;
+                store.event(clock.instant(), d.action().name(), target(d.action()), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail());
+                (o.ok() ? (java.util.function.BiConsumer<String, java.util.Map<String, Object>>) log::info : log::warn)
+                        .accept("step", Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail()));
+                if (stop.getAsBoolean()) return new Result("interrupted", last, Optional.empty(), steps, Optional.empty());
+            }
+            return new Result("error", last, Optional.empty(), steps, Optional.of("no convergence after " + MAX_STEPS + " steps"));
+        } catch (ActuatorException e) {
+            return new Result("error", last, Optional.empty(), steps, Optional.of(e.getMessage()));
+        }
+    }
+
+    /** A hold is recorded once per change of reason, not at every resync, so the event log stays readable. */
+    private void recordPass(Decision d) {
+        String key = d.action().name() + ":" + d.reason();
+        if (!store.get("last-pass").equals(Optional.of(key))) {
+            store.put("last-pass", key);
+            store.event(clock.instant(), d.action() instanceof Action.Hold h ? "hold:" + h.gate() : d.action().name(), "-", "ok", d.reason());
+            log.info("decision", Log.kv("action", d.action() instanceof Action.Hold h ? "hold" : d.action().name(),
+                    "gate", d.action() instanceof Action.Hold h ? h.gate() : null, "reason", d.reason()));
+        }
+    }
+
+    static String target(Action a) {
+        if (a instanceof Action.Backup x) return x.user();
+        if (a instanceof Action.Canary x) return x.user() + "@" + x.version();
+        if (a instanceof Action.Verify x) return x.user() + "@" + x.version();
+        if (a instanceof Action.Restore x) return x.user();
+        if (a instanceof Action.Install x) return x.version().toString();
+        if (a instanceof Action.CheckHealth x) return x.version().toString();
+        if (a instanceof Action.Activate x) return x.version().toString();
+        if (a instanceof Action.Promote x) return x.version().toString();
+        if (a instanceof Action.OpenBreaker x) return x.version().toString();
+        if (a instanceof Action.RollbackBinary x) return x.to().toString();
+        if (a instanceof Action.FinishRollback x) return x.failed().toString();
+        if (a instanceof Action.StartRollout x) return x.target().toString();
+        if (a instanceof Action.AbandonRollout x) return x.target().toString();
+        return "-";
+    }
+}

@@ -1,0 +1,132 @@
+package t3.reconciler.controller.plan;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import t3.reconciler.model.BackupInfo;
+import t3.reconciler.model.BreakerState;
+import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.Rollout;
+import t3.reconciler.model.UserState;
+import t3.reconciler.model.Version;
+
+/** A readable way to write an observed state in a table test: a converged machine, then the differences. */
+final class Observed {
+    static final Version OLD = Version.parse("0.0.24-nightly.20260520.1");
+    static final Version A = Version.parse("0.0.25-nightly.20260601.1");
+    static final Version B = Version.parse("0.0.25-nightly.20260608.2");
+    static final Version C = Version.parse("0.0.26-nightly.20260615.3");
+    static final Version RELEASE = Version.parse("0.0.25");
+    /** Inside the default window 03:00-06:00 UTC, after the daily backup time 02:30. */
+    static final Instant NOW = Instant.parse("2026-06-08T04:00:00Z");
+
+    Instant now = NOW;
+    Optional<Version> installed = Optional.of(A);
+    Set<Version> present = new HashSet<>(Set.of(A));
+    Optional<Version> lastGood = Optional.of(A);
+    ObservedState.Candidate candidate = ObservedState.Candidate.of(A);
+    Map<String, UserState> users = new LinkedHashMap<>();
+    Optional<String> freezeFile = Optional.empty();
+    BreakerState breaker = BreakerState.closed();
+    Set<Version> blocked = new HashSet<>();
+    Optional<Rollout> rollout = Optional.empty();
+    boolean windowOverride;
+
+    Observed() {
+        for (String u : List.of("alice", "bob", "carol")) users.put(u, user(u, A));
+    }
+
+    static UserState user(String name, Version running) {
+        Path db = Path.of("/home", name, ".t3/userdata/state.sqlite");
+        return new UserState(name, "t3-serve@" + name + ".service", "active", 100, Optional.of(running), List.of(), db, true,
+                List.of(backup(name, running, NOW.minusSeconds(600))));
+    }
+
+    static BackupInfo backup(String user, Version v, Instant at) {
+        return new BackupInfo(user, backupPath(user, v), v, at, 4096, true);
+    }
+
+    static Path backupPath(String user, Version v) { return Path.of("/var/backups/t3-state", user, "20260608T035000000Z_" + v + ".sqlite"); }
+
+    Observed candidate(Version v) { candidate = ObservedState.Candidate.of(v); return this; }
+
+    Observed present(Version... vs) { present.addAll(List.of(vs)); return this; }
+
+    Observed user(String name, UnaryOperator<UserState> change) { users.put(name, change.apply(users.get(name))); return this; }
+
+    Observed running(String name, Version v) {
+        return user(name, u -> new UserState(u.name(), u.unit(), u.activeState(), u.mainPid() + 1, Optional.of(v), u.busyProcesses(), u.database(), u.databaseExists(), u.backups()));
+    }
+
+    Observed busy(String name) {
+        return user(name, u -> new UserState(u.name(), u.unit(), u.activeState(), u.mainPid(), u.runningVersion(), List.of("claude --resume"), u.database(), u.databaseExists(), u.backups()));
+    }
+
+    Observed inactive(String name) {
+        return user(name, u -> new UserState(u.name(), u.unit(), "inactive", 0, Optional.empty(), List.of(), u.database(), u.databaseExists(), u.backups()));
+    }
+
+    Observed noDatabase(String name) {
+        return user(name, u -> new UserState(u.name(), u.unit(), u.activeState(), u.mainPid(), u.runningVersion(), u.busyProcesses(), u.database(), false, List.of()));
+    }
+
+    Observed backups(String name, BackupInfo... b) {
+        return user(name, u -> new UserState(u.name(), u.unit(), u.activeState(), u.mainPid(), u.runningVersion(), u.busyProcesses(), u.database(), u.databaseExists(), List.of(b)));
+    }
+
+    /** A rollout of {@code target} from {@code from}, with every user with a database backed up, in the given progress. */
+    Observed rollout(Version target, Version from, Progress progress) {
+        Map<String, Path> backups = new LinkedHashMap<>();
+        if (progress.ordinal() >= Progress.BACKED_UP.ordinal()) {
+            for (UserState u : users.values()) if (u.databaseExists()) backups.put(u.name(), backupPath(u.name(), from));
+        }
+        rollout = Optional.of(new Rollout(7, target, Optional.of(from), NOW.minusSeconds(60), backups,
+                progress.ordinal() >= Progress.HEALTHY.ordinal(), Set.of(), Set.of(), Set.of(), Optional.empty()));
+        return this;
+    }
+
+    Observed installedIs(Version v) { installed = Optional.of(v); return this; }
+
+    Observed rolloutChange(UnaryOperator<Rollout> change) { rollout = rollout.map(change); return this; }
+
+    Observed restarted(String... names) {
+        return rolloutChange(r -> new Rollout(r.id(), r.target(), r.from(), r.startedAt(), r.backups(), r.healthy(), union(r.restarted(), names), r.verified(), r.restored(), r.failure()));
+    }
+
+    Observed verified(String... names) {
+        return rolloutChange(r -> new Rollout(r.id(), r.target(), r.from(), r.startedAt(), r.backups(), r.healthy(), r.restarted(), union(r.verified(), names), r.restored(), r.failure()));
+    }
+
+    Observed restored(String... names) {
+        return rolloutChange(r -> new Rollout(r.id(), r.target(), r.from(), r.startedAt(), r.backups(), r.healthy(), r.restarted(), r.verified(), union(r.restored(), names), r.failure()));
+    }
+
+    Observed failed(String why) {
+        return rolloutChange(r -> new Rollout(r.id(), r.target(), r.from(), r.startedAt(), r.backups(), r.healthy(), r.restarted(), r.verified(), r.restored(), Optional.of(why)));
+    }
+
+    Observed breakerOpen(Version v, int failures, Instant at) {
+        breaker = new BreakerState(BreakerState.Status.OPEN, Optional.of(v), Optional.of("canary failed"), Optional.of(at), failures);
+        blocked.add(v);
+        return this;
+    }
+
+    enum Progress { STARTED, BACKED_UP, HEALTHY }
+
+    private static Set<String> union(Set<String> a, String... b) {
+        Set<String> s = new HashSet<>(a);
+        s.addAll(List.of(b));
+        return s;
+    }
+
+    ObservedState build() {
+        return new ObservedState(now, installed, present, lastGood, candidate, new ArrayList<>(users.values()), freezeFile, breaker, blocked, rollout, windowOverride);
+    }
+}

@@ -1,0 +1,143 @@
+package t3.reconciler.controller.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static t3.reconciler.controller.plan.Observed.*;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import t3.reconciler.controller.plan.Action.*;
+import t3.reconciler.model.BreakerState;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.DesiredStateLoader;
+import t3.reconciler.model.ObservedState;
+
+/** Every gate and failure branch of the planner, one named row each: (spec, observed) -> action, and the reason says why. */
+class PlannerTest {
+    static final String USERS = "users: [alice, bob, carol]\nschedule: {zone: UTC}\n";
+
+    static DesiredState spec(String extra) {
+        try {
+            return DesiredStateLoader.parse(USERS + extra, Path.of("planner-test.yaml"));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static Arguments row(String name, String specExtra, Supplier<Observed> observed, Action expected, String reasonHas) {
+        return Arguments.of(name, specExtra, observed, expected, reasonHas);
+    }
+
+    static Stream<Arguments> rows() {
+        return Stream.of(
+            // -- converged and adoption
+            row("converged: channel = installed = last-good, everyone on it", "", Observed::new, new Converged(), "every user"),
+            row("adopt: what runs everywhere becomes last-good", "", () -> { var o = new Observed(); o.lastGood = Optional.empty(); return o; }, new Promote(A), "adopting"),
+            row("pin equal to installed is converged", "pin: " + A, () -> new Observed().candidate(B), new Converged(), "pin " + A),
+
+            // -- freeze and pin gate
+            row("freeze in the desired-state file holds", "freeze: true", () -> new Observed().candidate(B), Hold.until("freeze"), "freeze: true"),
+            row("operator freeze file holds, with its reason", "", () -> { var o = new Observed().candidate(B); o.freezeFile = Optional.of("investigating #42\n"); return o; }, Hold.until("freeze"), "investigating #42"),
+            row("pin overrides the channel", "pin: " + B, () -> new Observed().candidate(C), new StartRollout(B, Optional.of(A)), "pin " + B),
+
+            // -- resolve and guards
+            row("registry unreachable is an outage, retried", "", () -> { var o = new Observed(); o.candidate = ObservedState.Candidate.failed("ECONNREFUSED"); return o; }, Hold.outage("resolve"), "ECONNREFUSED"),
+            row("nightly tag pointing at a release is refused", "", () -> new Observed().candidate(RELEASE), Hold.until("channel"), "not a nightly"),
+            row("latest tag pointing at a prerelease is refused", "track: latest", () -> new Observed().candidate(B), Hold.until("channel"), "prerelease"),
+            row("tag moved backward: no downgrade", "", () -> new Observed().candidate(OLD), Hold.until("downgrade"), "moved backward"),
+            row("tag below last-good: no downgrade", "", () -> { var o = new Observed(); o.lastGood = Optional.of(B); return o; }, Hold.until("downgrade"), "older than " + B),
+            row("blocked version is never retried", "", () -> { var o = new Observed().candidate(B); o.blocked.add(B); return o; }, Hold.until("blocked"), "blocked"),
+
+            // -- maintenance window
+            row("outside the window no bump starts", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, Hold.recheck("window", Duration.ofHours(15)), "03:00-06:00"),
+            row("the operator's override bumps outside the window", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); o.windowOverride = true; return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
+            row("window 'always' bumps at noon", "schedule: {zone: UTC, window: always}", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
+            row("an activated rollout finishes outside the window", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY); o.installed = Optional.of(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new Canary("alice", B), "canary"),
+
+            // -- the bump, one step at a time
+            row("first install ever starts from nothing", "", () -> { var o = new Observed().candidate(B); o.installed = Optional.empty(); o.lastGood = Optional.empty(); return o; }, new StartRollout(B, Optional.empty()), "nothing installed"),
+            row("new nightly: record the rollout first", "", () -> new Observed().candidate(B), new StartRollout(B, Optional.of(A)), B.toString()),
+            row("back up every user before anything", "", () -> new Observed().candidate(B).rollout(B, A, Progress.STARTED), new Backup("alice", A, true), "pre-bump backup of alice"),
+            row("a user without a database has nothing to back up", "", () -> new Observed().candidate(B).noDatabase("alice").rollout(B, A, Progress.STARTED), new Backup("bob", A, true), "bob"),
+            row("install aside once everyone is backed up", "", () -> new Observed().candidate(B).rollout(B, A, Progress.BACKED_UP), new Install(B), "own prefix"),
+            row("health check on the seed user's pre-bump backup", "", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP), new CheckHealth(B, "alice", Optional.of(backupPath("alice", A))), "alice's pre-bump backup"),
+            row("seed user without data falls back to the next user's backup", "healthCheck: {seedUser: alice}", () -> new Observed().candidate(B).present(B).noDatabase("alice").rollout(B, A, Progress.BACKED_UP), new CheckHealth(B, "bob", Optional.of(backupPath("bob", A))), "bob"),
+            row("activate only after the health check", "", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY), new Activate(B), "passed its health check"),
+            row("canary: the first idle user", "", () -> activated(), new Canary("alice", B), "restart idle alice"),
+            row("verify a restarted user before the next restart", "", () -> activated().running("alice", B).restarted("alice"), new Verify("alice", B), "not verified"),
+            row("next canary after a verified one", "", () -> activated().running("alice", B).restarted("alice").verified("alice"), new Canary("bob", B), "bob"),
+            row("busy user is skipped, the next idle one goes", "", () -> activated().running("alice", B).verified("alice").busy("bob"), new Canary("carol", B), "carol"),
+            row("only busy users left: deferred, rechecked later", "", () -> activated().running("alice", B).running("carol", B).verified("alice", "carol").busy("bob"), Hold.recheck("busy", Duration.ofMinutes(10)), "claude --resume"),
+            row("inactive units do not block promotion", "", () -> activated().running("alice", B).running("bob", B).verified("alice", "bob").inactive("carol"), new Promote(B), "promoting"),
+            row("everyone verified: promote", "", () -> activated().running("alice", B).running("bob", B).running("carol", B).verified("alice", "bob", "carol"), new Promote(B), "last-good"),
+            row("target changed before activation: abandon", "", () -> new Observed().candidate(C).rollout(B, A, Progress.BACKED_UP), new AbandonRollout(B), "never reached a user"),
+            row("channel moved on after activation: finish the started rollout", "", () -> activated().candidate(C), new Canary("alice", B), "onto " + B),
+
+            // -- failure: breaker, binary, every migrated user
+            row("failed bump opens the breaker first", "", () -> activated().running("alice", B).restarted("alice").failed("canary alice: pairing 401"), new OpenBreaker(B, "canary alice: pairing 401"), "opening the breaker"),
+            row("then the binary goes back", "", () -> failedOn(B), new RollbackBinary(A), "back at " + A),
+            row("last-good prefix gone: reinstall it", "", () -> { var o = failedOn(B); o.present.remove(A); return o; }, new Install(A), "reinstalling"),
+            row("then every user restarted onto it is restored", "", () -> failedOn(B).installedIs(A), new Restore("alice", backupPath("alice", A), A), "restarted onto " + B),
+            row("restore continues with the next migrated user", "", () -> failedOn(B).installedIs(A).restored("alice"), new Restore("bob", backupPath("bob", A), A), "bob"),
+            row("a user systemd restarted onto it is restored too", "", () -> failedOn(B).installedIs(A).restored("alice", "bob").running("carol", B), new Restore("carol", backupPath("carol", A), A), "carol"),
+            row("untouched users are left alone: rollback done", "", () -> failedOn(B).installedIs(A).restored("alice", "bob"), new FinishRollback(B), "restored alice, bob"),
+            row("a busy user's restore is deferred, never killed", "", () -> failedOn(B).installedIs(A).restored("alice").busy("bob"), Hold.recheck("busy", Duration.ofMinutes(10)), "bob"),
+            row("health check failure: nobody restarted, binary never switched", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP).failed("health: migration failed"); o.breakerOpen(B, 1, NOW); return o; }, new FinishRollback(B), "restored nobody"),
+
+            // -- breaker policies
+            row("freeze policy: open breaker holds while the freeze file is there", "", () -> { var o = new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)); o.freezeFile = Optional.of("breaker"); return o; }, Hold.until("breaker"), "unfreeze"),
+            row("freeze policy: removing the freeze file resets the breaker", "", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)), new ResetBreaker(), "removed the freeze file"),
+            row("backoff policy: waits its initial wait", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)), Hold.recheck("breaker", Duration.ofHours(5)), "half-opens"),
+            row("backoff policy: a second failure doubles the wait", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 2, NOW.minusSeconds(7 * 3600)), Hold.recheck("breaker", Duration.ofHours(5)), "half-opens"),
+            row("backoff policy: half-open lets a newer build through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(7 * 3600)), new StartRollout(C, Optional.of(A)), C.toString()),
+            row("backoff policy: half-open never lets the blocked build through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(B).breakerOpen(B, 1, NOW.minusSeconds(7 * 3600)), Hold.until("blocked"), "blocked"),
+            row("rollback failed is the loud state", "", () -> { var o = new Observed().candidate(C); o.breaker = new BreakerState(BreakerState.Status.ROLLBACK_FAILED, Optional.of(B), Optional.of("x"), Optional.of(NOW), 1); o.freezeFile = Optional.of(""); return o; }, Hold.until("breaker"), "could not be put back"),
+
+            // -- deliberate downgrade by pin
+            row("pin older without a backup on it is refused", "pin: " + OLD, Observed::new, Hold.until("downgrade"), "no verified backup taken on " + OLD),
+            row("pin older with backups: record a downgrade", "pin: " + OLD, () -> withOldBackups(), new StartRollout(OLD, Optional.of(A)), "deliberate downgrade"),
+            row("downgrade reinstalls the old version aside", "pin: " + OLD, () -> withOldBackups().rollout(OLD, A, Progress.STARTED), new Install(OLD), "reinstalling"),
+            row("downgrade switches the link", "pin: " + OLD, () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED), new Activate(OLD), "link back"),
+            row("downgrade restores each user from a backup on that version", "pin: " + OLD, () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD), new Restore("alice", backupPath("alice", OLD), OLD), "alice"),
+            row("downgrade done: promote the pinned version", "pin: " + OLD, () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).restored("alice", "bob", "carol"), new Promote(OLD), "back on " + OLD),
+            row("failed downgrade needs an operator", "pin: " + OLD, () -> { var o = withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).failed("verify alice"); o.breakerOpen(OLD, 1, NOW); return o; }, Hold.until("breaker"), "needs an operator"),
+
+            // -- daily backups are not gated by freeze
+            row("daily backup is due even while frozen", "freeze: true", () -> new Observed().backups("bob", backup("bob", A, Instant.parse("2026-06-07T02:00:00Z"))), new Backup("bob", A, false), "daily backup of bob")
+        );
+    }
+
+    static Observed activated() {
+        var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY);
+        o.installed = Optional.of(B);
+        return o;
+    }
+
+    static Observed failedOn(Version v) {
+        var o = activated().running("alice", v).running("bob", v).restarted("alice", "bob").verified("alice").failed("canary bob: no session cookie");
+        o.breakerOpen(v, 1, NOW);
+        o.freezeFile = Optional.of("breaker open");
+        return o;
+    }
+
+    static Observed withOldBackups() {
+        var o = new Observed();
+        for (String u : new String[] {"alice", "bob", "carol"}) o.backups(u, backup(u, A, NOW.minusSeconds(60)), backup(u, OLD, NOW.minusSeconds(86400 * 3)));
+        return o;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rows")
+    void plans(String name, String specExtra, Supplier<Observed> observed, Action expected, String reasonHas) {
+        Decision d = Planner.next(spec(specExtra), observed.get().build());
+        assertEquals(expected, d.action(), () -> "reason was: " + d.reason());
+        assertTrue(d.reason().contains(reasonHas), () -> "reason '" + d.reason() + "' should mention '" + reasonHas + "'");
+    }
+}
