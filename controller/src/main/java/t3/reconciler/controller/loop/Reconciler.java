@@ -74,8 +74,9 @@ public final class Reconciler {
                 }
                 steps++;
                 store.event(clock.instant(), d.action().name(), target(d.action()), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail());
-                (o.ok() ? (java.util.function.BiConsumer<String, java.util.Map<String, Object>>) log::info : log::warn)
-                        .accept("step", Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail()));
+                var fields = Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
+                if (o.ok()) log.info("step", fields);
+                else log.warn("step", fields);
                 if (stop.getAsBoolean()) return new Result("interrupted", last, Optional.empty(), steps, Optional.empty());
             }
             return new Result("error", last, Optional.empty(), steps, Optional.of("no convergence after " + MAX_STEPS + " steps"));
