@@ -29,6 +29,19 @@ public final class Reconciler {
     private final StateStore store;
     private final Clock clock;
     private final Log log;
+    private volatile Listener listener = new Listener() {};
+
+    /** What the metrics see of a pass. */
+    public interface Listener {
+        default void observed(ObservedState o) {}
+
+        default void step(Action a, Outcome o) {}
+    }
+
+    public Reconciler listener(Listener l) {
+        this.listener = l;
+        return this;
+    }
 
     public Reconciler(Actuators io, StateStore store, Clock clock, Log log, Alerter alerter, CrashPoints crash) {
         this.observer = new Observer(io, store, clock);
@@ -57,6 +70,7 @@ public final class Reconciler {
             while (steps < MAX_STEPS) {
                 DesiredState s = spec.get();
                 ObservedState obs = observer.observe(s, true, windowOverride);
+                listener.observed(obs);
                 Decision d = Planner.next(s, obs);
                 last = Optional.of(d);
                 if (d.action().endsPass()) {
@@ -73,6 +87,7 @@ public final class Reconciler {
                     throw e;
                 }
                 steps++;
+                listener.step(d.action(), o);
                 store.event(clock.instant(), d.action().name(), target(d.action()), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail());
                 var fields = Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
                 if (o.ok()) log.info("step", fields);

@@ -1,0 +1,31 @@
+package t3.reconciler.controller.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code t3-reconciler <command>}. Exit codes: 0 ok, 1 an action failed, 2 bad usage or input, 3 refused by a gate.
+ */
+@Command(name = "t3-reconciler", mixinStandardHelpOptions = true, version = "t3-reconciler 0.1.0",
+        description = "Keeps per-user t3 servers on the version the desired-state file asks for, gating every bump.",
+        subcommands = {ValidateCommand.class, PlanCommand.class, StatusCommand.class, RunCommand.class, EventsCommand.class,
+                FreezeCommand.class, UnfreezeCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:ok", "1:an action failed", "2:bad usage or invalid input", "3:refused by a gate"})
+public final class Main {
+    public static final int OK = 0, FAILED = 1, USAGE = 2, REFUSED = 3;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExitCodeExceptionMapper(e -> USAGE);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("t3-reconciler: " + e.getMessage());
+            return FAILED;
+        });
+        return cl.execute(args);
+    }
+}

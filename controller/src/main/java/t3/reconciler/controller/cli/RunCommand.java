@@ -1,0 +1,44 @@
+package t3.reconciler.controller.cli;
+
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import t3.reconciler.controller.log.Log;
+import t3.reconciler.controller.loop.CrashPoints;
+import t3.reconciler.controller.loop.Daemon;
+import t3.reconciler.controller.loop.LogAlerter;
+import t3.reconciler.controller.loop.Metrics;
+import t3.reconciler.controller.loop.Reconciler;
+import t3.reconciler.controller.loop.SpecHolder;
+import t3.reconciler.model.DesiredState;
+
+@Command(name = "run", mixinStandardHelpOptions = true, description = {
+        "Run the controller: reconcile now, then on every trigger (resync timer, edit of the file, freeze file, SIGHUP).",
+        "SIGTERM stops at the next step boundary."})
+final class RunCommand implements Callable<Integer> {
+    @Mixin SpecOption spec;
+
+    @Option(names = "--once", description = "one reconcile pass (every step until converged or held), then exit: 0 converged, 3 held by a gate, 1 failed")
+    boolean once;
+
+    @Option(names = "--outside-window", description = "with --once: the operator overrides the maintenance window (recorded in the event log)")
+    boolean override;
+
+    @Override
+    public Integer call() throws Exception {
+        DesiredState s = spec.load();
+        Clock clock = Clock.systemUTC();
+        Log log = Log.toStderr(clock);
+        try (Wiring w = Wiring.open(s)) {
+            SpecHolder holder = new SpecHolder(spec.path(), s, log);
+            Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, new LogAlerter(log, s.alerts().webhook()), CrashPoints.fromEnvironment());
+            Daemon daemon = new Daemon(holder, w.store, reconciler, new Metrics(holder), clock, log);
+            Reconciler.Result r = daemon.run(once, override);
+            if (!once) return Main.OK;
+            if ("error".equals(r.outcome())) return Main.FAILED;
+            return "held".equals(r.outcome()) ? Main.REFUSED : Main.OK;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package t3.reconciler.controller.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import t3.reconciler.controller.loop.Observer;
+import t3.reconciler.controller.store.Event;
+import t3.reconciler.model.BackupInfo;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.UserState;
+import t3.reconciler.model.Version;
+
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Desired vs observed at a glance, like kubectl describe: spec, observed, conditions, last events.")
+final class StatusCommand implements Callable<Integer> {
+    @Mixin SpecOption spec;
+
+    @Option(names = "--json", description = "machine-readable output")
+    boolean json;
+
+    @Option(names = "--no-registry", description = "do not ask the registry for the channel's version")
+    boolean noRegistry;
+
+    @Override
+    public Integer call() throws Exception {
+        DesiredState s = spec.load();
+        try (Wiring w = Wiring.open(s)) {
+            ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, !noRegistry, false);
+            List<Event> events = w.store.events(Optional.empty(), 10);
+            if (json) {
+                ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                System.out.println(m.writeValueAsString(asJson(s, obs, events, w.store.get("last-reconcile"))));
+                return Main.OK;
+            }
+            printSummary(s, obs, System.out);
+            System.out.println("Last reconcile: " + w.store.get("last-reconcile").orElse("never"));
+            System.out.println("Events (last " + events.size() + "):");
+            for (Event e : events) System.out.println("  " + e.at() + "  " + e.action() + " " + e.target() + " [" + e.outcome() + "] " + e.reason());
+            return Main.OK;
+        }
+    }
+
+    static void printSummary(DesiredState s, ObservedState obs, PrintStream out) {
+        out.println("Spec:       " + s.source() + " — " + s.pin().map(v -> "pin " + v).orElse("track " + s.packageName() + "@" + s.track().tag())
+                + (s.freeze() ? ", freeze: true" : "") + ", window " + s.schedule().window().map(Object::toString).orElse("always") + " " + s.schedule().zone());
+        out.println("Installed:  " + str(obs.installed()) + "    last-good: " + str(obs.lastGood()) + "    candidate: "
+                + obs.candidate().version().map(Version::toString).orElse(obs.candidate().error().map(e -> "unknown (" + e + ")").orElse("-")));
+        out.println("Freeze:     " + freezeSources(s, obs));
+        out.println("Breaker:    " + obs.breaker().status().name().toLowerCase().replace('_', '-')
+                + obs.breaker().version().map(v -> " (" + v + ": " + obs.breaker().reason().orElse("") + ", since " + obs.breaker().openedAt().map(Instant::toString).orElse("?") + ")").orElse("")
+                + (obs.blocked().isEmpty() ? "" : "; blocked: " + obs.blocked()));
+        out.println("Rollout:    " + obs.rollout().map(r -> r.target() + " from " + str(r.from()) + (r.failed() ? " FAILED: " + r.failure().get() : "")
+                + (r.healthy() ? ", healthy" : "") + ", restarted " + r.restarted() + ", verified " + r.verified() + (r.restored().isEmpty() ? "" : ", restored " + r.restored())).orElse("none"));
+        out.println("Users:");
+        out.printf("  %-12s %-9s %-30s %-6s %s%n", "USER", "UNIT", "RUNNING", "BUSY", "NEWEST BACKUP");
+        for (UserState u : obs.users()) {
+            out.printf("  %-12s %-9s %-30s %-6s %s%n", u.name(), u.activeState(), str(u.runningVersion()), u.busy() ? "busy" : "idle",
+                    u.newestBackup().map(b -> describe(b, obs.now())).orElse(u.databaseExists() ? "none" : "no database"));
+        }
+    }
+
+    static String freezeSources(DesiredState s, ObservedState obs) {
+        List<String> src = new ArrayList<>();
+        if (s.freeze()) src.add("spec (freeze: true)");
+        obs.freezeFile().ifPresent(c -> src.add("file " + s.controller().freezeFile() + (c.isBlank() ? "" : " (" + c.strip().lines().findFirst().orElse("") + ")")));
+        if (!obs.breaker().isClosed()) src.add("breaker");
+        return src.isEmpty() ? "no" : String.join(", ", src);
+    }
+
+    private static String describe(BackupInfo b, Instant now) {
+        Duration age = Duration.between(b.takenAt(), now);
+        return b.version() + ", " + (age.toHours() > 0 ? age.toHours() + "h" : age.toMinutes() + "m") + " ago, " + b.bytes() / 1024 + " KiB" + (b.verified() ? "" : ", NOT VERIFIED");
+    }
+
+    private static String str(Optional<Version> v) { return v.map(Version::toString).orElse("-"); }
+
+    private static Map<String, Object> asJson(DesiredState s, ObservedState obs, List<Event> events, Optional<String> last) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("spec", Map.of("file", s.source().toString(), "pin", str(s.pin()), "track", s.track().tag(), "freeze", s.freeze()));
+        m.put("installed", str(obs.installed()));
+        m.put("lastGood", str(obs.lastGood()));
+        m.put("candidate", str(obs.candidate().version()));
+        obs.candidate().error().ifPresent(e -> m.put("candidateError", e));
+        m.put("freeze", freezeSources(s, obs));
+        m.put("breaker", Map.of("status", obs.breaker().status().name(), "version", str(obs.breaker().version()), "reason", obs.breaker().reason().orElse(""), "failures", obs.breaker().failures()));
+        m.put("blocked", obs.blocked().stream().map(Version::toString).sorted().toList());
+        List<Map<String, Object>> users = new ArrayList<>();
+        for (UserState u : obs.users()) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("name", u.name());
+            x.put("unit", u.unit());
+            x.put("activeState", u.activeState());
+            x.put("mainPid", u.mainPid());
+            x.put("running", str(u.runningVersion()));
+            x.put("busy", u.busy());
+            x.put("busyProcesses", u.busyProcesses());
+            u.newestBackup().ifPresent(b -> x.put("newestBackup", Map.of("path", b.path().toString(), "version", b.version().toString(), "takenAt", b.takenAt().toString(), "bytes", b.bytes(), "verified", b.verified())));
+            users.add(x);
+        }
+        m.put("users", users);
+        m.put("lastReconcile", last.orElse(null));
+        m.put("events", events.stream().map(e -> Map.of("at", e.at().toString(), "action", e.action(), "target", e.target(), "outcome", e.outcome(), "reason", e.reason())).toList());
+        return m;
+    }
+}

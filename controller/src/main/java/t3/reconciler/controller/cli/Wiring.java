@@ -1,0 +1,43 @@
+package t3.reconciler.controller.cli;
+
+import t3.reconciler.controller.actuator.backup.SqliteBackups;
+import t3.reconciler.controller.actuator.health.HttpHealthCheck;
+import t3.reconciler.controller.actuator.health.HttpPairing;
+import t3.reconciler.controller.actuator.npm.NpmPackages;
+import t3.reconciler.controller.actuator.npm.SymlinkReleases;
+import t3.reconciler.controller.actuator.systemd.CgroupBusyProbe;
+import t3.reconciler.controller.actuator.systemd.DbusUnits;
+import t3.reconciler.controller.loop.Actuators;
+import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.model.DesiredState;
+
+/** The real actuators, built from the desired state: the one place that knows every implementation. */
+final class Wiring implements AutoCloseable {
+    final StateStore store;
+    final Actuators io;
+
+    private Wiring(StateStore store, Actuators io) {
+        this.store = store;
+        this.io = io;
+    }
+
+    static Wiring open(DesiredState spec) {
+        StateStore store = StateStore.open(spec.controller().stateDb());
+        DesiredState.Install in = spec.install();
+        Actuators io = new Actuators(
+                new DbusUnits(spec.controller().bus()),
+                new CgroupBusyProbe(),
+                new NpmPackages(in.npm(), in.registry(), in.timeout()),
+                new SymlinkReleases(in.versionsDir(), in.link(), spec.packageName()),
+                new SqliteBackups(spec.backup().dir()),
+                new HttpHealthCheck(),
+                new HttpPairing());
+        return new Wiring(store, io);
+    }
+
+    @Override
+    public void close() {
+        io.units().close();
+        store.close();
+    }
+}

@@ -1,0 +1,181 @@
+package t3.reconciler.controller.loop;
+
+import io.github.resilience4j.core.IntervalFunction;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import t3.reconciler.controller.log.Log;
+import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.model.DesiredState;
+import sun.misc.Signal;
+
+/**
+ * {@code run}: the long-running controller. One worker thread reconciles; triggers (resync timer, an edit of the
+ * desired-state file, the freeze file appearing or going, SIGHUP) coalesce into the next pass. A pass that hits an
+ * outage is retried with exponential backoff and jitter (resilience4j), never in a hot loop. SIGTERM stops at the
+ * next step boundary.
+ */
+public final class Daemon {
+    private final SpecHolder spec;
+    private final StateStore store;
+    private final Reconciler reconciler;
+    private final Metrics metrics;
+    private final Clock clock;
+    private final Log log;
+    private final Triggers triggers = new Triggers();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(Duration.ofSeconds(5), 2.0, 0.5, Duration.ofMinutes(30));
+
+    public Daemon(SpecHolder spec, StateStore store, Reconciler reconciler, Metrics metrics, Clock clock, Log log) {
+        this.spec = spec;
+        this.store = store;
+        this.reconciler = reconciler.listener(new Reconciler.Listener() {
+            @Override
+            public void observed(t3.reconciler.model.ObservedState o) { metrics.observed(o, spec.lastEditValid()); }
+
+            @Override
+            public void step(t3.reconciler.controller.plan.Action a, Outcome o) { metrics.step(a, o.ok()); }
+        });
+        this.metrics = metrics;
+        this.clock = clock;
+        this.log = log;
+    }
+
+    public Triggers triggers() { return triggers; }
+
+    /** Runs until SIGTERM (or {@link #stop()}); {@code once}: a single pass, then return its outcome. */
+    public Reconciler.Result run(boolean once, boolean windowOverride) throws IOException, InterruptedException {
+        DesiredState s = spec.current();
+        if (once) return pass(Set.of("run --once"), windowOverride);
+
+        Path pidFile = s.controller().pidFile();
+        try (FileChannel lockChannel = FileChannel.open(lockFileOf(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = lockChannel.tryLock()) {
+            if (lock == null) throw new IllegalStateException("another t3-reconciler holds " + lockFileOf(s) + "; refusing to run twice");
+            Files.createDirectories(pidFile.toAbsolutePath().getParent());
+            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+            metrics.serve(s.controller().metricsAddress());
+            Signal.handle(new Signal("HUP"), sig -> {
+                boolean override;
+                try {
+                    override = Files.deleteIfExists(overrideFileOf(spec.current()));
+                } catch (IOException e) {
+                    override = false;
+                }
+                if (override) triggers.fireWithWindowOverride("SIGHUP (window override)");
+                else triggers.fire("SIGHUP");
+            });
+            Thread watcher = new Thread(this::watch, "t3r-watch");
+            watcher.setDaemon(true);
+            watcher.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stop();
+                try {
+                    stopped.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "t3r-shutdown"));
+            log.info("started", Log.kv("pid", ProcessHandle.current().pid(), "spec", spec.file(), "stateDb", s.controller().stateDb(),
+                    "metrics", s.controller().metricsAddress().equals("off") ? "off" : "http://" + s.controller().metricsAddress() + "/metrics"));
+            loop();
+            return new Reconciler.Result("interrupted", java.util.Optional.empty(), java.util.Optional.empty(), 0, java.util.Optional.empty());
+        } finally {
+            Files.deleteIfExists(pidFile);
+            metrics.close();
+            stopped.countDown();
+        }
+    }
+
+    private void loop() throws InterruptedException {
+        Set<String> why = Set.of("start");
+        boolean override = false;
+        int failures = 0;
+        while (!stopping.get()) {
+            Reconciler.Result r = pass(why, override);
+            Duration resync = spec.current().schedule().resync();
+            Duration wait;
+            if (r.transientFault()) {
+                failures++;
+                wait = Duration.ofMillis(backoff.apply(failures));
+                log.warn("requeue", Log.kv("after", wait, "attempt", failures, "reason", "transient fault: " + r.error().or(() -> r.last().map(d -> d.reason())).orElse("?")));
+            } else {
+                failures = 0;
+                wait = r.requeue().filter(d -> d.compareTo(resync) < 0).orElse(resync);
+            }
+            if (stopping.get()) break;
+            Triggers.Fired f = triggers.await(wait, failures > 0 ? "backoff" : "resync");
+            why = f.reasons();
+            override = f.windowOverride();
+        }
+    }
+
+    private Reconciler.Result pass(Set<String> why, boolean override) {
+        Instant start = clock.instant();
+        if (override) store.event(start, "window-override", "-", "ok", "the operator asked for a bump outside the maintenance window");
+        log.info("reconcile", Log.kv("trigger", String.join(",", why), "windowOverride", override ? "true" : null));
+        Reconciler.Result r = reconciler.reconcile(spec::current, override, stopping::get);
+        Instant end = clock.instant();
+        metrics.reconciled(r, Duration.between(start, end), end);
+        String summary = r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
+        store.put("last-reconcile", end + " " + summary);
+        log.info("reconciled", Log.kv("outcome", r.outcome(), "steps", r.steps(), "tookMs", Duration.between(start, end).toMillis(), "reason", summary));
+        return r;
+    }
+
+    public void stop() {
+        stopping.set(true);
+        triggers.fire("stop");
+    }
+
+    /** Watches the directories of the desired-state and freeze files: editors that write a temp file and rename are seen too. */
+    private void watch() {
+        DesiredState s = spec.current();
+        Path specFile = spec.file().toAbsolutePath();
+        Path freeze = s.controller().freezeFile().toAbsolutePath();
+        try (WatchService ws = specFile.getFileSystem().newWatchService()) {
+            Set<Path> dirs = new HashSet<>();
+            for (Path p : new Path[] {specFile.getParent(), freeze.getParent()}) {
+                if (Files.isDirectory(p) && dirs.add(p)) {
+                    p.register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
+                }
+            }
+            while (!stopping.get()) {
+                WatchKey key = ws.take();
+                Path dir = (Path) key.watchable();
+                for (var ev : key.pollEvents()) {
+                    if (!(ev.context() instanceof Path name)) continue;
+                    Path p = dir.resolve(name);
+                    if (p.equals(specFile)) triggers.fire("desired-state edited");
+                    else if (p.equals(freeze)) triggers.fire("freeze file " + (ev.kind() == StandardWatchEventKinds.ENTRY_DELETE ? "removed" : "changed"));
+                }
+                key.reset();
+            }
+        } catch (IOException | ClosedWatchServiceException e) {
+            log.error("watch", Log.kv("reason", "file watching stopped: " + e.getMessage() + "; resync and SIGHUP still work"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static Path lockFileOf(DesiredState s) { return s.controller().stateDb().resolveSibling(s.controller().stateDb().getFileName() + ".lock"); }
+
+    /** Written by {@code reconcile --outside-window} before it sends SIGHUP; consumed by the handler, so it counts once. */
+    public static Path overrideFileOf(DesiredState s) { return s.controller().stateDb().resolveSibling("window-override"); }
+}

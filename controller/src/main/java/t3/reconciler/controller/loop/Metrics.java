@@ -1,0 +1,115 @@
+package t3.reconciler.controller.loop;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import t3.reconciler.controller.plan.Action;
+import t3.reconciler.model.BreakerState;
+import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.UserState;
+import t3.reconciler.model.Version;
+
+/**
+ * The controller's facts in Prometheus format (micrometer), served on a loopback address by default. Alert rules in
+ * docs/alerts/ read these names.
+ */
+public final class Metrics implements AutoCloseable {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicReference<ObservedState> last = new AtomicReference<>();
+    private final MultiGauge versions = MultiGauge.builder("t3r_version_info").description("1 for the installed, last-good and candidate versions").register(registry);
+    private final MultiGauge unitVersions = MultiGauge.builder("t3r_unit_version_info").description("1 for the version each user's server runs").register(registry);
+    private final MultiGauge unitBusy = MultiGauge.builder("t3r_unit_busy").description("1 when an agent is at work under the user's unit").register(registry);
+    private final MultiGauge backupAge = MultiGauge.builder("t3r_backup_newest_age_seconds").description("age of each user's newest backup").register(registry);
+    private volatile double lastSuccess = 0, heldBackSince = 0, invalidSpec = 0;
+    private HttpServer server;
+
+    public Metrics(SpecHolder spec) {
+        Gauge.builder("t3r_last_successful_reconcile_timestamp_seconds", () -> lastSuccess).register(registry);
+        Gauge.builder("t3r_breaker_open", () -> breaker(BreakerState.Status.OPEN)).description("1 while the circuit breaker is open (self-freeze)").register(registry);
+        Gauge.builder("t3r_rollback_failed", () -> breaker(BreakerState.Status.ROLLBACK_FAILED)).description("1 when the last-good version could not be put back").register(registry);
+        Gauge.builder("t3r_frozen", () -> frozen()).description("1 while the operator freeze file exists").register(registry);
+        Gauge.builder("t3r_desired_state_valid", () -> invalidSpec == 0 ? 1 : 0).description("0 while the last edit of the desired-state file is invalid").register(registry);
+        Gauge.builder("t3r_desired_state_invalid_edits", spec, s -> s.invalidEdits()).register(registry);
+        Gauge.builder("t3r_held_back_since_timestamp_seconds", () -> heldBackSince).description("since when the channel has a newer version we have not followed; 0 when we follow").register(registry);
+    }
+
+    private double breaker(BreakerState.Status s) {
+        ObservedState o = last.get();
+        return o != null && o.breaker().status() == s ? 1 : 0;
+    }
+
+    private double frozen() {
+        ObservedState o = last.get();
+        return o != null && o.freezeFile().isPresent() ? 1 : 0;
+    }
+
+    public void observed(ObservedState o, boolean specValid) {
+        last.set(o);
+        invalidSpec = specValid ? 0 : 1;
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        o.installed().ifPresent(v -> rows.add(MultiGauge.Row.of(Tags.of("role", "installed", "version", v.toString()), 1)));
+        o.lastGood().ifPresent(v -> rows.add(MultiGauge.Row.of(Tags.of("role", "last_good", "version", v.toString()), 1)));
+        o.candidate().version().ifPresent(v -> rows.add(MultiGauge.Row.of(Tags.of("role", "candidate", "version", v.toString()), 1)));
+        versions.register(rows, true);
+        List<MultiGauge.Row<?>> uv = new ArrayList<>(), ub = new ArrayList<>(), ba = new ArrayList<>();
+        for (UserState u : o.users()) {
+            uv.add(MultiGauge.Row.of(Tags.of("user", u.name(), "version", u.runningVersion().map(Version::toString).orElse("unknown"), "state", u.activeState()), 1));
+            ub.add(MultiGauge.Row.of(Tags.of("user", u.name()), u.busy() ? 1 : 0));
+            u.newestBackup().ifPresent(b -> ba.add(MultiGauge.Row.of(Tags.of("user", u.name()), Duration.between(b.takenAt(), o.now()).toSeconds())));
+        }
+        unitVersions.register(uv, true);
+        unitBusy.register(ub, true);
+        backupAge.register(ba, true);
+        boolean behind = o.candidate().version().isPresent() && o.installed().map(i -> o.candidate().version().get().isNewerThan(i)).orElse(true);
+        if (!behind) heldBackSince = 0;
+        else if (heldBackSince == 0) heldBackSince = o.now().getEpochSecond();
+    }
+
+    public void reconciled(Reconciler.Result r, Duration took, Instant at) {
+        Timer.builder("t3r_reconcile_duration").tag("outcome", r.outcome()).register(registry).record(took);
+        if (!"error".equals(r.outcome())) lastSuccess = at.getEpochSecond();
+    }
+
+    public void step(Action a, boolean ok) {
+        Counter.builder("t3r_steps_total").tag("action", a.name()).tag("outcome", ok ? "ok" : "failed").register(registry).increment();
+    }
+
+    public String scrape() { return registry.scrape(); }
+
+    /** {@code host:port}; binds where told, loopback unless the operator wrote another address. */
+    public void serve(String address) throws IOException {
+        if ("off".equals(address)) return;
+        int colon = address.lastIndexOf(':');
+        server = HttpServer.create(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))), 16);
+        server.createContext("/metrics", ex -> {
+            byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream os = ex.getResponseBody()) {
+                os.write(body);
+            }
+        });
+        server.start();
+    }
+
+    public int port() { return server == null ? -1 : server.getAddress().getPort(); }
+
+    @Override
+    public void close() {
+        if (server != null) server.stop(0);
+    }
+}

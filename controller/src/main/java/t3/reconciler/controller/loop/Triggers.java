@@ -1,0 +1,40 @@
+package t3.reconciler.controller.loop;
+
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Why the worker should reconcile now. Triggers coalesce: ten arriving while a pass runs cause one more pass, not ten.
+ */
+public final class Triggers {
+    private final Set<String> pending = new LinkedHashSet<>();
+    private boolean windowOverride;
+
+    public synchronized void fire(String why) {
+        pending.add(why);
+        notifyAll();
+    }
+
+    /** SIGHUP with an override request: the next pass may start a bump outside the maintenance window. */
+    public synchronized void fireWithWindowOverride(String why) {
+        windowOverride = true;
+        fire(why);
+    }
+
+    /** Waits until a trigger arrives or {@code timeout} passes (then the reason is the timer); returns the reasons, cleared. */
+    public synchronized Fired await(Duration timeout, String timerReason) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (pending.isEmpty()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) return new Fired(Set.of(timerReason), false);
+            wait(Math.max(1, left / 1_000_000));
+        }
+        Fired f = new Fired(Set.copyOf(pending), windowOverride);
+        pending.clear();
+        windowOverride = false;
+        return f;
+    }
+
+    public record Fired(Set<String> reasons, boolean windowOverride) {}
+}
