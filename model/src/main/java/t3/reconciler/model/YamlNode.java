@@ -48,7 +48,7 @@ sealed interface YamlNode permits YamlNode.Scalar, YamlNode.Mapping, YamlNode.Se
         if (n instanceof Sequence) return "a list";
         Scalar s = (Scalar) n;
         return switch (s.kind()) {
-            case STRING -> "a string";
+            case STRING -> Values.quote(s.text());
             case INTEGER, FLOAT -> "the number " + Values.quote(s.text()) + " (quote it to mean the text)";
             case BOOLEAN -> "the boolean " + Values.quote(s.text()) + " (quote it to mean the text)";
             case NULL -> "nothing";

@@ -172,7 +172,7 @@ final class YamlTreeReader {
                 if (e instanceof AliasEvent || !(e instanceof NodeEvent n)) continue;
                 String tag = e instanceof ScalarEvent s ? s.getTag() : ((CollectionStartEvent) e).getTag();
                 String problem = null;
-                if (tag != null) problem = "YAML tags are not supported (" + Values.printable(tag) + ")";
+                if (tag != null) problem = "YAML tags are not supported (" + Values.printable(tag.replace("tag:yaml.org,2002:", "!!")) + ")";
                 if (n.getAnchor() != null) problem = "YAML anchors are not allowed (&" + Values.printable(n.getAnchor()) + ")";
                 if (problem != null) decorations.putIfAbsent(at(e.getStartMark()), problem);
             }
