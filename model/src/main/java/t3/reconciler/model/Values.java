@@ -25,7 +25,7 @@ public final class Values {
     private static final Pattern SHORT_DURATION = Pattern.compile("([0-9]{1,9})(s|m|h|d)");
     private static final Pattern TIME = Pattern.compile("([01][0-9]|2[0-3]):([0-5][0-9])");
     private static final Pattern NPM_NAME = Pattern.compile("(?:@[a-z0-9-][a-z0-9._-]*/)?[a-z0-9-][a-z0-9._-]*");
-    private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.@{}\\\\-]+");
+    private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.@\\\\-]*");
     private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})");
     private static final Pattern DBUS_UNIX = Pattern.compile("unix:[a-z]+=[^,;\\s]+(,[a-z]+=[^,;\\s]+)*");
     static final String DURATION_HELP = "use 90s, 15m, 2h, 3d or ISO-8601 such as PT15M";
@@ -135,7 +135,7 @@ public final class Values {
     public static String unitTemplate(String s) {
         if (count(s, DesiredState.USER_PLACEHOLDER) != 1) throw new IllegalArgumentException("must contain {user} exactly once (got " + quote(s) + ")");
         if (!s.endsWith(".service")) throw new IllegalArgumentException("must end with .service (got " + quote(s) + ")");
-        if (!UNIT.matcher(s).matches() || s.length() > 200) {
+        if (!UNIT.matcher(s.replace(DesiredState.USER_PLACEHOLDER, "")).matches() || s.length() > 200) {
             throw new IllegalArgumentException(quote(s) + " is not a unit name (letters, digits and : _ . @ - \\ only)");
         }
         return s;
