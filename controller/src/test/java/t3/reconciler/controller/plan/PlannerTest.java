@@ -18,14 +18,16 @@ import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.DesiredStateLoader;
 import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.Version;
 
 /** Every gate and failure branch of the planner, one named row each: (spec, observed) -> action, and the reason says why. */
 class PlannerTest {
-    static final String USERS = "users: [alice, bob, carol]\nschedule: {zone: UTC}\n";
+    static final String USERS = "users: [alice, bob, carol]\n";
 
     static DesiredState spec(String extra) {
         try {
-            return DesiredStateLoader.parse(USERS + extra, Path.of("planner-test.yaml"));
+            String schedule = extra.contains("schedule:") ? "" : "schedule: {zone: UTC}\n";
+            return DesiredStateLoader.parse(USERS + schedule + extra, Path.of("planner-test.yaml"));
         } catch (Exception e) {
             throw new AssertionError(e);
         }
