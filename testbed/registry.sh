@@ -43,6 +43,7 @@ install_verdaccio() {
     mv "$tmp" "$VERDACCIO_HOME"
   fi
   flock -u 9
+  exec 9>&-
 }
 
 running_pid() { # the pid recorded for DIR, if that process is still our verdaccio
