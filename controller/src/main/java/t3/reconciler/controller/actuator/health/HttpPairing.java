@@ -1,0 +1,104 @@
+package t3.reconciler.controller.actuator.health;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import t3.reconciler.controller.actuator.ActuatorException;
+import t3.reconciler.controller.actuator.HealthCheck.Result;
+import t3.reconciler.controller.actuator.Pairing;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.User;
+
+/**
+ * {@link Pairing}: the canary's proof that a restarted user can still get in. Directly against their server (found by
+ * its listening socket, the credential minted as them), or, when a dispatch fronts the servers, the way a browser
+ * arriving through it does.
+ */
+public final class HttpPairing implements Pairing {
+    static final String USER_HEADER = "X-authentik-username";
+    static final String DEFAULT_COOKIE = "t3_session";
+
+    @Override
+    public Result verify(User user, long mainPid, Path baseDir, Path t3Binary, DesiredState spec) throws ActuatorException {
+        int attempts = Math.max(1, spec.canary().verifyAttempts());
+        T3Client http = new T3Client(spec.healthCheck().requestTimeout());
+        Result last = Result.fail("start", "not attempted");
+        for (int i = 1; i <= attempts; i++) {
+            last = spec.canary().dispatch().isPresent()
+                    ? viaDispatch(http, spec.canary().dispatch().get(), user)
+                    : direct(http, user, mainPid, baseDir, t3Binary, spec);
+            if (last.passed()) return Result.pass(last.detail() + " (attempt " + i + "/" + attempts + ")");
+            if (i < attempts) pause(spec);
+        }
+        return Result.fail(last.gate(), last.detail() + " (after " + attempts + " attempts)");
+    }
+
+    private static Result direct(T3Client http, User user, long mainPid, Path baseDir, Path binary, DesiredState spec) throws ActuatorException {
+        if (mainPid <= 0) return Result.fail("start", user.name() + "'s unit has no main process");
+        List<ListeningSockets.Endpoint> endpoints;
+        try {
+            endpoints = ListeningSockets.of(mainPid);
+        } catch (IOException e) {
+            return Result.fail("start", "cannot read the sockets of pid " + mainPid + ": " + e.getMessage());
+        }
+        // Several listeners are possible (an inspector, a helper): the server is the one that speaks t3's session API.
+        Optional<URI> base = endpoints.stream().map(ListeningSockets.Endpoint::base).filter(u -> speaksT3(http, u)).findFirst();
+        if (base.isEmpty()) {
+            return Result.fail("start", "pid " + mainPid + " listens on " + endpoints.stream().map(e -> e.port()).toList()
+                    + " but none answers " + T3Client.SESSION_PATH);
+        }
+        RunAs runAs;
+        try {
+            runAs = RunAs.ownerOf(baseDir);
+        } catch (IOException e) {
+            throw new ActuatorException("cannot read the owner of " + baseDir + ": " + e.getMessage(), false, e);
+        }
+        Result r = Handshake.run(http, base.get(), spec.healthCheck().pairingEndpoints(),
+                () -> Minter.mint(binary, baseDir, Optional.of(runAs), spec.healthCheck().startTimeout()));
+        return r.passed() ? Result.pass(user.name() + "'s server at " + base.get() + ": " + r.detail()) : r;
+    }
+
+    private static boolean speaksT3(T3Client http, URI base) {
+        try {
+            http.session(base, Map.of());
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A browser's first visit through the dispatch: a document request carrying the proxy's identity header. */
+    private static Result viaDispatch(T3Client http, URI dispatch, User user) {
+        Map<String, String> identity = Map.of(USER_HEADER, user.login());
+        String cookieName = DEFAULT_COOKIE;
+        try {
+            cookieName = http.session(dispatch, identity).cookieName().orElse(DEFAULT_COOKIE);
+        } catch (IOException e) {
+            // a dispatch need not pass the session API through before pairing; web mode's name is the default
+        }
+        T3Client.Response r;
+        try {
+            r = http.get(dispatch.resolve("/"), Map.of(USER_HEADER, user.login(), "Sec-Fetch-Dest", "document"));
+        } catch (IOException e) {
+            return Result.fail("pairing", "GET / through the dispatch failed: " + e.getMessage());
+        }
+        Optional<String> cookie = T3Client.cookie(r.setCookies(), cookieName);
+        if (cookie.isEmpty()) {
+            return Result.fail("pairing", "dispatch answered " + r.status() + " for " + user.login() + " without Set-Cookie " + cookieName
+                    + " (cookies set: " + T3Client.cookieNames(r.setCookies()) + ")");
+        }
+        return Result.pass("dispatch paired " + user.login() + " (cookie " + cookieName + ")");
+    }
+
+    private static void pause(DesiredState spec) throws ActuatorException {
+        try {
+            Thread.sleep(spec.canary().verifyInterval().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ActuatorException("interrupted between pairing attempts", true, e);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package t3.reconciler.controller.actuator.npm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import t3.reconciler.controller.actuator.ActuatorException;
+import t3.reconciler.controller.actuator.Packages;
+import t3.reconciler.controller.actuator.proc.Exec;
+import t3.reconciler.model.Channel;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.Version;
+
+/**
+ * {@link Packages} through the npm CLI. Every argument is either a constant, a validated {@link PackageName} or
+ * {@link Version}, the operator's registry URI, or a path we chose; the registry's answers are parsed before use.
+ */
+public final class NpmPackages implements Packages {
+    /** npm error codes that say "try again later" rather than "this does not exist". */
+    private static final Set<String> TRANSIENT_CODES = Set.of(
+            "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ESOCKETTIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH",
+            "ENETUNREACH", "ENETDOWN", "EPIPE", "ECONNABORTED", "EPROTO", "E408", "E429", "ENOSPC", "EBUSY");
+    private static final Duration VERSION_TIMEOUT = Duration.ofSeconds(30);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path npm;
+    private final Optional<URI> registry;
+    private final Duration timeout;
+
+    /**
+     * @param npm      the npm executable
+     * @param registry overrides npm's configured registry when present
+     * @param timeout  bound on one npm run; its process tree is killed past it
+     */
+    public NpmPackages(Path npm, Optional<URI> registry, Duration timeout) {
+        this.npm = npm;
+        this.registry = registry;
+        this.timeout = timeout;
+    }
+
+    public static NpmPackages from(DesiredState.Install install) {
+        return new NpmPackages(install.npm(), install.registry(), install.timeout());
+    }
+
+    @Override
+    public Version resolve(String pkg, Channel channel) throws ActuatorException {
+        PackageName name = new PackageName(pkg);
+        // prefer-online: a dist-tag moves (also backwards), and a cached packument would hide that.
+        Exec.Result r = npm("view", List.of(name + "@" + channel.tag(), "version", "--json", "--prefer-online"));
+        if (!r.ok()) throw failure("npm view " + name + "@" + channel.tag(), r);
+        JsonNode answer;
+        try {
+            answer = JSON.readTree(r.stdout());
+        } catch (IOException e) {
+            throw ActuatorException.verdict("npm view " + name + "@" + channel.tag() + " answered something that is not JSON: " + Exec.tail(r.stdout(), 3));
+        }
+        if (answer == null || !answer.isTextual()) {
+            throw ActuatorException.verdict("npm view " + name + "@" + channel.tag() + " did not answer one version: " + Exec.tail(r.stdout(), 3));
+        }
+        try {
+            return Version.parse(answer.asText());
+        } catch (IllegalArgumentException e) {
+            throw ActuatorException.verdict("registry answered an invalid version for " + name + "@" + channel.tag() + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void install(String pkg, Version version, Path prefix) throws ActuatorException {
+        PackageName name = new PackageName(pkg);
+        try {
+            Files.createDirectories(prefix);
+        } catch (IOException e) {
+            throw new ActuatorException("cannot create prefix " + prefix + ": " + e.getMessage(), false, e);
+        }
+        Exec.Result r = npm("install", List.of("-g", "--prefix", prefix.toAbsolutePath().toString(), name + "@" + version,
+                "--json", "--no-audit", "--no-fund", "--no-update-notifier"));
+        if (!r.ok()) throw failure("npm install " + name + "@" + version, r);
+        Path bin = prefix.resolve("bin").resolve(name.binName());
+        if (!Files.isExecutable(bin)) {
+            throw ActuatorException.verdict("npm installed " + name + "@" + version + " but " + bin + " is not an executable");
+        }
+    }
+
+    @Override
+    public Optional<Version> installedVersion(String pkg, Path prefix) throws ActuatorException {
+        Path bin = prefix.resolve("bin").resolve(new PackageName(pkg).binName());
+        if (!Files.isExecutable(bin)) return Optional.empty();
+        Exec.Result r;
+        try {
+            r = Exec.run(List.of(bin.toString(), "--version"), VERSION_TIMEOUT);
+        } catch (IOException e) {
+            return Optional.empty(); // there, but not runnable (a dangling link, a missing interpreter, a hang)
+        }
+        if (!r.ok()) return Optional.empty();
+        try {
+            return Optional.of(Version.fromVersionOutput(r.stdout()));
+        } catch (IllegalArgumentException e) {
+            throw ActuatorException.verdict(bin + " --version printed no version: " + e.getMessage());
+        }
+    }
+
+    private Exec.Result npm(String command, List<String> args) throws ActuatorException {
+        List<String> argv = new ArrayList<>(List.of(npm.toString(), command));
+        argv.addAll(args);
+        registry.ifPresent(u -> argv.add("--registry=" + u));
+        // npm's default retries a dead registry for about 70 s; fail at once and let the controller's backoff retry.
+        long fetchMs = Math.max(1000, Math.min(timeout.toMillis() / 2, 60_000));
+        argv.addAll(List.of("--fetch-retries=0", "--fetch-timeout=" + fetchMs, "--loglevel=error"));
+        try {
+            return Exec.run(argv, timeout, Map.of("NO_UPDATE_NOTIFIER", "1"), null);
+        } catch (Exec.TimedOut e) {
+            throw ActuatorException.transientFault("npm " + command + " timed out: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new ActuatorException("cannot run " + npm + ": " + e.getMessage(), false, e);
+        }
+    }
+
+    /** Reads npm's {@code --json} error object; network trouble is transient, a missing package or version is a verdict. */
+    static ActuatorException failure(String what, Exec.Result r) {
+        String code = "";
+        String summary = r.tail();
+        try {
+            JsonNode err = JSON.readTree(r.stdout()).path("error");
+            code = err.path("code").asText("");
+            if (err.hasNonNull("summary")) summary = err.get("summary").asText();
+        } catch (IOException | RuntimeException e) {
+            // not JSON: fall back to stderr
+        }
+        String msg = what + " failed" + (code.isEmpty() ? "" : " (" + code + ")") + ": " + summary;
+        boolean transientFault = TRANSIENT_CODES.contains(code) || code.matches("E5\\d\\d")
+                || code.isEmpty() && summary.matches("(?s).*(ECONNREFUSED|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket hang up).*");
+        return new ActuatorException(msg, transientFault);
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+'use strict';
+// Bakes VERSION, FLAVOR and SCHEMA into a copy of the stand-in's package.json before `npm publish`.
+//   stamp-standin.js PACKAGE_JSON VERSION FLAVOR [SCHEMA]
+const fs = require('fs');
+const path = require('path');
+const [file, version, flavor, schema] = process.argv.slice(2);
+const { FLAVORS, MAX_SCHEMA } = require(path.join(path.dirname(file), 'lib', 'build.js'));
+const die = (m) => { process.stderr.write(`stamp-standin: ${m}\n`); process.exit(2); };
+if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version || '')) die(`'${version}' is not a semver version`);
+if (!FLAVORS[flavor]) die(`unknown flavor '${flavor}' (known: ${Object.keys(FLAVORS).join(', ')})`);
+const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
+pkg.version = version;
+pkg.t3standin = { flavor };
+if (schema) {
+  const n = Number(schema);
+  if (!Number.isInteger(n) || n < 3 || n > MAX_SCHEMA) die(`schema must be an integer 3..${MAX_SCHEMA}`);
+  pkg.t3standin.schema = n;
+}
+fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n');

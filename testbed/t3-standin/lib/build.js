@@ -1,0 +1,36 @@
+'use strict';
+// What this published build is: its version, and the flavor and schema level baked into package.json by
+// testbed/stamp-standin.js at publish time. One source yields many builds that differ only in these.
+const path = require('path');
+const pkg = require(path.join(__dirname, '..', 'package.json'));
+
+/** Behaviors by flavor. Each broken flavor breaks exactly one thing the health check gates on. */
+const FLAVORS = {
+  good: {},
+  // Older t3: only /api/auth/bootstrap, credentials carry `role`, fewer migrations by default.
+  legacy: { legacy: true, defaultSchema: 3 },
+  // Newer t3 bound to loopback: per-instance cookie name, announced in sessionCookieName. Must pass.
+  'renamed-cookie': { perInstanceCookie: true },
+  // A data migration that fails when projection tables hold rows and passes on an empty database.
+  'migration-fails-populated': { failingMigration: true },
+  // Pairing only at a path no one knows: every known endpoint answers 404.
+  'endpoint-renamed': { pairPath: '/api/auth/pair-with-credential' },
+  'pairing-401': { pairing401: true },
+  'crash-on-start': { crashOnStart: true },
+  // Sets the cookie, but the session never says authenticated.
+  'cookie-not-authenticating': { sessionNeverAuthenticates: true },
+  // Accepts connections and never answers.
+  hang: { hang: true },
+  // `auth pairing create` fails.
+  'mint-fails': { mintFails: true },
+};
+
+const MAX_SCHEMA = 6; // keep in sync with lib/migrations.js
+
+const meta = pkg.t3standin || {};
+const flavorName = meta.flavor || 'good';
+if (!FLAVORS[flavorName]) throw new Error(`stand-in: unknown flavor '${flavorName}'`);
+const flavor = FLAVORS[flavorName];
+const schema = Number(meta.schema || flavor.defaultSchema || 4);
+
+module.exports = { version: pkg.version, flavorName, flavor, schema, FLAVORS, MAX_SCHEMA };
