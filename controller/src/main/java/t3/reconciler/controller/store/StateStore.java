@@ -1,60 +1,357 @@
 package t3.reconciler.controller.store;
 
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.Rollout;
+import t3.reconciler.model.User;
 import t3.reconciler.model.Version;
 
 /**
  * The controller's own SQLite database (sqlite-jdbc): last-good, activations, the rollout in progress, blocked
  * versions, the breaker, the event log and the journal of the step in flight. The schema is versioned
  * ({@code PRAGMA user_version}) and migrated forward on open.
+ *
+ * <p>WAL with {@code synchronous=FULL}: every write is committed and fsynced before its method returns, so a
+ * SIGKILL (or power cut) right after loses nothing the caller was told is done, and the CLI can read while the
+ * daemon writes. One connection, all methods synchronized. Errors are {@link StateStoreException}; misuse (a
+ * second journal entry, touching a finished rollout) is {@link IllegalStateException}.
  */
 public final class StateStore implements AutoCloseable {
-    public static StateStore open(Path file) { throw new UnsupportedOperationException("TODO"); }
+    public static final Path DEFAULT_PATH = Path.of("/var/lib/t3-reconciler/state.db");
+    private static final int BUSY_TIMEOUT_MS = 10_000;
+    private static final Set<String> OUTCOMES = Set.of("succeeded", "rolled-back", "abandoned");
 
-    public int schemaVersion() { throw new UnsupportedOperationException("TODO"); }
+    private final Path file;
+    private Db db; // null once closed
 
-    public Optional<Version> lastGood() { throw new UnsupportedOperationException("TODO"); }
-    public void setLastGood(Version v, Instant at) { throw new UnsupportedOperationException("TODO"); }
+    private StateStore(Path file, Db db) {
+        this.file = file;
+        this.db = db;
+    }
 
-    public void recordActivation(Version v, Instant at) { throw new UnsupportedOperationException("TODO"); }
+    public static StateStore open(Path file) {
+        Path path = file.toAbsolutePath().normalize();
+        try {
+            createPrivateDirs(path.getParent());
+            createPrivateFile(path);
+        } catch (IOException e) {
+            throw new StateStoreException("cannot create the state database " + path + ": " + e, e);
+        }
+        Connection conn;
+        try {
+            conn = DriverManager.getConnection("jdbc:sqlite:" + path);
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot open the state database " + path + ": " + e.getMessage(), e);
+        }
+        Db db = new Db(conn);
+        try {
+            db.exec("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MS); // first, so the pragmas below wait out the CLI
+            String mode = db.one("PRAGMA journal_mode = WAL", rs -> rs.getString(1)).orElse("");
+            if (!mode.equalsIgnoreCase("wal")) throw new SQLException("journal_mode is " + mode + ", not wal");
+            db.exec("PRAGMA synchronous = FULL"); // WAL + NORMAL may lose the last commits on power loss
+            db.exec("PRAGMA foreign_keys = ON");
+            migrate(db, path);
+            return new StateStore(path, db);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                db.close();
+            } catch (SQLException c) {
+                e.addSuppressed(c);
+            }
+            if (e instanceof StateStoreException s) throw s;
+            if (e instanceof SQLiteException s && s.getResultCode() == SQLiteErrorCode.SQLITE_NOTADB) {
+                throw new StateStoreException(path + " is not a SQLite database", e);
+            }
+            throw new StateStoreException("cannot open the state database " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void migrate(Db db, Path path) throws SQLException {
+        int appId = db.pragmaInt("application_id");
+        int found = db.pragmaInt("user_version");
+        if (appId != Migrations.APPLICATION_ID && (appId != 0 || found != 0 || hasTables(db))) {
+            throw new StateStoreException(path + " is not a t3-reconciler state database (application_id " + appId
+                    + "); refusing to touch it");
+        }
+        if (found > Migrations.latest()) throw newer(path, found);
+        for (Migrations.Step step : Migrations.STEPS) {
+            if (step.version() <= found) continue;
+            db.tx(() -> {
+                // Re-read under the write lock: another process (the CLI) may have migrated meanwhile.
+                int now = db.pragmaInt("user_version");
+                if (now > Migrations.latest()) throw newer(path, now);
+                if (now >= step.version()) return null;
+                for (String sql : step.statements()) db.exec(sql);
+                db.exec("PRAGMA user_version = " + step.version());
+                return null;
+            });
+        }
+    }
+
+    private static boolean hasTables(Db db) throws SQLException {
+        return db.one("SELECT count(*) FROM sqlite_schema", rs -> rs.getInt(1)).orElse(0) > 0;
+    }
+
+    private static StateStoreException newer(Path path, int found) {
+        return new StateStoreException(path + " has schema version " + found + " but this t3-reconciler knows only up to "
+                + Migrations.latest() + ": it was written by a newer release; upgrade t3-reconciler (never downgrade it over its state)");
+    }
+
+    public synchronized int schemaVersion() {
+        return call("read the schema version", () -> db().pragmaInt("user_version"));
+    }
+
+    public synchronized Optional<Version> lastGood() {
+        return call("read last-good", () -> db().one("SELECT version FROM last_good", rs -> Version.parse(rs.getString(1))));
+    }
+
+    public synchronized void setLastGood(Version v, Instant at) {
+        write("set last-good", () -> db().update(
+                "INSERT INTO last_good (id, version, at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version, at = excluded.at",
+                v.toString(), Db.text(at)));
+    }
+
+    public synchronized void recordActivation(Version v, Instant at) {
+        write("record an activation", () -> db().update("INSERT INTO activation (version, at) VALUES (?, ?)", v.toString(), Db.text(at)));
+    }
+
     /** Oldest first. */
-    public List<Activation> activations() { throw new UnsupportedOperationException("TODO"); }
+    public synchronized List<Activation> activations() {
+        return call("read activations", () -> db().query("SELECT version, at FROM activation ORDER BY id",
+                rs -> new Activation(Version.parse(rs.getString(1)), Db.instant(rs.getString(2)))));
+    }
 
-    public Optional<Rollout> rollout() { throw new UnsupportedOperationException("TODO"); }
-    public Rollout startRollout(Version target, Optional<Version> from, Instant at) { throw new UnsupportedOperationException("TODO"); }
-    public void rolloutBackup(long id, String user, Path backup) { throw new UnsupportedOperationException("TODO"); }
-    public void rolloutHealthy(long id) { throw new UnsupportedOperationException("TODO"); }
-    public void rolloutRestarted(long id, String user) { throw new UnsupportedOperationException("TODO"); }
-    public void rolloutVerified(long id, String user) { throw new UnsupportedOperationException("TODO"); }
-    public void rolloutRestored(long id, String user) { throw new UnsupportedOperationException("TODO"); }
-    public void rolloutFailed(long id, String why) { throw new UnsupportedOperationException("TODO"); }
+    /** The unfinished rollout, if any; finished ones stay in the table with their outcome. */
+    public synchronized Optional<Rollout> rollout() {
+        return call("read the rollout", () -> {
+            Optional<Rollout> head = db().one(
+                    "SELECT id, target, from_version, started_at, healthy, failure FROM rollout WHERE finished_at IS NULL",
+                    rs -> new Rollout(rs.getLong(1), Version.parse(rs.getString(2)), Optional.ofNullable(rs.getString(3)).map(Version::parse),
+                            Db.instant(rs.getString(4)), Map.of(), rs.getInt(5) != 0, Set.of(), Set.of(), Set.of(), Optional.ofNullable(rs.getString(6))));
+            if (head.isEmpty()) return head;
+            Rollout r = head.get();
+            Map<String, Path> backups = new HashMap<>();
+            Set<String> restarted = new HashSet<>(), verified = new HashSet<>(), restored = new HashSet<>();
+            db().query("SELECT user, backup, restarted, verified, restored FROM rollout_user WHERE rollout_id = ?", rs -> {
+                String user = rs.getString(1);
+                if (rs.getString(2) != null) backups.put(user, Path.of(rs.getString(2)));
+                if (rs.getInt(3) != 0) restarted.add(user);
+                if (rs.getInt(4) != 0) verified.add(user);
+                if (rs.getInt(5) != 0) restored.add(user);
+                return null;
+            }, r.id());
+            return Optional.of(new Rollout(r.id(), r.target(), r.from(), r.startedAt(), backups, r.healthy(), restarted, verified, restored, r.failure()));
+        });
+    }
+
+    /** Fails with {@link IllegalStateException} while another rollout is unfinished. */
+    public synchronized Rollout startRollout(Version target, Optional<Version> from, Instant at) {
+        long id = write("start a rollout", () -> {
+            Optional<Long> open = db().one("SELECT id FROM rollout WHERE finished_at IS NULL", rs -> rs.getLong(1));
+            if (open.isPresent()) throw new IllegalStateException("rollout " + open.get() + " is still in progress; finish it first");
+            return db().one("INSERT INTO rollout (target, from_version, started_at) VALUES (?, ?, ?) RETURNING id",
+                    rs -> rs.getLong(1), target.toString(), from.map(Version::toString).orElse(null), Db.text(at)).orElseThrow();
+        });
+        return new Rollout(id, target, from, at, Map.of(), false, Set.of(), Set.of(), Set.of(), Optional.empty());
+    }
+
+    public synchronized void rolloutBackup(long id, String user, Path backup) {
+        rolloutUser(id, user, "backup", backup.toString());
+    }
+
+    public synchronized void rolloutHealthy(long id) {
+        write("mark rollout " + id + " healthy", () -> {
+            requireOpen(id);
+            return db().update("UPDATE rollout SET healthy = 1 WHERE id = ?", id);
+        });
+    }
+
+    public synchronized void rolloutRestarted(long id, String user) { rolloutUser(id, user, "restarted", 1); }
+
+    public synchronized void rolloutVerified(long id, String user) { rolloutUser(id, user, "verified", 1); }
+
+    public synchronized void rolloutRestored(long id, String user) { rolloutUser(id, user, "restored", 1); }
+
+    /** Keeps the first failure: it is the cause; what went wrong while reacting to it belongs in the event log. */
+    public synchronized void rolloutFailed(long id, String why) {
+        write("mark rollout " + id + " failed", () -> {
+            requireOpen(id);
+            return db().update("UPDATE rollout SET failure = coalesce(failure, ?) WHERE id = ?", why, id);
+        });
+    }
+
     /** Ends the rollout (outcome {@code succeeded}, {@code rolled-back}, {@code abandoned}); {@link #rollout()} is then empty. */
-    public void finishRollout(long id, String outcome, Instant at) { throw new UnsupportedOperationException("TODO"); }
+    public synchronized void finishRollout(long id, String outcome, Instant at) {
+        if (!OUTCOMES.contains(outcome)) throw new IllegalArgumentException("rollout outcome '" + outcome + "' is not one of " + OUTCOMES);
+        write("finish rollout " + id, () -> {
+            requireOpen(id);
+            return db().update("UPDATE rollout SET outcome = ?, finished_at = ? WHERE id = ?", outcome, Db.text(at), id);
+        });
+    }
 
-    public Set<Version> blocked() { throw new UnsupportedOperationException("TODO"); }
-    public void block(Version v, String reason, Instant at) { throw new UnsupportedOperationException("TODO"); }
+    private void rolloutUser(long id, String user, String column, Object value) {
+        User.requireValidName(user);
+        // column is one of our own literals, never input.
+        write("record " + column + " of " + user + " in rollout " + id, () -> {
+            requireOpen(id);
+            return db().update("INSERT INTO rollout_user (rollout_id, user, " + column + ") VALUES (?, ?, ?) "
+                    + "ON CONFLICT (rollout_id, user) DO UPDATE SET " + column + " = excluded." + column, id, user, value);
+        });
+    }
 
-    public BreakerState breaker() { throw new UnsupportedOperationException("TODO"); }
-    public void saveBreaker(BreakerState b) { throw new UnsupportedOperationException("TODO"); }
+    private void requireOpen(long id) throws SQLException {
+        Optional<Boolean> finished = db().one("SELECT finished_at IS NOT NULL FROM rollout WHERE id = ?", rs -> rs.getInt(1) != 0, id);
+        if (finished.isEmpty()) throw new IllegalStateException("no rollout " + id);
+        if (finished.get()) throw new IllegalStateException("rollout " + id + " is finished");
+    }
 
-    public Event event(Instant at, String action, String target, String outcome, String reason) { throw new UnsupportedOperationException("TODO"); }
-    /** Newest last. */
-    public List<Event> events(Optional<Instant> since, int limit) { throw new UnsupportedOperationException("TODO"); }
+    public synchronized Set<Version> blocked() {
+        return call("read blocked versions", () -> new LinkedHashSet<>(db().query("SELECT version FROM blocked ORDER BY at, version",
+                rs -> Version.parse(rs.getString(1)))));
+    }
 
-    public void journalBegin(JournalEntry e) { throw new UnsupportedOperationException("TODO"); }
-    public Optional<JournalEntry> journal() { throw new UnsupportedOperationException("TODO"); }
-    public void journalClear() { throw new UnsupportedOperationException("TODO"); }
+    /** Blocking again replaces the reason and time: the latest verdict is the one worth showing. */
+    public synchronized void block(Version v, String reason, Instant at) {
+        write("block " + v, () -> db().update(
+                "INSERT INTO blocked (version, reason, at) VALUES (?, ?, ?) ON CONFLICT (version) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+                v.toString(), reason, Db.text(at)));
+    }
+
+    /** {@link BreakerState#closed()} until something was saved. */
+    public synchronized BreakerState breaker() {
+        return call("read the breaker", () -> db().one("SELECT status, version, reason, opened_at, failures FROM breaker",
+                rs -> new BreakerState(BreakerState.Status.valueOf(rs.getString(1)),
+                        Optional.ofNullable(rs.getString(2)).map(Version::parse),
+                        Optional.ofNullable(rs.getString(3)),
+                        Optional.ofNullable(Db.instant(rs.getString(4))),
+                        rs.getInt(5))).orElse(BreakerState.closed()));
+    }
+
+    public synchronized void saveBreaker(BreakerState b) {
+        write("save the breaker", () -> db().update("""
+                INSERT INTO breaker (id, status, version, reason, opened_at, failures) VALUES (1, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, reason = excluded.reason,
+                  opened_at = excluded.opened_at, failures = excluded.failures""",
+                b.status().name(), b.version().map(Version::toString).orElse(null), b.reason().orElse(null),
+                b.openedAt().map(Db::text).orElse(null), b.failures()));
+    }
+
+    /** Appends to the event log; {@code target}, {@code outcome} and {@code reason} may be null. */
+    public synchronized Event event(Instant at, String action, String target, String outcome, String reason) {
+        long id = write("log an event", () -> db().one(
+                "INSERT INTO event (at, action, target, outcome, reason) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                rs -> rs.getLong(1), Db.text(at), action, target, outcome, reason).orElseThrow());
+        return new Event(id, at, action, target, outcome, reason);
+    }
+
+    /**
+     * The newest {@code limit} events at or after {@code since} (all times when empty), in log order: newest
+     * last, like {@code journalctl --since -n}. Log order is append order, whatever {@code at} the caller gave.
+     */
+    public synchronized List<Event> events(Optional<Instant> since, int limit) {
+        if (limit < 0) throw new IllegalArgumentException("limit must not be negative: " + limit);
+        return call("read events", () -> db().query("""
+                SELECT id, at, action, target, outcome, reason FROM (
+                  SELECT * FROM event WHERE at >= ? ORDER BY id DESC LIMIT ?
+                ) ORDER BY id""",
+                rs -> new Event(rs.getLong(1), Db.instant(rs.getString(2)), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)),
+                since.map(Db::text).orElse(""), limit));
+    }
+
+    /** Fails with {@link IllegalStateException} if a step is already in flight: finish or undo it first. */
+    public synchronized void journalBegin(JournalEntry e) {
+        write("begin journal entry " + e.action(), () -> {
+            Optional<String> open = db().one("SELECT action || ' ' || target FROM journal", rs -> rs.getString(1));
+            if (open.isPresent()) throw new IllegalStateException("a step is already in flight (" + open.get() + "); cannot begin " + e.action() + " " + e.target());
+            return db().update("INSERT INTO journal (id, action, target, detail, started_at) VALUES (1, ?, ?, ?, ?)",
+                    e.action(), e.target(), e.detail(), Db.text(e.startedAt()));
+        });
+    }
+
+    public synchronized Optional<JournalEntry> journal() {
+        return call("read the journal", () -> db().one("SELECT action, target, detail, started_at FROM journal",
+                rs -> new JournalEntry(rs.getString(1), rs.getString(2), rs.getString(3), Db.instant(rs.getString(4)))));
+    }
+
+    /** Idempotent: recovery may clear an entry whose step had already cleared it before a crash. */
+    public synchronized void journalClear() {
+        write("clear the journal", () -> db().update("DELETE FROM journal"));
+    }
 
     /** Small key/value facts (last reconcile outcome, held-back since, ...). */
-    public Optional<String> get(String key) { throw new UnsupportedOperationException("TODO"); }
-    public void put(String key, String value) { throw new UnsupportedOperationException("TODO"); }
+    public synchronized Optional<String> get(String key) {
+        return call("read fact " + key, () -> db().one("SELECT value FROM fact WHERE key = ?", rs -> rs.getString(1), key));
+    }
+
+    public synchronized void put(String key, String value) {
+        write("write fact " + key, () -> db().update(
+                "INSERT INTO fact (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value));
+    }
 
     @Override
-    public void close() { throw new UnsupportedOperationException("TODO"); }
+    public synchronized void close() {
+        if (db == null) return;
+        try {
+            db.close();
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot close the state database " + file + ": " + e.getMessage(), e);
+        } finally {
+            db = null;
+        }
+    }
+
+    private Db db() {
+        if (db == null) throw new IllegalStateException("the state store " + file + " is closed");
+        return db;
+    }
+
+    private <T> T call(String what, Db.Work<T> work) {
+        try {
+            return work.run();
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot " + what + " in " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private <T> T write(String what, Db.Work<T> work) {
+        return call(what, () -> db().tx(work));
+    }
+
+    /** Creates the missing directories of {@code dir} with mode 0700; existing ones are left as the operator made them. */
+    private static void createPrivateDirs(Path dir) throws IOException {
+        if (dir == null || Files.isDirectory(dir)) return;
+        createPrivateDirs(dir.getParent());
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(dir)) throw e;
+        }
+    }
+
+    /** SQLite would create the file with the umask's mode; -wal and -shm copy the database's mode, so set it first. */
+    private static void createPrivateFile(Path file) throws IOException {
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (FileAlreadyExistsException e) {
+            // an existing database keeps its mode
+        }
+    }
 }

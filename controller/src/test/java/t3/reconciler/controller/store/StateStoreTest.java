@@ -1,0 +1,275 @@
+package t3.reconciler.controller.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import t3.reconciler.model.BreakerState;
+import t3.reconciler.model.Rollout;
+import t3.reconciler.model.Version;
+
+class StateStoreTest {
+    private static final Instant T0 = Instant.parse("2026-06-08T10:15:30.123456789Z");
+    private static final Version V1 = Version.parse("0.0.24"), V2 = Version.parse("0.0.25-nightly.20260608.497");
+
+    @TempDir Path dir;
+
+    @Test
+    void migratesAFreshFileToTheCurrentSchemaInPrivateDirectories() throws Exception {
+        Path file = dir.resolve("var/lib/t3-reconciler/state.db");
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Migrations.latest(), s.schemaVersion());
+            assertEquals(Optional.empty(), s.lastGood());
+            assertEquals(Optional.empty(), s.rollout());
+            assertTrue(s.breaker().isClosed());
+        }
+        assertEquals("rwx------", perms(dir.resolve("var")));
+        assertEquals("rwx------", perms(file.getParent()));
+        assertEquals("rw-------", perms(file));
+        assertEquals("wal", sql(file, "PRAGMA journal_mode"));
+        assertEquals(String.valueOf(Migrations.latest()), sql(file, "PRAGMA user_version"));
+    }
+
+    @Test
+    void migratesAnExistingEmptyFile() throws Exception {
+        Path file = Files.createFile(dir.resolve("state.db"));
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Migrations.latest(), s.schemaVersion());
+        }
+    }
+
+    @Test
+    void reopeningKeepsEverything() {
+        Path file = dir.resolve("state.db");
+        BreakerState open = new BreakerState(BreakerState.Status.OPEN, Optional.of(V2), Optional.of("canary failed"), Optional.of(T0), 2);
+        try (StateStore s = StateStore.open(file)) {
+            s.put("last-reconcile", "ok");
+            s.put("last-reconcile", "held-back");
+            s.setLastGood(V1, T0);
+            s.recordActivation(V1, T0);
+            s.recordActivation(V2, T0.plusSeconds(60));
+            s.block(V2, "broke pairing", T0);
+            s.saveBreaker(open);
+            s.event(T0, "bump", V2.toString(), "failed", "canary");
+        }
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Optional.of("held-back"), s.get("last-reconcile"));
+            assertEquals(Optional.empty(), s.get("nothing"));
+            assertEquals(Optional.of(V1), s.lastGood());
+            assertEquals(List.of(new Activation(V1, T0), new Activation(V2, T0.plusSeconds(60))), s.activations());
+            assertEquals(Set.of(V2), s.blocked());
+            assertEquals(open, s.breaker());
+            assertEquals(List.of(new Event(1, T0, "bump", V2.toString(), "failed", "canary")), s.events(Optional.empty(), 10));
+        }
+    }
+
+    @Test
+    void refusesADatabaseFromANewerRelease() throws Exception {
+        Path file = dir.resolve("state.db");
+        StateStore.open(file).close();
+        sql(file, "PRAGMA user_version = " + (Migrations.latest() + 1));
+        StateStoreException e = assertThrows(StateStoreException.class, () -> StateStore.open(file));
+        assertTrue(e.getMessage().contains("newer release"), e.getMessage());
+        assertEquals(String.valueOf(Migrations.latest() + 1), sql(file, "PRAGMA user_version"), "left untouched");
+    }
+
+    @Test
+    void refusesSomeoneElsesDatabase() throws Exception {
+        Path file = dir.resolve("state.sqlite");
+        sql(file, "CREATE TABLE projection_threads (id TEXT PRIMARY KEY)");
+        StateStoreException e = assertThrows(StateStoreException.class, () -> StateStore.open(file));
+        assertTrue(e.getMessage().contains("not a t3-reconciler state database"), e.getMessage());
+        assertEquals("0", sql(file, "PRAGMA user_version"));
+    }
+
+    @Test
+    void journalRoundTripSurvivesReopen() {
+        Path file = dir.resolve("state.db");
+        JournalEntry entry = new JournalEntry("restore", "alice", "{\"backup\":\"/var/backups/t3-state/alice/x.sqlite\"}", T0);
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Optional.empty(), s.journal());
+            s.journalBegin(entry);
+            IllegalStateException twice = assertThrows(IllegalStateException.class,
+                    () -> s.journalBegin(new JournalEntry("restart", "bob", "{}", T0)));
+            assertTrue(twice.getMessage().contains("restore alice"), twice.getMessage());
+        }
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Optional.of(entry), s.journal());
+            s.journalClear();
+            s.journalClear();
+            assertEquals(Optional.empty(), s.journal());
+            s.journalBegin(new JournalEntry("restart", "bob", "{}", T0));
+        }
+    }
+
+    @Test
+    void rolloutLifecycle() throws Exception {
+        Path file = dir.resolve("state.db");
+        long id;
+        try (StateStore s = StateStore.open(file)) {
+            Rollout r = s.startRollout(V2, Optional.of(V1), T0);
+            id = r.id();
+            assertEquals(Optional.of(r), s.rollout());
+            assertThrows(IllegalStateException.class, () -> s.startRollout(V2, Optional.of(V1), T0));
+            s.rolloutBackup(id, "alice", Path.of("/var/backups/t3-state/alice/a.sqlite"));
+            s.rolloutBackup(id, "bob", Path.of("/var/backups/t3-state/bob/b.sqlite"));
+            s.rolloutHealthy(id);
+            s.rolloutRestarted(id, "alice");
+            s.rolloutFailed(id, "alice: pairing failed");
+            s.rolloutFailed(id, "later trouble");
+            s.rolloutRestored(id, "alice");
+            assertThrows(IllegalArgumentException.class, () -> s.rolloutVerified(id, "../etc"));
+        }
+        try (StateStore s = StateStore.open(file)) {
+            Rollout r = s.rollout().orElseThrow();
+            assertEquals(new Rollout(id, V2, Optional.of(V1), T0,
+                    Map.of("alice", Path.of("/var/backups/t3-state/alice/a.sqlite"), "bob", Path.of("/var/backups/t3-state/bob/b.sqlite")),
+                    true, Set.of("alice"), Set.of(), Set.of("alice"), Optional.of("alice: pairing failed")), r);
+            assertThrows(IllegalArgumentException.class, () -> s.finishRollout(id, "done", T0));
+            s.finishRollout(id, "rolled-back", T0.plusSeconds(5));
+            assertEquals(Optional.empty(), s.rollout());
+            assertThrows(IllegalStateException.class, () -> s.rolloutVerified(id, "bob"));
+            assertThrows(IllegalStateException.class, () -> s.finishRollout(id, "succeeded", T0));
+            assertThrows(IllegalStateException.class, () -> s.rolloutHealthy(id + 100));
+
+            Rollout next = s.startRollout(V2, Optional.empty(), T0.plusSeconds(10));
+            assertTrue(next.id() > id);
+            s.rolloutVerified(next.id(), "bob");
+            assertEquals(Set.of("bob"), s.rollout().orElseThrow().verified());
+            assertEquals(Optional.empty(), s.rollout().orElseThrow().from());
+        }
+        assertEquals("rolled-back", sql(file, "SELECT outcome FROM rollout WHERE id = " + id), "finished rollouts stay with their outcome");
+    }
+
+    @Test
+    void eventsSinceAndLimitKeepLogOrder() {
+        try (StateStore s = StateStore.open(dir.resolve("state.db"))) {
+            for (int i = 0; i < 10; i++) s.event(T0.plusSeconds(i), "step", "e" + i, "ok", null);
+            assertEquals(List.of("e7", "e8", "e9"), targets(s.events(Optional.empty(), 3)));
+            assertEquals(List.of("e5", "e6", "e7", "e8", "e9"), targets(s.events(Optional.of(T0.plusSeconds(5)), 100)));
+            assertEquals(List.of("e8", "e9"), targets(s.events(Optional.of(T0.plusSeconds(5)), 2)));
+            assertEquals(List.of(), targets(s.events(Optional.of(T0.plusSeconds(11)), 5)));
+            assertEquals(List.of(), targets(s.events(Optional.empty(), 0)));
+            // An event stamped earlier but logged later still comes last: the log is append order.
+            Event late = s.event(T0.plusSeconds(6).plusNanos(1), "late", "e10", null, null);
+            assertEquals(List.of("e8", "e9", "e10"), targets(s.events(Optional.of(T0.plusSeconds(6)), 3)));
+            assertEquals(late, s.events(Optional.empty(), 1).get(0));
+        }
+    }
+
+    @Test
+    void eventLogIsAppendOnly() {
+        Path file = dir.resolve("state.db");
+        try (StateStore s = StateStore.open(file)) {
+            s.event(T0, "step", "x", "ok", "why");
+        }
+        Exception e = assertThrows(Exception.class, () -> sql(file, "DELETE FROM event"));
+        assertTrue(e.getMessage().contains("append-only"), e.getMessage());
+    }
+
+    @Test
+    void breakerRoundTrip() {
+        Path file = dir.resolve("state.db");
+        BreakerState failed = new BreakerState(BreakerState.Status.ROLLBACK_FAILED, Optional.of(V2), Optional.of("restore of alice failed"), Optional.of(T0), 3);
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(BreakerState.closed(), s.breaker());
+            s.saveBreaker(failed);
+        }
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(failed, s.breaker());
+            s.saveBreaker(BreakerState.closed());
+            assertEquals(BreakerState.closed(), s.breaker());
+        }
+    }
+
+    @Test
+    void aSecondConnectionReadsWhileTheFirstWrites() {
+        Path file = dir.resolve("state.db");
+        try (StateStore daemon = StateStore.open(file); StateStore cli = StateStore.open(file)) {
+            daemon.setLastGood(V1, T0);
+            assertEquals(Optional.of(V1), cli.lastGood());
+            cli.put("k", "from cli");
+            assertEquals(Optional.of("from cli"), daemon.get("k"));
+        }
+    }
+
+    @Test
+    void closedStoreRefusesWork() {
+        StateStore s = StateStore.open(dir.resolve("state.db"));
+        s.close();
+        s.close();
+        assertThrows(IllegalStateException.class, s::lastGood);
+    }
+
+    @Test
+    void concurrentWritersLoseNothing() throws Exception {
+        try (StateStore s = StateStore.open(dir.resolve("state.db"))) {
+            Thread[] threads = new Thread[4];
+            for (int t = 0; t < threads.length; t++) {
+                int n = t;
+                threads[t] = new Thread(() -> { for (int i = 0; i < 50; i++) s.event(T0, "t" + n, "e" + i, "ok", null); });
+                threads[t].start();
+            }
+            for (Thread t : threads) t.join();
+            assertEquals(200, s.events(Optional.empty(), 1000).size());
+        }
+    }
+
+    /** A process that dies without closing anything (as after SIGKILL) has still made every returned write durable. */
+    @Test
+    void writesSurviveAnAbruptExit() throws Exception {
+        Path file = dir.resolve("state.db");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), AbruptWriter.class.getName(), file.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(137, p.waitFor(), out);
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Optional.of(V2), s.lastGood());
+            assertEquals("restore", s.journal().orElseThrow().action());
+        }
+    }
+
+    /** Run in a child JVM by {@link #writesSurviveAnAbruptExit}. */
+    public static final class AbruptWriter {
+        public static void main(String[] args) {
+            StateStore s = StateStore.open(Path.of(args[0]));
+            s.setLastGood(V2, T0);
+            s.journalBegin(new JournalEntry("restore", "alice", "{}", T0));
+            Runtime.getRuntime().halt(137); // no close, no checkpoint, no shutdown hooks
+        }
+    }
+
+    private static List<String> targets(List<Event> events) {
+        return events.stream().map(Event::target).toList();
+    }
+
+    private static String perms(Path p) throws Exception {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    /** Raw access, as an operator with the sqlite3 shell would have. */
+    private static String sql(Path file, String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            if (!st.execute(sql)) return null;
+            try (ResultSet rs = st.getResultSet()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+}
