@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The whole test bed in one: a systemd --user manager, a loopback registry with the stand-in t3, one version
+# installed the way the controller installs (its own prefix + the global link), and users whose units run it
+# with populated databases. The demo and the end-to-end tests both stand on this.
+#
+#   bed.sh up DIR USER...     bring it up (idempotent), then print the desired-state file's path
+#   bed.sh down DIR           stop units, manager, bus and registry started for DIR (only those)
+#   bed.sh publish DIR VERSION FLAVOR [TAG...]   publish a stand-in build (schema from the flavor's default)
+#   bed.sh agent DIR USER on|off                 start/stop a fake agent ("claude") under USER's server
+#
+# Layout: DIR/systemd (manager, bus, units, logs), DIR/registry, DIR/versions/<v>, DIR/bin/t3 (the link),
+# DIR/home/<user>/.t3/userdata/state.sqlite, DIR/backups, DIR/state (controller), DIR/desired-state.yaml.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BASE_VERSION=${T3_BED_BASE_VERSION:-0.0.25-nightly.20260601.1}
+
+die() { echo "bed.sh: $*" >&2; exit 2; }
+abs() { mkdir -p "$1" && (cd "$1" && pwd); }
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+bus_of() { echo "unix:path=$1/systemd/bus"; }
+
+manager() { # manager DIR METHOD UNIT: a systemd job over the bed's bus
+  busctl --address="$(bus_of "$1")" call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+    org.freedesktop.systemd1.Manager "$2" ss "$3" replace >/dev/null
+}
+
+port_of() { sed -n 's/^PORT=//p' "$1/systemd/ports/$2.env"; }
+
+cmd_up() {
+  local dir; dir=$(abs "${1:?up DIR USER...}"); shift
+  [[ $# -gt 0 ]] || die "name at least one user"
+  chmod 0755 "$dir"
+  "$HERE/systemd-bed.sh" up "$dir/systemd" >&2
+  local url; url=$("$HERE/registry.sh" up "$dir/registry" | tail -n 1)
+  if [[ -z "$(npm view "t3@$BASE_VERSION" version --registry "$url" --fetch-retries=0 2>/dev/null)" ]]; then
+    "$HERE/registry.sh" publish "$dir/registry" "$BASE_VERSION" good "" nightly latest >&2
+  fi
+  local prefix="$dir/versions/$BASE_VERSION"
+  if [[ ! -f "$prefix/.t3-reconciler-complete" ]]; then
+    rm -rf "$prefix"
+    npm install -g --prefix "$prefix" --registry "$url" --no-audit --no-fund --loglevel=error "t3@$BASE_VERSION" >&2
+    touch "$prefix/.t3-reconciler-complete"
+  fi
+  mkdir -p "$dir/bin" "$dir/home" "$dir/backups" "$dir/state" "$dir/scratch"
+  chmod 0755 "$dir/home" "$dir/versions" "$dir/bin"
+  [[ -L "$dir/bin/t3" ]] || ln -s "$prefix/bin/t3" "$dir/bin/t3"
+  mkdir -p "$dir/systemd/units/t3-serve@.service.d"
+  # A user at work: the stand-in appends a chat message every 2 s, so backups run against a writing server.
+  printf '[Service]\nEnvironment=T3_STANDIN_WRITE_INTERVAL_MS=2000\n' > "$dir/systemd/units/t3-serve@.service.d/standin.conf"
+  local user port
+  for user in "$@"; do
+    port=$(port_of "$dir" "$user" 2>/dev/null || true)
+    [[ -n "$port" ]] || port=$(free_port)
+    "$HERE/systemd-bed.sh" add-user "$dir/systemd" "$user" "$port" "$dir/home" "$dir/bin/t3" >&2
+  done
+  busctl --address="$(bus_of "$dir")" call org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager Reload >/dev/null
+  for user in "$@"; do
+    manager "$dir" StartUnit "t3-serve@$user.service"
+    node "$HERE/wait-http.js" "http://127.0.0.1:$(port_of "$dir" "$user")/" 30 || die "$user's server did not come up (see $dir/systemd/logs/$user.log)"
+  done
+  local spec="$dir/desired-state.yaml"
+  if [[ ! -f "$spec" ]]; then
+    local mport; mport=$(free_port)
+    local list; list=$(printf '%s, ' "$@"); list=${list%, }
+    cat > "$spec" <<YAML
+# Written by testbed/bed.sh: the demo bed's desired state. Edit it: the controller follows.
+package: t3
+track: nightly
+users: [$list]
+database: "$dir/home/{user}/.t3/userdata/state.sqlite"
+install:
+  registry: $url
+  versionsDir: $dir/versions
+  link: $dir/bin/t3
+  npm: $(command -v npm)
+  timeout: 2m
+backup: {dir: $dir/backups, keep: 14}
+healthCheck: {scratchDir: $dir/scratch, startTimeout: 30s, requestTimeout: 5s}
+canary: {verifyAttempts: 5, verifyInterval: 1s, deferRecheck: 15s}
+schedule: {resync: 10m, window: always}
+breaker: {policy: freeze}
+controller:
+  stateDb: $dir/state/state.db
+  freezeFile: $dir/state/freeze
+  pidFile: $dir/state/t3-reconciler.pid
+  metrics: "127.0.0.1:$mport"
+  bus: "$(bus_of "$dir")"
+YAML
+  fi
+  echo "$spec"
+}
+
+cmd_down() {
+  local dir; dir=$(abs "${1:?down DIR}")
+  "$HERE/registry.sh" down "$dir/registry" >&2 || true
+  "$HERE/systemd-bed.sh" down "$dir/systemd" >&2 || true
+}
+
+cmd_publish() {
+  local dir; dir=$(abs "${1:?publish DIR VERSION FLAVOR [TAG...]}")
+  local version=${2:?VERSION} flavor=${3:?FLAVOR}; shift 3
+  "$HERE/registry.sh" publish "$dir/registry" "$version" "$flavor" "" "$@" >&2
+}
+
+cmd_agent() {
+  local dir; dir=$(abs "${1:?agent DIR USER on|off}")
+  local user=${2:?USER} on=${3:?on|off}
+  local running=false; [[ "$on" == on ]] && running=true
+  node -e '
+    const [port, running] = process.argv.slice(1);
+    const req = require("http").request({host: "127.0.0.1", port, path: "/__standin/agent", method: "POST", headers: {"content-type": "application/json"}},
+      r => { r.resume(); r.on("end", () => process.exit(r.statusCode < 300 ? 0 : 1)); });
+    req.on("error", e => { console.error(e.message); process.exit(1); });
+    req.end(JSON.stringify({running: running === "true"}));' "$(port_of "$dir" "$user")" "$running"
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
+  publish) shift; cmd_publish "$@" ;;
+  agent) shift; cmd_agent "$@" ;;
+  *) die "usage: bed.sh up DIR USER... | down DIR | publish DIR VERSION FLAVOR [TAG...] | agent DIR USER on|off" ;;
+esac
