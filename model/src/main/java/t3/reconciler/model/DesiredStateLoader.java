@@ -1,13 +1,7 @@
 package t3.reconciler.model;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -54,36 +48,22 @@ public final class DesiredStateLoader {
 
     /** Reads and validates {@code file}. */
     public static DesiredState load(Path file) throws InvalidDesiredStateException {
-        Problems problems = new Problems(file);
+        String text;
         try {
-            if (Files.size(file) > MAX_FILE_BYTES) {
-                problems.add(YamlNode.Mark.START, "", "file is larger than 1 MiB (" + Files.size(file) + " bytes)");
-            } else {
-                byte[] bytes = Files.readAllBytes(file);
-                String text = StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(bytes)).toString();
-                return parse(text, file);
-            }
-        } catch (CharacterCodingException e) {
-            problems.add(YamlNode.Mark.START, "", "file is not UTF-8 text");
-        } catch (NoSuchFileException e) {
-            problems.add(YamlNode.Mark.START, "", "cannot read file: no such file");
-        } catch (AccessDeniedException e) {
-            problems.add(YamlNode.Mark.START, "", "cannot read file: permission denied");
+            text = BoundedText.read(file, MAX_FILE_BYTES);
         } catch (IOException e) {
-            problems.add(YamlNode.Mark.START, "", "cannot read file: " + e.getMessage());
+            Problems problems = new Problems(file);
+            problems.add(YamlNode.Mark.START, "", "file " + BoundedText.why(e));
+            throw new InvalidDesiredStateException(problems.sorted());
         }
-        problems.throwIfAny();
-        throw new AssertionError("unreachable");
+        return parse(text, file);
     }
 
     /** Validates {@code yaml} as if read from {@code source} (used in messages and nowhere else). */
     public static DesiredState parse(String yaml, Path source) throws InvalidDesiredStateException {
         Problems problems = new Problems(source == null ? Path.of("(desired state)") : source);
         if (yaml.length() > MAX_FILE_BYTES || yaml.getBytes(StandardCharsets.UTF_8).length > MAX_FILE_BYTES) {
-            problems.add(YamlNode.Mark.START, "", "file is larger than 1 MiB (" + yaml.getBytes(StandardCharsets.UTF_8).length + " bytes)");
+            problems.add(YamlNode.Mark.START, "", "file " + BoundedText.why(new BoundedText.TooLarge()));
             problems.throwIfAny();
         }
         String text = yaml.startsWith("\uFEFF") ? yaml.substring(1) : yaml;

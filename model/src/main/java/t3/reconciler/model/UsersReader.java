@@ -1,13 +1,6 @@
 package t3.reconciler.model;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -150,24 +143,10 @@ final class UsersReader {
 
     private Optional<String> readText(Path file, YamlNode.Mark at) {
         try {
-            if (Files.size(file) > DesiredStateLoader.MAX_FILE_BYTES) {
-                problems.add(at, "usersFile", file + " is larger than 1 MiB");
-                return Optional.empty();
-            }
-            byte[] bytes = Files.readAllBytes(file);
-            return Optional.of(StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString());
-        } catch (CharacterCodingException e) {
-            problems.add(at, "usersFile", file + " is not UTF-8 text");
-        } catch (NoSuchFileException e) {
-            problems.add(at, "usersFile", "cannot read " + file + ": no such file");
-        } catch (AccessDeniedException e) {
-            problems.add(at, "usersFile", "cannot read " + file + ": permission denied");
+            return Optional.of(BoundedText.read(file, DesiredStateLoader.MAX_FILE_BYTES));
         } catch (IOException e) {
-            problems.add(at, "usersFile", "cannot read " + file + ": " + e.getMessage());
+            problems.add(at, "usersFile", file + " " + BoundedText.why(e));
+            return Optional.empty();
         }
-        return Optional.empty();
     }
 }

@@ -71,7 +71,7 @@ final class YamlTreeReader {
 
     private Optional<YamlNode> read() {
         findDecorations();
-        try (YAMLParser p = (YAMLParser) FACTORY.createParser(text)) {
+        try (YAMLParser p = FACTORY.createParser(text)) {
             parser = p;
             JsonToken first = p.nextToken();
             if (first == null) return Optional.of(new YamlNode.Mapping(YamlNode.Mark.START, List.of()));
