@@ -22,11 +22,13 @@ final class Fixtures {
                 "CREATE TABLE events (seq INTEGER PRIMARY KEY, payload TEXT)",
                 "INSERT INTO projection_threads (id, title) VALUES ('t1', 'first'), ('t2', 'second')",
                 "INSERT INTO projection_cursors VALUES ('a', 1), ('b', 2)");
+        List<String> messages = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            sql(file, "INSERT INTO projection_messages (thread, body) VALUES ('t1', 'hello " + i + "')",
+            messages.addAll(List.of("INSERT INTO projection_messages (thread, body) VALUES ('t1', 'hello " + i + "')",
                     "UPDATE projection_threads SET messages = messages + 1 WHERE id = 't1'",
-                    "INSERT INTO events (payload) VALUES ('m" + i + "')");
+                    "INSERT INTO events (payload) VALUES ('m" + i + "')"));
         }
+        sql(file, messages.toArray(String[]::new));
         return file;
     }
 
