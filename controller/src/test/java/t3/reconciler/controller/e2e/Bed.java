@@ -1,0 +1,75 @@
+package t3.reconciler.controller.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The composed test bed ({@code testbed/bed.sh}): real systemd user manager, loopback registry, users with data. */
+final class Bed implements AutoCloseable {
+    final Path dir;
+    final Path spec;
+
+    private Bed(Path dir, Path spec) {
+        this.dir = dir;
+        this.spec = spec;
+    }
+
+    static Bed up(Path dir, String... users) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("up", dir.toString()));
+        args.addAll(List.of(users));
+        String out = script(dir, args);
+        String[] lines = out.strip().split("\n");
+        return new Bed(dir, Path.of(lines[lines.length - 1]));
+    }
+
+    void publish(String version, String flavor, String... tags) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("publish", dir.toString(), version, flavor));
+        args.addAll(List.of(tags));
+        script(dir, args);
+    }
+
+    void agent(String user, boolean on) throws IOException, InterruptedException {
+        script(dir, List.of("agent", dir.toString(), user, on ? "on" : "off"));
+    }
+
+    Path link() { return dir.resolve("bin/t3"); }
+
+    Path stateDb() { return dir.resolve("state/state.db"); }
+
+    Path freezeFile() { return dir.resolve("state/freeze"); }
+
+    String bus() { return "unix:path=" + dir.resolve("systemd/bus"); }
+
+    Path database(String user) { return dir.resolve("home").resolve(user).resolve(".t3/userdata/state.sqlite"); }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        script(dir, List.of("down", dir.toString()));
+    }
+
+    static Path repoRoot() {
+        Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        while (p != null && !Files.isDirectory(p.resolve("testbed"))) p = p.getParent();
+        if (p == null) throw new IllegalStateException("testbed/ not found above " + System.getProperty("user.dir"));
+        return p;
+    }
+
+    private static String script(Path dir, List<String> args) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(repoRoot().resolve("testbed/bed.sh").toString());
+        cmd.addAll(args);
+        Path err = dir.resolve("bed.stderr.log");
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(err.toFile())).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) throw new IOException("bed.sh " + args + " failed (exit " + p.exitValue() + "); see " + err + ":\n" + tail(err));
+        return out;
+    }
+
+    private static String tail(Path f) throws IOException {
+        List<String> l = Files.readAllLines(f);
+        return String.join("\n", l.subList(Math.max(0, l.size() - 20), l.size()));
+    }
+}
