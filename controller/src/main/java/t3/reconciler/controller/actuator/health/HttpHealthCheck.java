@@ -124,7 +124,7 @@ public final class HttpHealthCheck implements HealthCheck {
     private static void copySeed(Path seed, Path target) throws IOException {
         Files.createDirectories(target.getParent());
         Exec.Result r = Exec.run(List.of("cp", "--reflink=auto", "--", seed.toString(), target.toString()), Duration.ofMinutes(10));
-        if (!r.ok()) Files.copy(seed, target);
+        if (!r.ok()) Files.copy(seed, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static int freePort() throws IOException {
