@@ -130,8 +130,10 @@ npm_here() { # npm against DIR's registry only, with its anonymous token
 
 cmd_publish() {
   local dir; dir=$(abs "${1:?publish DIR VERSION FLAVOR [SCHEMA] [TAG...]}")
-  local version=${2:?VERSION} flavor=${3:?FLAVOR} schema=${4:-}
-  shift 3; [[ $# -gt 0 ]] && shift
+  local version=${2:?VERSION} flavor=${3:?FLAVOR} schema=""
+  shift 3
+  # SCHEMA is optional: a 4th argument that is a number (or empty) is the schema, anything else is already a tag.
+  if [[ $# -gt 0 && "$1" =~ ^[0-9]*$ ]]; then schema=$1; shift; fi
   running_pid "$dir" >/dev/null || die "no registry running for $dir (run: registry.sh up $dir)"
   local work; work=$(mktemp -d "${TMPDIR:-/tmp}/t3-standin-publish.XXXXXX")
   trap 'rm -rf "$work"' RETURN

@@ -28,7 +28,7 @@ import t3.reconciler.model.DesiredState;
  * {@link HealthCheck} with a throwaway {@code t3 serve} on a copy of a real backup. Gates, in order:
  * <ul>
  *   <li>{@code start}: the server answers {@code GET /} with 200 within startTimeout (dying first fails it);</li>
- *   <li>{@code migration}: it died, and its log matches a migration-failure pattern;</li>
+ *   <li>{@code migration}: it did not come up, and its log matches a migration-failure pattern;</li>
  *   <li>{@code session}, {@code mint}, {@code pairing}: the handshake of {@link Handshake};</li>
  *   <li>{@code log}: it passed all that, yet its log matches a migration-failure pattern.</li>
  * </ul>
@@ -79,7 +79,8 @@ public final class HttpHealthCheck implements HealthCheck {
         Optional<String> notUp = awaitRoot(server, http, base, spec);
         if (notUp.isPresent()) {
             Optional<String> migration = firstMatch(log, spec.migrationFailurePatterns());
-            if (!server.isAlive() && migration.isPresent()) return Result.fail("migration", "server exited during migration: " + migration.get());
+            // A server that logged a migration failure and then died or never served: the migration is the cause.
+            if (migration.isPresent()) return Result.fail("migration", notUp.get() + " after a migration failure: " + migration.get());
             return Result.fail("start", notUp.get() + logTail(log));
         }
         Result handshake = Handshake.run(http, base, spec.pairingEndpoints(),
@@ -124,7 +125,7 @@ public final class HttpHealthCheck implements HealthCheck {
     private static void copySeed(Path seed, Path target) throws IOException {
         Files.createDirectories(target.getParent());
         Exec.Result r = Exec.run(List.of("cp", "--reflink=auto", "--", seed.toString(), target.toString()), Duration.ofMinutes(10));
-        if (!r.ok()) Files.copy(seed, target);
+        if (!r.ok()) Files.copy(seed, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static int freePort() throws IOException {
