@@ -5,7 +5,8 @@
 #   systemd-bed.sh down DIR      stop what `up` started, remove its cgroups (idempotent)
 #   systemd-bed.sh status DIR    prints "up" (exit 0) or "down" (exit 3)
 #   systemd-bed.sh env DIR       prints DBUS_ADDRESS=unix:path=DIR/bus, UNITS_DIR=, LOGS_DIR=
-#   systemd-bed.sh kill-bus DIR  SIGKILLs the bus daemon and waits until it is gone (to test bus loss)
+#   systemd-bed.sh kill-bus DIR  SIGKILLs the bus daemon and closes the bus socket: the bus stays down
+#                                (connections refused) until the next `up`
 #   systemd-bed.sh add-user DIR USER PORT HOME_ROOT LINK
 #                                creates USER if missing, its 0700 home, DIR/ports/USER.env and the
 #                                template DIR/units/t3-serve@.service running `LINK serve ...` as USER
@@ -20,7 +21,8 @@
 #   fresh, empty cgroup of its own (name=systemd v1 hierarchy and the unified one), never the root cgroup.
 # - a user manager only attaches to its API bus while units named dbus.socket and dbus.service are running
 #   (manager_dbus_is_running), so the bus daemon (own config, socket DIR/bus) is run as those two units,
-#   socket-activated as in a real login session: a killed daemon comes back on the next connection.
+#   socket-activated as in a real login session. `kill-bus` and `up` reach the manager through its private
+#   socket (DIR/run/systemd/private), which works without the bus.
 set -euo pipefail
 umask 022
 
@@ -59,6 +61,7 @@ hierarchies() {
 }
 
 bus_address() { echo "unix:path=$DIR/bus"; }
+private_systemctl() { XDG_RUNTIME_DIR=$DIR/run systemctl --user --quiet "$@"; }
 has_manager() {
     busctl --address="$(bus_address)" --timeout=2 status org.freedesktop.systemd1
 }
@@ -157,7 +160,9 @@ cmd_up() {
     write_base
     touch "$DIR/logs/manager.log"
     if pid=$(manager_pid); then
-        # Already up; if the bus daemon was killed, this connection socket-activates it again.
+        # Already up; reopen the bus socket in case kill-bus closed it (a no-op otherwise), and the next
+        # connection activates the bus daemon again.
+        private_systemctl start dbus.socket || die "cannot start dbus.socket of manager $pid"
         wait_for 500 has_manager || die "manager $pid is running but never appeared on $(bus_address)"
         return 0
     fi
@@ -253,6 +258,8 @@ cmd_kill_bus() {
     # shellcheck disable=SC2086
     kill -KILL $pid
     for p in $pid; do wait_for 500 gone "$p" || die "bus daemon $p did not die"; done
+    # Without this, the next connection would socket-activate a new daemon at once.
+    private_systemctl stop dbus.socket dbus.service
 }
 
 cmd_add_user() {
