@@ -200,8 +200,10 @@ cmd_up() {
 cmd_namespace() {
     local systemd
     systemd=$(find_systemd)
+    # Without a /run/systemd to mount over (never created on the host), /run itself gets a private tmpfs.
     exec unshare --mount --propagation private -- /bin/sh -c \
-        'mount -t tmpfs -o mode=0755 t3bed /run/systemd && mkdir /run/systemd/system &&
+        '{ [ -d /run/systemd ] || { mount -t tmpfs -o mode=0755 t3bed /run && mkdir /run/systemd; }; } &&
+         mount -t tmpfs -o mode=0755 t3bed /run/systemd && mkdir /run/systemd/system &&
          mount --bind "$(tty)" /dev/console && exec "$0" --user' "$systemd"
 }
 

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -43,6 +44,18 @@ public final class DbusUnits implements Units {
     private record Conn(DBusConnection dbus, SystemdManager manager, JobTracker jobs) {}
 
     private record Issued(Conn conn, String jobPath) {}
+
+    private enum Verb {
+        START, STOP, RESTART;
+
+        DBusPath issue(SystemdManager m, String unit) {
+            return switch (this) {
+                case START -> m.StartUnit(unit, MODE);
+                case STOP -> m.StopUnit(unit, MODE);
+                case RESTART -> m.RestartUnit(unit, MODE);
+            };
+        }
+    }
 
     @FunctionalInterface
     private interface BusCall<T> {
@@ -94,13 +107,13 @@ public final class DbusUnits implements Units {
     }
 
     @Override
-    public void restart(String unit, Duration timeout) throws ActuatorException { job("restart", unit, timeout, true); }
+    public void restart(String unit, Duration timeout) throws ActuatorException { job(Verb.RESTART, unit, timeout, true); }
 
     @Override
-    public void stop(String unit, Duration timeout) throws ActuatorException { job("stop", unit, timeout, false); }
+    public void stop(String unit, Duration timeout) throws ActuatorException { job(Verb.STOP, unit, timeout, false); }
 
     @Override
-    public void start(String unit, Duration timeout) throws ActuatorException { job("start", unit, timeout, true); }
+    public void start(String unit, Duration timeout) throws ActuatorException { job(Verb.START, unit, timeout, true); }
 
     @Override
     public synchronized void close() {
@@ -108,18 +121,13 @@ public final class DbusUnits implements Units {
         current = null;
     }
 
-    private void job(String verb, String unit, Duration timeout, boolean mustEndActive) throws ActuatorException {
-        String what = verb + " of " + unit;
+    private void job(Verb verb, String unit, Duration timeout, boolean mustEndActive) throws ActuatorException {
+        String what = verb.name().toLowerCase(Locale.ROOT) + " of " + unit;
         Instant deadline = Instant.now().plus(timeout);
         Issued issued = withReconnect(what, c -> {
             c.jobs().expect(); // before the call: the signal may beat the reply
             try {
-                DBusPath job = switch (verb) {
-                    case "restart" -> c.manager().RestartUnit(unit, MODE);
-                    case "stop" -> c.manager().StopUnit(unit, MODE);
-                    default -> c.manager().StartUnit(unit, MODE);
-                };
-                return new Issued(c, job.getPath());
+                return new Issued(c, verb.issue(c.manager(), unit).getPath());
             } catch (RuntimeException e) {
                 c.jobs().release();
                 throw e;
@@ -138,7 +146,8 @@ public final class DbusUnits implements Units {
             if (!issued.conn().dbus().isConnected()) {
                 throw ActuatorException.transientFault(what + ": bus dropped while waiting for job " + issued.jobPath(), null);
             }
-            throw ActuatorException.verdict(what + ": job result 'timeout' (none within " + timeout + "); unit " + stateOf(unit));
+            // The job is left to systemd, whose own start/stop timeouts end it.
+            throw ActuatorException.verdict(what + ": job " + issued.jobPath() + " unfinished after " + timeout + "; unit " + stateOf(unit));
         }
         if (!result.get().equals("done")) {
             throw ActuatorException.verdict(what + ": job result '" + result.get() + "'; unit " + stateOf(unit));

@@ -78,6 +78,11 @@ class DbusUnitsTest {
                 ExecStartPre=/bin/false
                 ExecStart=/bin/sleep 1000
                 """);
+        Files.writeString(bed.unitsDir().resolve("t3sd-slow.service"), """
+                [Service]
+                ExecStartPre=/bin/sleep 1000
+                ExecStart=/bin/sleep 1000
+                """);
         Files.writeString(bed.unitsDir().resolve("t3sd-oneshot.service"), """
                 [Service]
                 Type=oneshot
@@ -155,8 +160,20 @@ class DbusUnitsTest {
     }
 
     @Test
+    void jobUnfinishedAtTheTimeoutIsAVerdict() throws Exception {
+        ActuatorException e = assertThrows(ActuatorException.class, () -> units.start("t3sd-slow.service", Duration.ofMillis(300)));
+
+        assertFalse(e.isTransient());
+        assertTrue(e.getMessage().contains("unfinished after PT0.3S; unit activating/start-pre"), e.getMessage());
+        units.stop("t3sd-slow.service", JOB); // cancels the pending start, killing ExecStartPre
+        assertFalse(units.status("t3sd-slow.service").active());
+    }
+
+    @Test
     void unknownUnitIsMissing() throws Exception {
         assertEquals(UnitStatus.missing("t3sd-nope.service"), units.status("t3sd-nope.service"));
+        // Known but never started (so not loaded) is not missing: the template exists.
+        assertEquals("inactive", units.status("t3-serve@t3sd-never.service").activeState());
 
         ActuatorException e = assertThrows(ActuatorException.class, () -> units.start("t3sd-nope.service", JOB));
         assertFalse(e.isTransient());
