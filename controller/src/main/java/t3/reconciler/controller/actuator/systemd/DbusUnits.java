@@ -1,0 +1,267 @@
+package t3.reconciler.controller.actuator.systemd;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
+import org.freedesktop.dbus.errors.NoReply;
+import org.freedesktop.dbus.errors.ServiceUnknown;
+import org.freedesktop.dbus.errors.UnknownObject;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.exceptions.DBusExecutionException;
+import org.freedesktop.dbus.exceptions.NotConnected;
+import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.systemd1.NoSuchUnit;
+
+import t3.reconciler.controller.actuator.ActuatorException;
+import t3.reconciler.controller.actuator.UnitStatus;
+import t3.reconciler.controller.actuator.Units;
+
+/**
+ * {@link Units} over D-Bus with dbus-java. The connection is built lazily and rebuilt once per call when the
+ * bus has dropped; faults of the bus itself are {@linkplain ActuatorException#isTransient transient}, answers
+ * of systemd (no such unit, job failed, unit not active afterwards, job timed out) are verdicts.
+ */
+public final class DbusUnits implements Units {
+    private static final String UNIT = "org.freedesktop.systemd1.Unit";
+    private static final String SERVICE = "org.freedesktop.systemd1.Service";
+    private static final String MODE = "replace";
+
+    private final String bus;
+    private final int connectTimeoutMillis;
+    private Conn current; // guarded by this
+
+    /** One live connection with its manager proxy and the tracker of its job signals. */
+    private record Conn(DBusConnection dbus, SystemdManager manager, JobTracker jobs) {}
+
+    private record Issued(Conn conn, String jobPath) {}
+
+    private enum Verb {
+        START, STOP, RESTART;
+
+        DBusPath issue(SystemdManager m, String unit) {
+            return switch (this) {
+                case START -> m.StartUnit(unit, MODE);
+                case STOP -> m.StopUnit(unit, MODE);
+                case RESTART -> m.RestartUnit(unit, MODE);
+            };
+        }
+    }
+
+    @FunctionalInterface
+    private interface BusCall<T> {
+        T apply(Conn conn) throws DBusException;
+    }
+
+    /** @param bus {@code system}, {@code session} or a D-Bus address such as {@code unix:path=/run/x/bus} */
+    public DbusUnits(String bus) { this(bus, Duration.ofSeconds(2)); }
+
+    /** @param connectTimeout how long to try reaching the bus; dbus-java's default retries for ~10 s */
+    public DbusUnits(String bus, Duration connectTimeout) {
+        this.bus = Objects.requireNonNull(bus, "bus");
+        if (bus.isBlank()) throw new IllegalArgumentException("bus must be system, session or an address");
+        this.connectTimeoutMillis = (int) Math.max(1, connectTimeout.toMillis());
+    }
+
+    @Override
+    public List<UnitStatus> list(String pattern) throws ActuatorException {
+        return withReconnect("list " + pattern, c -> {
+            List<UnitStatus> out = new ArrayList<>();
+            for (ListedUnit u : c.manager().ListUnitsByPatterns(List.of(), List.of(pattern))) {
+                try {
+                    UnitStatus s = describe(c, u.name, u.unitPath);
+                    if (!s.activeState().equals("missing")) out.add(s);
+                } catch (UnknownObject gone) {
+                    // unloaded between the listing and the property reads: no longer a loaded unit
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public UnitStatus status(String unit) throws ActuatorException {
+        return withReconnect("status of " + unit, c -> {
+            DBusPath path;
+            try {
+                path = c.manager().GetUnit(unit);
+            } catch (NoSuchUnit notLoaded) {
+                // Not in memory is not the same as unknown: loading tells an existing unit file from none.
+                path = c.manager().LoadUnit(unit);
+            }
+            try {
+                return describe(c, unit, path);
+            } catch (UnknownObject gone) {
+                return UnitStatus.missing(unit);
+            }
+        });
+    }
+
+    @Override
+    public void restart(String unit, Duration timeout) throws ActuatorException { job(Verb.RESTART, unit, timeout, true); }
+
+    @Override
+    public void stop(String unit, Duration timeout) throws ActuatorException { job(Verb.STOP, unit, timeout, false); }
+
+    @Override
+    public void start(String unit, Duration timeout) throws ActuatorException { job(Verb.START, unit, timeout, true); }
+
+    @Override
+    public synchronized void close() {
+        if (current != null) closeQuietly(current.dbus());
+        current = null;
+    }
+
+    private void job(Verb verb, String unit, Duration timeout, boolean mustEndActive) throws ActuatorException {
+        String what = verb.name().toLowerCase(Locale.ROOT) + " of " + unit;
+        Instant deadline = Instant.now().plus(timeout);
+        Issued issued = withReconnect(what, c -> {
+            c.jobs().expect(); // before the call: the signal may beat the reply
+            try {
+                return new Issued(c, verb.issue(c.manager(), unit).getPath());
+            } catch (RuntimeException e) {
+                c.jobs().release();
+                throw e;
+            }
+        });
+        Optional<String> result;
+        try {
+            result = issued.conn().jobs().await(issued.jobPath(), deadline, issued.conn().dbus()::isConnected);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ActuatorException(what + ": interrupted while waiting for the job", true, e);
+        } finally {
+            issued.conn().jobs().release();
+        }
+        if (result.isEmpty()) {
+            if (!issued.conn().dbus().isConnected()) {
+                throw ActuatorException.transientFault(what + ": bus dropped while waiting for job " + issued.jobPath(), null);
+            }
+            // The job is left to systemd, whose own start/stop timeouts end it.
+            throw ActuatorException.verdict(what + ": job " + issued.jobPath() + " unfinished after " + timeout + "; unit " + stateOf(unit));
+        }
+        if (!result.get().equals("done")) {
+            throw ActuatorException.verdict(what + ": job result '" + result.get() + "'; unit " + stateOf(unit));
+        }
+        if (mustEndActive) {
+            UnitStatus after = status(unit);
+            if (!after.active()) {
+                throw ActuatorException.verdict(what + ": job result 'done' but unit " + after.activeState() + "/" + after.subState());
+            }
+        }
+    }
+
+    /** For messages only: the state must not hide the verdict behind a second failure. */
+    private String stateOf(String unit) {
+        try {
+            UnitStatus s = status(unit);
+            return s.activeState() + "/" + s.subState();
+        } catch (ActuatorException e) {
+            return "state unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    private static UnitStatus describe(Conn c, String name, DBusPath path) throws DBusException {
+        Properties p = c.dbus().getRemoteObject(SystemdManager.BUS_NAME, path.getPath(), Properties.class);
+        String load = p.Get(UNIT, "LoadState");
+        if (load.equals("not-found")) return UnitStatus.missing(name);
+        String active = p.Get(UNIT, "ActiveState");
+        String sub = p.Get(UNIT, "SubState");
+        if (!name.endsWith(".service")) return new UnitStatus(name, active, sub, 0, Optional.empty(), 0, Optional.empty());
+        long mainPid = number(p.Get(SERVICE, "MainPID"));
+        long startedMicros = number(p.Get(SERVICE, "ExecMainStartTimestamp"));
+        int restarts = (int) number(p.Get(SERVICE, "NRestarts"));
+        String cgroup = p.Get(SERVICE, "ControlGroup");
+        Optional<Instant> started = startedMicros == 0 ? Optional.empty() : Optional.of(Instant.EPOCH.plus(startedMicros, ChronoUnit.MICROS));
+        return new UnitStatus(name, active, sub, mainPid, started, restarts, cgroup.isEmpty() ? Optional.empty() : Optional.of(cgroup));
+    }
+
+    private static long number(Object o) { return ((Number) o).longValue(); }
+
+    /** Runs {@code call}; if the bus failed under it, rebuilds the connection and runs it once more. */
+    private <T> T withReconnect(String what, BusCall<T> call) throws ActuatorException {
+        Conn c = connection(what);
+        try {
+            return call.apply(c);
+        } catch (DBusException | DBusExecutionException e) {
+            if (!isBusFault(e, c)) throw verdict(what, e);
+            drop(c);
+        }
+        Conn again = connection(what);
+        try {
+            return call.apply(again);
+        } catch (DBusException | DBusExecutionException e) {
+            if (!isBusFault(e, again)) throw verdict(what, e);
+            drop(again);
+            throw ActuatorException.transientFault(what + ": bus failure: " + describe(e), e);
+        }
+    }
+
+    /** Faults of the transport or of systemd's presence on the bus, as opposed to systemd's answers. */
+    private static boolean isBusFault(Exception e, Conn c) {
+        return !c.dbus().isConnected()
+                || e instanceof DBusException
+                || e instanceof NotConnected
+                || e instanceof ServiceUnknown
+                || e instanceof NoReply
+                || e instanceof org.freedesktop.dbus.errors.Timeout
+                || e.getCause() instanceof IOException;
+    }
+
+    private static ActuatorException verdict(String what, Exception e) {
+        return new ActuatorException(what + ": " + describe(e), false, e);
+    }
+
+    private static String describe(Exception e) {
+        return e.getClass().getName() + (e.getMessage() == null || e.getMessage().isBlank() ? "" : ": " + e.getMessage());
+    }
+
+    private synchronized Conn connection(String what) throws ActuatorException {
+        if (current != null && current.dbus().isConnected()) return current;
+        if (current != null) closeQuietly(current.dbus());
+        current = null;
+        DBusConnection dbus = null;
+        try {
+            dbus = builder().withShared(false).transportConfig().withTimeout(connectTimeoutMillis).back().build();
+            SystemdManager manager = dbus.getRemoteObject(SystemdManager.BUS_NAME, SystemdManager.OBJECT_PATH, SystemdManager.class);
+            JobTracker jobs = new JobTracker();
+            dbus.addSigHandler(SystemdManager.JobRemoved.class, jobs);
+            manager.Subscribe();
+            current = new Conn(dbus, manager, jobs);
+            return current;
+        } catch (DBusException | DBusExecutionException e) {
+            if (dbus != null) closeQuietly(dbus);
+            throw ActuatorException.transientFault(what + ": cannot reach systemd on bus '" + bus + "': " + describe(e), e);
+        }
+    }
+
+    private synchronized void drop(Conn c) {
+        closeQuietly(c.dbus());
+        if (current == c) current = null;
+    }
+
+    private DBusConnectionBuilder builder() {
+        return switch (bus) {
+            case "system" -> DBusConnectionBuilder.forSystemBus();
+            case "session" -> DBusConnectionBuilder.forSessionBus();
+            default -> DBusConnectionBuilder.forAddress(bus);
+        };
+    }
+
+    private static void closeQuietly(DBusConnection dbus) {
+        try {
+            dbus.close();
+        } catch (IOException | RuntimeException ignored) {
+            // already broken; nothing more to release
+        }
+    }
+}
