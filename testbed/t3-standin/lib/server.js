@@ -95,7 +95,8 @@ function startWriter(file, intervalMs) {
 // -------------------------------------------------------------------------------------------------------------
 
 function serve({ host, port, baseDir }) {
-  log('INFO', `t3 v${build.version} starting (STAND-IN build, flavor ${build.flavorName}, schema ${build.schema})`);
+  // The flavor is named by its index, not its name: "migration-fails-populated" would match the very log scan under test.
+  log('INFO', `t3 v${build.version} starting (STAND-IN build #${Object.keys(build.FLAVORS).indexOf(build.flavorName)}, schema ${build.schema})`);
   if (build.flavor.crashOnStart) {
     log('ERROR', 'fatal: stand-in crash-on-start flavor: configuration layer failed to build');
     process.exit(1);

@@ -30,8 +30,8 @@ import t3.reconciler.model.Version;
 public final class Metrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicReference<ObservedState> last = new AtomicReference<>();
-    private final MultiGauge versions = MultiGauge.builder("t3r_version_info").description("1 for the installed, last-good and candidate versions").register(registry);
-    private final MultiGauge unitVersions = MultiGauge.builder("t3r_unit_version_info").description("1 for the version each user's server runs").register(registry);
+    private final MultiGauge versions = MultiGauge.builder("t3r_version").description("1 for the installed, last-good and candidate versions").register(registry);
+    private final MultiGauge unitVersions = MultiGauge.builder("t3r_unit_version").description("1 for the version each user's server runs").register(registry);
     private final MultiGauge unitBusy = MultiGauge.builder("t3r_unit_busy").description("1 when an agent is at work under the user's unit").register(registry);
     private final MultiGauge backupAge = MultiGauge.builder("t3r_backup_newest_age_seconds").description("age of each user's newest backup").register(registry);
     private volatile double lastSuccess = 0, heldBackSince = 0, invalidSpec = 0;
