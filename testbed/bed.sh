@@ -7,6 +7,7 @@
 #   bed.sh down DIR           stop units, manager, bus and registry started for DIR (only those)
 #   bed.sh publish DIR VERSION FLAVOR [TAG...]   publish a stand-in build (schema from the flavor's default)
 #   bed.sh agent DIR USER on|off                 start/stop a fake agent ("claude") under USER's server
+#   bed.sh archive-thread DIR USER               USER archives a thread (data some migrations trip over)
 #
 # Layout: DIR/systemd (manager, bus, units, logs), DIR/registry, DIR/versions/<v>, DIR/bin/t3 (the link),
 # DIR/home/<user>/.t3/userdata/state.sqlite, DIR/backups, DIR/state (controller), DIR/desired-state.yaml.
@@ -114,10 +115,20 @@ cmd_agent() {
     req.end(JSON.stringify({running: running === "true"}));' "$(port_of "$dir" "$user")" "$running"
 }
 
+cmd_archive_thread() {
+  local dir; dir=$(abs "${1:?archive-thread DIR USER}")
+  local user=${2:?USER}
+  [[ "$user" =~ ^[a-z_][a-z0-9_-]{0,30}$ ]] || die "invalid user name: '$user'"
+  # Written by the user, into the live database, as their own server would.
+  setpriv --reuid="$user" --regid="$user" --init-groups sqlite3 -cmd '.timeout 5000' "$dir/home/$user/.t3/userdata/state.sqlite" \
+    "INSERT INTO projection_threads (id, title, created_at, archived_at) VALUES ('archived-' || hex(randomblob(4)), 'an old project', datetime('now'), datetime('now'));"
+}
+
 case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   down) shift; cmd_down "$@" ;;
   publish) shift; cmd_publish "$@" ;;
   agent) shift; cmd_agent "$@" ;;
+  archive-thread) shift; cmd_archive_thread "$@" ;;
   *) die "usage: bed.sh up DIR USER... | down DIR | publish DIR VERSION FLAVOR [TAG...] | agent DIR USER on|off" ;;
 esac

@@ -13,6 +13,9 @@ const FLAVORS = {
   'renamed-cookie': { perInstanceCookie: true },
   // A data migration that fails when projection tables hold rows and passes on an empty database.
   'migration-fails-populated': { failingMigration: true },
+  // A migration that fails only on databases holding an archived thread: passes the health check on a seed user
+  // without one, fails on the canary of a user who has one.
+  'migration-fails-archived': { failingArchivedMigration: true },
   // Pairing only at a path no one knows: every known endpoint answers 404.
   'endpoint-renamed': { pairPath: '/api/auth/pair-with-credential' },
   'pairing-401': { pairing401: true },

@@ -38,10 +38,18 @@ function failingMigration(id) {
     ALTER TABLE projection_messages_new RENAME TO projection_messages;` };
 }
 
+// Copies thread ids into a NOT NULL column, except archived ones: a constraint failure only for users who archived a thread.
+function failingArchivedMigration(id) {
+  return { id, name: 'projection_threads_live_ids', sql: `
+    CREATE TABLE projection_live_threads (id TEXT NOT NULL);
+    INSERT INTO projection_live_threads SELECT CASE WHEN archived_at IS NULL THEN id ELSE NULL END FROM projection_threads;` };
+}
+
 /** The migrations this build knows, in order. */
 function known() {
   const list = MIGRATIONS.slice(0, build.schema);
   if (build.flavor.failingMigration) list.push(failingMigration(build.schema + 1));
+  if (build.flavor.failingArchivedMigration) list.push(failingArchivedMigration(build.schema + 1));
   return list;
 }
 

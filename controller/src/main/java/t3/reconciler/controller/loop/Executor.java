@@ -229,13 +229,15 @@ public final class Executor {
         Rollout r = rollout();
         String unit = spec.unitOf(a.user());
         boolean wasActive = io.units().status(unit).active();
-        journal("restore", a.user(), Map.of("unit", unit, "backup", a.backup().toString(), "start", wasActive));
+        // A unit our canary restarted was running before we touched it: it comes back up even if the failed build left it down.
+        boolean start = wasActive || r.restarted().contains(a.user());
+        journal("restore", a.user(), Map.of("unit", unit, "backup", a.backup().toString(), "start", start));
         Backups.RestoreReport report;
         try {
             if (wasActive) io.units().stop(unit, spec.healthCheck().startTimeout());
             crash.at("mid-restore");
             report = io.backups().restore(a.user(), a.backup(), spec.databaseOf(a.user()));
-            if (wasActive) io.units().start(unit, spec.healthCheck().startTimeout());
+            if (start) io.units().start(unit, spec.healthCheck().startTimeout());
         } catch (ActuatorException e) {
             if (!e.isTransient()) rollbackFailed("restore of " + a.user() + " failed: " + e.getMessage());
             throw e;
@@ -244,7 +246,7 @@ public final class Executor {
         store.rolloutRestored(r.id(), a.user());
         String detail = "restored " + a.backup().getFileName() + "; replaced database archived at " + report.archive()
                 + "; " + report.projectionRowsLost() + " projection rows written after the backup are only in the archive";
-        if (wasActive) {
+        if (start) {
             User u = spec.user(a.user()).orElseThrow();
             long pid = io.units().status(unit).mainPid();
             HealthCheck.Result v = io.pairing().verify(u, pid, baseDirOf(spec, a.user()), io.releases().binaryOf(a.backupVersion()), spec);

@@ -34,6 +34,10 @@ final class Bed implements AutoCloseable {
         script(dir, List.of("agent", dir.toString(), user, on ? "on" : "off"));
     }
 
+    void archiveThread(String user) throws IOException, InterruptedException {
+        script(dir, List.of("archive-thread", dir.toString(), user));
+    }
+
     Path link() { return dir.resolve("bin/t3"); }
 
     Path stateDb() { return dir.resolve("state/state.db"); }
