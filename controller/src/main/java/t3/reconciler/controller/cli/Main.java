@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "t3-reconciler", mixinStandardHelpOptions = true, version = "t3-reconciler 0.1.0",
         description = "Keeps per-user t3 servers on the version the desired-state file asks for, gating every bump.",
         subcommands = {ValidateCommand.class, PlanCommand.class, StatusCommand.class, RunCommand.class, EventsCommand.class,
-                FreezeCommand.class, UnfreezeCommand.class, CommandLine.HelpCommand.class},
+                FreezeCommand.class, UnfreezeCommand.class, ReconcileCommand.class, BackupsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:an action failed", "2:bad usage or invalid input", "3:refused by a gate"})
 public final class Main {
@@ -23,8 +23,8 @@ public final class Main {
         CommandLine cl = new CommandLine(new Main());
         cl.setExitCodeExceptionMapper(e -> USAGE);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("t3-reconciler: " + e.getMessage());
-            return FAILED;
+            cmd.getErr().println(e instanceof CliException ? e.getMessage() : "t3-reconciler: " + e.getMessage());
+            return e instanceof CliException c ? c.exitCode : FAILED;
         });
         return cl.execute(args);
     }

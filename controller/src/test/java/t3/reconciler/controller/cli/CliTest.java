@@ -1,0 +1,77 @@
+package t3.reconciler.controller.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The CLI's promises that need no machine: exit codes, messages naming file:line, --help everywhere. */
+class CliTest {
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        PrintStream out = System.out, err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true));
+            System.setErr(new PrintStream(e, true));
+            int code = Main.run(args);
+            return new Run(code, o.toString(), e.toString());
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    static Path example() {
+        Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        while (!Files.exists(p.resolve("desired-state.example.yaml"))) p = p.getParent();
+        return p.resolve("desired-state.example.yaml");
+    }
+
+    @Test
+    void validateAcceptsTheExample() {
+        Run r = run("validate", example().toString());
+        assertEquals(Main.OK, r.code(), r.err());
+        assertTrue(r.out().contains(": ok ("), r.out());
+    }
+
+    @Test
+    void validateNamesFileLineAndFieldAndExitsTwo(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("bad.yaml");
+        Files.writeString(f, "users: [alice]\ntrack: weekly\n");
+        Run r = run("validate", f.toString());
+        assertEquals(Main.USAGE, r.code());
+        assertTrue(r.err().startsWith(f + ":2:8: track: "), r.err());
+    }
+
+    @Test
+    void commandsRefuseAnInvalidSpecWithoutAStackTrace(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("bad.yaml");
+        Files.writeString(f, "users: [../../etc]\n");
+        Run r = run("plan", "-f", f.toString());
+        assertEquals(Main.USAGE, r.code());
+        assertTrue(r.err().contains(f + ":1:"), r.err());
+        assertTrue(!r.err().contains("Exception") && !r.err().contains("\tat "), r.err());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups"})
+    void everyCommandHasHelp(String command) {
+        Run r = run(command, "--help");
+        assertEquals(Main.OK, r.code());
+        assertTrue(r.out().contains("Usage: t3-reconciler " + command), r.out());
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        assertEquals(Main.USAGE, run("status", "--bogus").code());
+    }
+}
