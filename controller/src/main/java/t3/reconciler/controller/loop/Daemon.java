@@ -68,6 +68,13 @@ public final class Daemon {
         try (FileChannel lockChannel = FileChannel.open(lockFileOf(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lockChannel.tryLock()) {
             if (lock == null) throw new IllegalStateException("another t3-reconciler holds " + lockFileOf(s) + "; refusing to run twice");
+            return runLocked(s, pidFile, windowOverride);
+        }
+    }
+
+    /** Holding the lock: only now is the pid file ours to write and, on the way out, to remove. */
+    private Reconciler.Result runLocked(DesiredState s, Path pidFile, boolean windowOverride) throws IOException, InterruptedException {
+        try {
             Files.createDirectories(pidFile.toAbsolutePath().getParent());
             Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
             metrics.serve(s.controller().metricsAddress());
@@ -81,6 +88,9 @@ public final class Daemon {
                 if (override) triggers.fireWithWindowOverride("SIGHUP (window override)");
                 else triggers.fire("SIGHUP");
             });
+            // SIGTERM stops at the next step boundary and exits 0 (the JVM's default would exit 143, which systemd
+            // counts as a failure); the shutdown hook below still covers SIGINT.
+            Signal.handle(new Signal("TERM"), sig -> stop());
             Thread watcher = new Thread(this::watch, "t3r-watch");
             watcher.setDaemon(true);
             watcher.start();

@@ -30,6 +30,7 @@ public final class Reconciler {
     private final Clock clock;
     private final Log log;
     private volatile Listener listener = new Listener() {};
+    private String lastLogged;
 
     /** What the metrics see of a pass. */
     public interface Listener {
@@ -100,12 +101,18 @@ public final class Reconciler {
         }
     }
 
-    /** A hold is recorded once per change of reason, not at every resync, so the event log stays readable. */
+    /**
+     * A hold is recorded once per change of reason, not at every resync, so the event log stays readable. The log
+     * line is deduplicated per process only: a restarted controller says once why it holds.
+     */
     private void recordPass(Decision d) {
         String key = d.action().name() + ":" + d.reason();
         if (!store.get("last-pass").equals(Optional.of(key))) {
             store.put("last-pass", key);
             store.event(clock.instant(), d.action() instanceof Action.Hold h ? "hold:" + h.gate() : d.action().name(), "-", "ok", d.reason());
+        }
+        if (!key.equals(lastLogged)) {
+            lastLogged = key;
             log.info("decision", Log.kv("action", d.action() instanceof Action.Hold h ? "hold" : d.action().name(),
                     "gate", d.action() instanceof Action.Hold h ? h.gate() : null, "reason", d.reason()));
         }

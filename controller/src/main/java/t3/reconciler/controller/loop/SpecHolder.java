@@ -37,7 +37,15 @@ public final class SpecHolder {
         } catch (IOException e) {
             return current; // mid-rename or deleted: keep what is in force
         }
-        if (Arrays.equals(now, seen) || Arrays.equals(now, rejected)) return current;
+        if (Arrays.equals(now, seen)) {
+            if (!lastValid) { // an invalid edit undone: the file is back to the state in force
+                rejected = null;
+                lastValid = true;
+                log.info("desired-state", Log.kv("file", file, "outcome", "restored", "reason", "the invalid edit was undone; the file is the desired state in force again"));
+            }
+            return current;
+        }
+        if (Arrays.equals(now, rejected)) return current;
         try {
             current = DesiredStateLoader.parse(new String(now, java.nio.charset.StandardCharsets.UTF_8), file);
             seen = now;

@@ -1,0 +1,324 @@
+package t3.reconciler.controller.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The long-running controller ({@code t3-reconciler run}) as a real subprocess on the real test bed: SIGHUP and
+ * edits of the desired-state file trigger passes, an invalid edit is rejected while the old state stays in force,
+ * a broken build opens the breaker and that survives a restart, SIGTERM exits cleanly, a second instance refuses.
+ * Every wait is on something the daemon shows (its JSON log, its metrics, its exit), bounded, failing with the log tail.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DaemonTest {
+    static final String[] USERS = {"t3d-a", "t3d-b"};
+    static final String BROKEN = "0.0.26-nightly.20260609.3";
+    static final Duration PASS = Duration.ofSeconds(180);
+    static final ObjectMapper JSON = new ObjectMapper();
+    static Bed bed;
+    static Daemon daemon;
+
+    @BeforeAll
+    static void up() throws Exception {
+        bed = Bed.up(Bed.repoRoot().resolve("controller/target/daemon-" + UUID.randomUUID().toString().substring(0, 8)), USERS);
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        try {
+            if (daemon != null) daemon.close();
+        } finally {
+            if (bed != null) bed.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void startsWritesItsPidFileAndReconciles() throws Exception {
+        daemon = Daemon.start();
+        daemon.await(0, ev("started"), Duration.ofSeconds(60), "the daemon starts");
+        JsonNode first = daemon.await(0, ev("reconcile"), PASS, "the first pass");
+        assertEquals("start", first.path("trigger").asText());
+        JsonNode done = daemon.await(0, ev("reconciled"), PASS, "the first pass ends");
+        assertNotEquals("error", done.path("outcome").asText(), done.toString());
+        assertEquals(String.valueOf(daemon.pid()), Files.readString(pidFile()).strip());
+    }
+
+    @Test
+    @Order(2)
+    void aSecondDaemonOnTheSameSpecRefuses() throws Exception {
+        Daemon second = Daemon.start();
+        try {
+            assertTrue(second.process.waitFor(60, TimeUnit.SECONDS), "the second daemon exits\n" + second.tail());
+            second.drained();
+            assertNotEquals(0, second.process.exitValue(), second.tail());
+            assertTrue(second.output().contains("refusing to run twice") && second.output().contains(".lock"), "names the lock:\n" + second.tail());
+        } finally {
+            second.close();
+        }
+        assertTrue(daemon.process.isAlive(), "the first daemon keeps running");
+        assertEquals(String.valueOf(daemon.pid()), Files.readString(pidFile()).strip(), "the refused one left the running daemon's pid file alone");
+    }
+
+    @Test
+    @Order(3)
+    void sighupStartsAPass() throws Exception {
+        int mark = daemon.mark();
+        daemon.signal("HUP");
+        int at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("SIGHUP")), PASS, "a pass triggered by SIGHUP");
+        JsonNode done = daemon.await(at, ev("reconciled"), PASS, "the SIGHUP pass ends");
+        assertNotEquals("error", done.path("outcome").asText(), done.toString());
+    }
+
+    @Test
+    @Order(4)
+    void anEditOfTheDesiredStateFileStartsAPass() throws Exception {
+        String spec = Files.readString(bed.spec);
+        assertTrue(spec.contains("resync: 10m"), spec);
+        int mark = daemon.mark();
+        editorWrite(spec.replace("resync: 10m", "resync: 9m"));
+        int at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("desired-state edited")), PASS, "a pass triggered by the edit");
+        daemon.await(mark, ev("desired-state").and(n -> n.path("outcome").asText().equals("applied")), PASS, "the edit is applied");
+        daemon.await(at, ev("reconciled"), PASS, "the edit's pass ends");
+    }
+
+    @Test
+    @Order(5)
+    void anInvalidEditIsRejectedAndTheOldStateStaysInForce() throws Exception {
+        String valid = Files.readString(bed.spec);
+        List<String> lines = new ArrayList<>(valid.lines().toList());
+        int line = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("schedule:")) {
+                lines.set(i, "schedule: {resync: soon, window: always}");
+                line = i + 1;
+            }
+        }
+        assertTrue(line > 0, valid);
+        int mark = daemon.mark();
+        editorWrite(String.join("\n", lines) + "\n");
+        JsonNode rejected = daemon.await(mark, ev("desired-state").and(n -> n.path("outcome").asText().equals("rejected")), PASS, "the invalid edit is rejected");
+        assertTrue(rejected.path("errors").asText().contains(bed.spec.getFileName() + ":" + line + ":"), "names file:line " + line + ": " + rejected);
+        int at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("desired-state edited")), PASS, "the edit's pass");
+        JsonNode done = daemon.await(at, ev("reconciled"), PASS, "the edit's pass ends");
+        assertNotEquals("error", done.path("outcome").asText(), "the old state is in force: " + done);
+        assertMetric("t3r_desired_state_valid", "0.0");
+
+        mark = daemon.mark();
+        daemon.signal("HUP");
+        at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("SIGHUP")), PASS, "SIGHUP still reconciles");
+        done = daemon.await(at, ev("reconciled"), PASS, "the SIGHUP pass ends");
+        assertNotEquals("error", done.path("outcome").asText(), done.toString());
+        assertFalse(daemon.since(mark).stream().anyMatch(ev("desired-state")), "nothing new applied or rejected: the old state stays in force");
+        assertMetric("t3r_desired_state_valid", "0.0");
+
+        // The operator undoes the edit: back to the bytes in force, and the metric recovers.
+        mark = daemon.mark();
+        editorWrite(valid);
+        at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("desired-state edited")), PASS, "the undo's pass");
+        daemon.await(at, ev("reconciled"), PASS, "the undo's pass ends");
+        assertMetric("t3r_desired_state_valid", "1.0");
+    }
+
+    @Test
+    @Order(6)
+    void aBrokenBuildOpensTheBreaker() throws Exception {
+        assertMetric("t3r_breaker_open", "0.0");
+        bed.publish(BROKEN, "migration-fails-populated", "nightly");
+        int mark = daemon.mark();
+        daemon.signal("HUP");
+        daemon.await(mark, ev("step").and(n -> n.path("action").asText().equals("health-check") && n.path("outcome").asText().equals("failed")), PASS,
+                "the broken build fails its health check");
+        daemon.await(mark, ev("step").and(n -> n.path("action").asText().equals("finish-rollback") && n.path("outcome").asText().equals("ok")), PASS,
+                "the failed bump is rolled back");
+        int at = daemon.awaitIndex(mark, ev("decision").and(n -> n.path("gate").asText().equals("breaker")), PASS, "the pass holds at the breaker");
+        daemon.await(at, ev("reconciled"), PASS, "the pass ends");
+        assertMetric("t3r_breaker_open", "1.0");
+    }
+
+    @Test
+    @Order(7)
+    void sigtermExitsCleanlyAndTheBreakerSurvivesARestart() throws Exception {
+        daemon.signal("TERM");
+        assertTrue(daemon.process.waitFor(60, TimeUnit.SECONDS), "SIGTERM stops the daemon promptly\n" + daemon.tail());
+        daemon.drained();
+        assertEquals(0, daemon.process.exitValue(), "a clean stop exits 0\n" + daemon.tail());
+        assertFalse(Files.exists(pidFile()), "the pid file is removed");
+
+        daemon = Daemon.start();
+        daemon.await(0, ev("started"), Duration.ofSeconds(60), "the daemon starts again");
+        int at = daemon.awaitIndex(0, ev("reconcile").and(n -> n.path("trigger").asText().equals("start")), PASS, "the first pass after the restart");
+        JsonNode decision = daemon.await(at, ev("decision").or(ev("reconciled")), PASS, "the first pass decides");
+        assertEquals("decision", decision.path("event").asText(), "the first pass logs why it holds: " + decision);
+        assertEquals("breaker", decision.path("gate").asText(), decision.toString());
+        JsonNode done = daemon.await(at, ev("reconciled"), PASS, "the first pass ends");
+        assertEquals("held", done.path("outcome").asText(), done.toString());
+        assertMetric("t3r_breaker_open", "1.0");
+    }
+
+    // -- helpers
+
+    static Predicate<JsonNode> ev(String event) { return n -> event.equals(n.path("event").asText()); }
+
+    static Path pidFile() { return bed.dir.resolve("state/t3-reconciler.pid"); }
+
+    /** Like an editor: write a temp file beside it, then rename over it. */
+    static void editorWrite(String content) throws IOException {
+        Path tmp = bed.spec.resolveSibling("." + bed.spec.getFileName() + ".swp");
+        Files.writeString(tmp, content);
+        Files.move(tmp, bed.spec, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static void assertMetric(String name, String value) throws Exception {
+        String body = scrape();
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(body);
+        assertTrue(m.find(), name + " is exported:\n" + body);
+        assertEquals(value, m.group(1), name + "\n" + daemon.tail());
+    }
+
+    static String scrape() throws Exception {
+        Matcher m = Pattern.compile("(?m)^\\s*metrics: \"([^\"]+)\"").matcher(Files.readString(bed.spec));
+        assertTrue(m.find(), "metrics address in the spec");
+        HttpResponse<String> r = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://" + m.group(1) + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        return r.body();
+    }
+
+    /** {@code java -cp <this test's classpath> Main run -f SPEC}, with its JSON log (stdout and stderr) read into a list. */
+    static final class Daemon implements AutoCloseable {
+        final Process process;
+        private final List<String> lines = new ArrayList<>();
+        private final List<JsonNode> nodes = new ArrayList<>();
+        private final Thread reader;
+        private boolean eof;
+
+        private Daemon(Process process) {
+            this.process = process;
+            this.reader = new Thread(this::read, "daemon-log-" + process.pid());
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        static Daemon start() throws IOException {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    "t3.reconciler.controller.cli.Main", "run", "-f", bed.spec.toString())
+                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.environment().put("T3R_LOG", "json");
+            return new Daemon(pb.start());
+        }
+
+        long pid() { return process.pid(); }
+
+        void signal(String sig) throws Exception {
+            Process k = new ProcessBuilder("kill", "-" + sig, String.valueOf(pid())).inheritIO().start();
+            assertTrue(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0, "kill -" + sig + " " + pid());
+        }
+
+        private void read() {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    JsonNode n;
+                    try {
+                        n = l.startsWith("{") ? JSON.readTree(l) : JSON.createObjectNode();
+                    } catch (IOException e) {
+                        n = JSON.createObjectNode();
+                    }
+                    synchronized (this) {
+                        lines.add(l);
+                        nodes.add(n);
+                        notifyAll();
+                    }
+                }
+            } catch (IOException ignored) {
+                // the stream closes when the process goes
+            } finally {
+                synchronized (this) {
+                    eof = true;
+                    notifyAll();
+                }
+            }
+        }
+
+        synchronized int mark() { return lines.size(); }
+
+        synchronized List<JsonNode> since(int from) { return List.copyOf(nodes.subList(from, nodes.size())); }
+
+        synchronized String output() { return String.join("\n", lines); }
+
+        /** After the process exited: until its output is read to the end. */
+        synchronized void drained() throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!eof && System.nanoTime() < deadline) wait(1000);
+        }
+
+        JsonNode await(int from, Predicate<JsonNode> p, Duration timeout, String what) throws InterruptedException {
+            int i = awaitIndex(from, p, timeout, what);
+            synchronized (this) {
+                return nodes.get(i);
+            }
+        }
+
+        /** The index of the first log line at or after {@code from} that matches; fails with the log tail on timeout or exit. */
+        synchronized int awaitIndex(int from, Predicate<JsonNode> p, Duration timeout, String what) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            int i = from;
+            while (true) {
+                for (; i < nodes.size(); i++) if (p.test(nodes.get(i))) return i;
+                if (eof) fail("the daemon exited (" + exit() + ") while waiting for: " + what + "\n" + tailLocked());
+                long left = deadline - System.nanoTime();
+                if (left <= 0) fail("timed out after " + timeout.toSeconds() + " s waiting for: " + what + "\n" + tailLocked());
+                wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+        }
+
+        private String exit() { return process.isAlive() ? "still running" : "exit " + process.exitValue(); }
+
+        synchronized String tail() { return tailLocked(); }
+
+        private String tailLocked() {
+            return "--- daemon " + pid() + " log tail ---\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (process.isAlive()) {
+                process.destroy(); // SIGTERM
+                if (!process.waitFor(60, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
