@@ -15,6 +15,7 @@ import java.util.Set;
  * @param freezeFile  the operator freeze file's content if it exists (empty string when empty)
  * @param rollout     the bump in progress, as recorded in the state store
  * @param windowOverride the operator asked for a bump now, outside the maintenance window (SIGHUP/CLI with a flag)
+ * @param rollbackRequest the operator's {@code rollback} not yet done, as recorded in the state store
  */
 public record ObservedState(
         Instant now,
@@ -27,7 +28,19 @@ public record ObservedState(
         BreakerState breaker,
         Set<Version> blocked,
         Optional<Rollout> rollout,
-        boolean windowOverride) {
+        boolean windowOverride,
+        Optional<RollbackRequest> rollbackRequest) {
+
+    /** Without a rollback request: what most callers (and table tests) observe. */
+    public ObservedState(Instant now, Optional<Version> installed, Set<Version> present, Optional<Version> lastGood, Candidate candidate,
+                         List<UserState> users, Optional<String> freezeFile, BreakerState breaker, Set<Version> blocked,
+                         Optional<Rollout> rollout, boolean windowOverride) {
+        this(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, Optional.empty());
+    }
+
+    public ObservedState withRollbackRequest(Optional<RollbackRequest> r) {
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, r);
+    }
 
     public ObservedState {
         present = Set.copyOf(present);

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "t3-reconciler", mixinStandardHelpOptions = true, version = "t3-reconciler 0.1.0",
         description = "Keeps per-user t3 servers on the version the desired-state file asks for, gating every bump.",
         subcommands = {ValidateCommand.class, PlanCommand.class, StatusCommand.class, RunCommand.class, EventsCommand.class,
-                FreezeCommand.class, UnfreezeCommand.class, ReconcileCommand.class, BackupsCommand.class, CommandLine.HelpCommand.class},
+                FreezeCommand.class, UnfreezeCommand.class, ReconcileCommand.class, DryRunCommand.class, RollbackCommand.class, BackupCommand.class,
+                BackupsCommand.class, UnblockCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:an action failed", "2:bad usage or invalid input", "3:refused by a gate"})
 public final class Main {

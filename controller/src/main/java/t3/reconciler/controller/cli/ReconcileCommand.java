@@ -2,6 +2,7 @@ package t3.reconciler.controller.cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,37 +12,46 @@ import t3.reconciler.controller.loop.Daemon;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
 
-@Command(name = "reconcile", mixinStandardHelpOptions = true, description = "Ask the running daemon to reconcile now (SIGHUP through its pid file).")
+@Command(name = "reconcile", mixinStandardHelpOptions = true, description = {
+        "Ask the running daemon to reconcile now (SIGHUP through its pid file).",
+        "With --wait, wait until that reconcile ends (as the daemon records it in the state store) and print its outcome:",
+        "exit 0 converged, 3 held by a gate, 1 failed."})
 final class ReconcileCommand implements Callable<Integer> {
     @Mixin SpecOption spec;
 
     @Option(names = "--outside-window", description = "let this pass start a bump outside the maintenance window (recorded in the event log)")
     boolean override;
 
+    @Option(names = "--wait", description = "wait for the reconcile this signal causes to finish and print its outcome")
+    boolean await;
+
+    @Option(names = "--timeout", defaultValue = "PT1H", paramLabel = "DURATION", description = "with --wait: give up after this long (ISO-8601, default PT1H)")
+    Duration timeout;
+
     @Override
     public Integer call() throws IOException {
         DesiredState s = spec.load();
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readString(s.controller().pidFile()).strip());
-        } catch (IOException | NumberFormatException e) {
-            throw new CliException(Main.FAILED, "no running daemon: cannot read " + s.controller().pidFile() + " (" + e.getMessage() + ")");
-        }
-        if (ProcessHandle.of(pid).isEmpty()) throw new CliException(Main.FAILED, "no running daemon: pid " + pid + " from " + s.controller().pidFile() + " is gone");
-        if (override) {
-            Files.writeString(Daemon.overrideFileOf(s), Instant.now() + "\n");
-            try (StateStore store = StateStore.open(s.controller().stateDb())) {
-                store.event(Instant.now(), "window-override", "-", "ok", "requested by " + System.getenv().getOrDefault("SUDO_USER", System.getProperty("user.name")));
+        long pid = DaemonClient.running(s).orElseThrow(() -> new CliException(Main.FAILED, "no running daemon: " + s.controller().pidFile() + " is missing or names no live process"));
+        try (StateStore store = StateStore.open(s.controller().stateDb())) {
+            if (override) {
+                Files.writeString(Daemon.overrideFileOf(s), Instant.now() + "\n");
+                store.event(Instant.now(), "window-override", "-", "ok", "requested by " + Args.who());
             }
+            Instant sentAt = Instant.now();
+            DaemonClient.hup(pid);
+            if (!await) {
+                System.out.println("sent SIGHUP to " + pid + (override ? " with a window override" : "") + "; follow with: t3-reconciler events");
+                return Main.OK;
+            }
+            System.out.println("sent SIGHUP to " + pid + (override ? " with a window override" : "") + "; waiting for the reconcile to finish");
+            String last = DaemonClient.await(store, pid, sentAt, () -> false, timeout);
+            System.out.println("reconciled: " + last);
+            String outcome = last.split(" ", 3).length > 1 ? last.split(" ", 3)[1] : "";
+            return switch (outcome) {
+                case "converged" -> Main.OK;
+                case "held" -> Main.REFUSED;
+                default -> Main.FAILED;
+            };
         }
-        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(pid)).inheritIO().start();
-        try {
-            if (kill.waitFor() != 0) throw new CliException(Main.FAILED, "kill -HUP " + pid + " failed");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Main.FAILED;
-        }
-        System.out.println("sent SIGHUP to " + pid + (override ? " with a window override" : "") + "; follow with: t3-reconciler events");
-        return Main.OK;
     }
 }

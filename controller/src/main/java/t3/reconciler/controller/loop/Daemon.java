@@ -138,6 +138,8 @@ public final class Daemon {
 
     private Reconciler.Result pass(Set<String> why, boolean override) {
         Instant start = clock.instant();
+        // With last-reconcile, lets 'reconcile --wait' tell a pass that started after its SIGHUP from one already running.
+        store.put("last-reconcile-start", start.toString());
         if (override) store.event(start, "window-override", "-", "ok", "the operator asked for a bump outside the maintenance window");
         log.info("reconcile", Log.kv("trigger", String.join(",", why), "windowOverride", override ? "true" : null));
         Reconciler.Result r = reconciler.reconcile(spec::current, override, stopping::get);
@@ -184,7 +186,7 @@ public final class Daemon {
         }
     }
 
-    static Path lockFileOf(DesiredState s) { return s.controller().stateDb().resolveSibling(s.controller().stateDb().getFileName() + ".lock"); }
+    public static Path lockFileOf(DesiredState s) { return s.controller().stateDb().resolveSibling(s.controller().stateDb().getFileName() + ".lock"); }
 
     /** Written by {@code reconcile --outside-window} before it sends SIGHUP; consumed by the handler, so it counts once. */
     public static Path overrideFileOf(DesiredState s) { return s.controller().stateDb().resolveSibling("window-override"); }

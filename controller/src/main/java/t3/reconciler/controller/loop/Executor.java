@@ -68,6 +68,10 @@ public final class Executor {
         if (action instanceof RollbackBinary a) return rollbackBinary(a.to());
         if (action instanceof Restore a) return restore(spec, a);
         if (action instanceof FinishRollback a) return finishRollback(a.failed());
+        if (action instanceof ClearRollbackRequest a) {
+            store.clearRollbackRequest();
+            return Outcome.ok("every user is on " + a.target() + "; rollback request cleared");
+        }
         if (action instanceof ResetBreaker) {
             store.saveBreaker(BreakerState.closed());
             return Outcome.ok("breaker closed");

@@ -132,6 +132,7 @@ public final class Reconciler {
         if (a instanceof Action.FinishRollback x) return x.failed().toString();
         if (a instanceof Action.StartRollout x) return x.target().toString();
         if (a instanceof Action.AbandonRollout x) return x.target().toString();
+        if (a instanceof Action.ClearRollbackRequest x) return x.target().toString();
         return "-";
     }
 }

@@ -105,4 +105,9 @@ public sealed interface Action {
     record ResetBreaker() implements Action {
         public String name() { return "reset-breaker"; }
     }
+
+    /** The operator's rollback reached its target: clear the request so freeze and channel apply again. */
+    record ClearRollbackRequest(Version target) implements Action {
+        public String name() { return "rollback-done"; }
+    }
 }

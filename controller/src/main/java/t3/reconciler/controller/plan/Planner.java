@@ -13,6 +13,7 @@ import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.Channel;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.User;
 import t3.reconciler.model.UserState;
@@ -33,6 +34,7 @@ public final class Planner {
     public static Decision next(DesiredState spec, ObservedState obs) {
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isPresent() && rollout.get().failed()) return rollBack(spec, obs, rollout.get());
+        if (obs.rollbackRequest().isPresent()) return rollbackRequested(spec, obs, obs.rollbackRequest().get());
 
         if (rollout.isEmpty()) {
             Optional<Decision> daily = dailyBackup(spec, obs);
@@ -202,14 +204,43 @@ public final class Planner {
     }
 
     /** A pin older than what is installed: the same rollout machinery, but each user's DB goes back to a backup taken on that version. */
-    static Decision downgrade(DesiredState spec, ObservedState obs, Version target, String why) {
+    static Decision downgrade(DesiredState spec, ObservedState obs, Version target, String why) { return downgrade(spec, obs, target, why, false); }
+
+    /**
+     * The operator's {@code rollback}: overrides freeze, breaker and channel (it is the operator's explicit word) until
+     * every user is on the target, then the request is cleared. A bump in flight toward another version is abandoned
+     * first; the users it reached are restored by the downgrade like everyone else.
+     */
+    static Decision rollbackRequested(DesiredState spec, ObservedState obs, RollbackRequest req) {
+        Version t = req.target();
+        String why = "rollback to " + t + " requested by " + req.by() + " at " + req.at();
         Optional<Rollout> rollout = obs.rollout();
+        if (rollout.isPresent() && !rollout.get().target().equals(t)) {
+            return new Decision(new AbandonRollout(rollout.get().target()), why + "; it replaces the rollout of " + rollout.get().target());
+        }
+        if (rollout.isEmpty() && obs.installed().equals(Optional.of(t)) && obs.lastGood().equals(Optional.of(t))
+                && activeUsers(spec, obs).stream().allMatch(u -> u.runningVersion().equals(Optional.of(t)))) {
+            return new Decision(new ClearRollbackRequest(t), why + "; done: the link points at " + t + ", every active user runs it and it is last-good");
+        }
+        return downgrade(spec, obs, t, why, req.force());
+    }
+
+    /** Users whose database exists, is not restored yet, and has no verified backup taken on {@code target}: a downgrade cannot take them back. */
+    public static List<String> withoutBackupOn(DesiredState spec, ObservedState obs, Version target) {
+        Optional<Rollout> rollout = obs.rollout().filter(r -> r.target().equals(target));
         List<String> missing = new ArrayList<>();
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
             boolean done = rollout.isPresent() && rollout.get().restored().contains(user.name());
             if (u.isPresent() && u.get().databaseExists() && !done && u.get().newestVerifiedBackupOn(target).isEmpty()) missing.add(user.name());
         }
+        return missing;
+    }
+
+    /** {@code force}: the operator's rollback --force restores busy users too instead of deferring them. */
+    static Decision downgrade(DesiredState spec, ObservedState obs, Version target, String why, boolean force) {
+        Optional<Rollout> rollout = obs.rollout();
+        List<String> missing = withoutBackupOn(spec, obs, target);
         if (!missing.isEmpty()) {
             return hold(Hold.until("downgrade"), why + "; refused: no verified backup taken on " + target + " for " + String.join(", ", missing)
                     + ", so their databases cannot go back to its schema");
@@ -222,7 +253,7 @@ public final class Planner {
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
             if (u.isEmpty() || !u.get().databaseExists() || r.restored().contains(user.name())) continue;
-            if (u.get().busy()) {
+            if (u.get().busy() && !force) {
                 deferred.add(user.name());
                 continue;
             }

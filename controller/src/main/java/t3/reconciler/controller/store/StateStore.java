@@ -20,6 +20,7 @@ import java.util.Set;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
 import t3.reconciler.model.BreakerState;
+import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.User;
 import t3.reconciler.model.Version;
@@ -235,6 +236,11 @@ public final class StateStore implements AutoCloseable {
                 v.toString(), reason, Db.text(at)));
     }
 
+    /** The operator's {@code unblock}: the version may be tried again. */
+    public synchronized void unblock(Version v) {
+        write("unblock " + v, () -> db().update("DELETE FROM blocked WHERE version = ?", v.toString()));
+    }
+
     /** {@link BreakerState#closed()} until something was saved. */
     public synchronized BreakerState breaker() {
         return call("read the breaker", () -> db().one("SELECT status, version, reason, opened_at, failures FROM breaker",
@@ -304,6 +310,26 @@ public final class StateStore implements AutoCloseable {
     public synchronized void put(String key, String value) {
         write("write fact " + key, () -> db().update(
                 "INSERT INTO fact (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value));
+    }
+
+    private static final String ROLLBACK_REQUEST = "rollback-request";
+
+    /** The operator's pending {@code rollback}, if any: {@code <version> <force|no-force> <at> <by>} in the fact table. */
+    public synchronized Optional<RollbackRequest> rollbackRequest() {
+        return get(ROLLBACK_REQUEST).filter(v -> !v.isBlank()).map(v -> {
+            String[] f = v.split(" ", 4);
+            return new RollbackRequest(Version.parse(f[0]), f[1].equals("force"), f.length > 3 ? f[3] : "?", Instant.parse(f[2]));
+        });
+    }
+
+    public synchronized void requestRollback(RollbackRequest r) {
+        put(ROLLBACK_REQUEST, r.target() + " " + (r.force() ? "force" : "no-force") + " " + r.at() + " " + r.by());
+    }
+
+    public synchronized void clearRollbackRequest() { remove(ROLLBACK_REQUEST); }
+
+    public synchronized void remove(String key) {
+        write("remove fact " + key, () -> db().update("DELETE FROM fact WHERE key = ?", key));
     }
 
     @Override

@@ -63,11 +63,32 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups"})
+    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock"})
     void everyCommandHasHelp(String command) {
         Run r = run(command, "--help");
         assertEquals(Main.OK, r.code());
         assertTrue(r.out().contains("Usage: t3-reconciler " + command), r.out());
+    }
+
+    @Test
+    void eventsSinceTakesAnInstantOrHowLongAgo() {
+        java.time.Instant now = java.time.Instant.parse("2026-06-08T04:00:00Z");
+        assertEquals(java.time.Instant.parse("2026-06-08T02:00:00Z"), EventsCommand.since("2h", now));
+        assertEquals(java.time.Instant.parse("2026-06-08T03:30:00Z"), EventsCommand.since("30m", now));
+        assertEquals(java.time.Instant.parse("2026-06-07T04:00:00Z"), EventsCommand.since("1d", now));
+        assertEquals(java.time.Instant.parse("2026-06-08T02:30:00Z"), EventsCommand.since("PT90M", now));
+        assertEquals(java.time.Instant.parse("2026-06-01T00:00:00Z"), EventsCommand.since("2026-06-01T00:00:00Z", now));
+        assertEquals(Main.USAGE, run("events", "-f", example().toString(), "--since", "yesterday").code());
+    }
+
+    @Test
+    void versionArgumentsAreValidatedBeforeAnything() {
+        for (String[] args : new String[][] {{"dry-run", "1.0; rm -rf /"}, {"rollback", "--to", "../x"}, {"unblock", "latest"}}) {
+            String[] full = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("-f", example().toString())).toArray(String[]::new);
+            Run r = run(full);
+            assertEquals(Main.USAGE, r.code(), String.join(" ", args) + ": " + r.err());
+            assertTrue(r.err().contains("is not a valid version"), r.err());
+        }
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.util.function.UnaryOperator;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.UserState;
 import t3.reconciler.model.Version;
@@ -38,6 +39,7 @@ final class Observed {
     Set<Version> blocked = new HashSet<>();
     Optional<Rollout> rollout = Optional.empty();
     boolean windowOverride;
+    Optional<RollbackRequest> rollbackRequest = Optional.empty();
 
     Observed() {
         for (String u : List.of("alice", "bob", "carol")) users.put(u, user(u, A));
@@ -92,6 +94,11 @@ final class Observed {
         return this;
     }
 
+    Observed rollbackTo(Version v, boolean force) {
+        rollbackRequest = Optional.of(new RollbackRequest(v, force, "ops", NOW.minusSeconds(30)));
+        return this;
+    }
+
     Observed installedIs(Version v) { installed = Optional.of(v); return this; }
 
     Observed rolloutChange(UnaryOperator<Rollout> change) { rollout = rollout.map(change); return this; }
@@ -127,6 +134,6 @@ final class Observed {
     }
 
     ObservedState build() {
-        return new ObservedState(now, installed, present, lastGood, candidate, new ArrayList<>(users.values()), freezeFile, breaker, blocked, rollout, windowOverride);
+        return new ObservedState(now, installed, present, lastGood, candidate, new ArrayList<>(users.values()), freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest);
     }
 }

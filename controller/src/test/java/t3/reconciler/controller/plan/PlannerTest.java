@@ -111,6 +111,17 @@ class PlannerTest {
             row("downgrade done: promote the pinned version", "pin: " + OLD, () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).restored("alice", "bob", "carol"), new Promote(OLD), "back on " + OLD),
             row("failed downgrade needs an operator", "pin: " + OLD, () -> { var o = withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).failed("verify alice"); o.breakerOpen(OLD, 1, NOW); return o; }, Hold.until("breaker"), "needs an operator"),
 
+            // -- the operator's rollback request (CLI 'rollback'): overrides freeze, breaker and channel until done
+            row("rollback request overrides the freeze file and starts a downgrade", "", () -> { var o = withOldBackups().rollbackTo(OLD, false); o.freezeFile = Optional.of("rollback to " + OLD); return o; }, new StartRollout(OLD, Optional.of(A)), "rollback to " + OLD + " requested by ops"),
+            row("rollback request overrides an open breaker and a pin", "pin: " + A, () -> { var o = withOldBackups().rollbackTo(OLD, false); o.breakerOpen(B, 1, NOW); o.freezeFile = Optional.of("self-freeze"); return o; }, new StartRollout(OLD, Optional.of(A)), "deliberate downgrade"),
+            row("rollback request without a backup on the target is refused", "", () -> new Observed().rollbackTo(OLD, false), Hold.until("downgrade"), "no verified backup taken on " + OLD + " for alice, bob, carol"),
+            row("rollback request abandons a bump toward another version", "", () -> withOldBackups().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).installedIs(B).rollbackTo(OLD, false), new AbandonRollout(B), "replaces the rollout of " + B),
+            row("rollback defers a busy user", "", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).busy("alice").rollbackTo(OLD, false), new Restore("bob", backupPath("bob", OLD), OLD), "bob"),
+            row("rollback with only busy users left holds", "", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).restored("bob", "carol").busy("alice").rollbackTo(OLD, false), Hold.recheck("busy", Duration.ofMinutes(10)), "alice"),
+            row("rollback --force restores a busy user", "", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).busy("alice").rollbackTo(OLD, true), new Restore("alice", backupPath("alice", OLD), OLD), "alice"),
+            row("rollback done: promote the target", "", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).restored("alice", "bob", "carol").rollbackTo(OLD, false), new Promote(OLD), "back on " + OLD),
+            row("rollback converged: clear the request", "", () -> { var o = withOldBackups().present(OLD).installedIs(OLD).running("alice", OLD).running("bob", OLD).running("carol", OLD).rollbackTo(OLD, false); o.lastGood = Optional.of(OLD); return o; }, new ClearRollbackRequest(OLD), "done"),
+
             // -- daily backups are not gated by freeze
             row("daily backup is due even while frozen", "freeze: true", () -> new Observed().backups("bob", backup("bob", A, Instant.parse("2026-06-07T02:00:00Z"))), new Backup("bob", A, false), "daily backup of bob")
         );

@@ -1,0 +1,155 @@
+package t3.reconciler.controller.cli;
+
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import t3.reconciler.controller.log.Log;
+import t3.reconciler.controller.loop.CrashPoints;
+import t3.reconciler.controller.loop.Daemon;
+import t3.reconciler.controller.loop.LogAlerter;
+import t3.reconciler.controller.loop.Observer;
+import t3.reconciler.controller.loop.Reconciler;
+import t3.reconciler.controller.plan.Planner;
+import t3.reconciler.controller.store.Event;
+import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.RollbackRequest;
+import t3.reconciler.model.UserState;
+import t3.reconciler.model.Version;
+
+/**
+ * The manual rollback runbook as one command. It only records the operator's word (freeze file, rollback request,
+ * the version rolled back from blocked); the planner turns the request into the checked deliberate-downgrade steps
+ * (link back, reinstall aside if needed, restore each user's DB from the newest verified backup on the target with
+ * the current DB archived, restart, verify pairing) and the reconciler executes them, journaled like any bump:
+ * the running daemon after a SIGHUP, or this process holding the daemon's lock when none runs.
+ */
+@Command(name = "rollback", mixinStandardHelpOptions = true, description = {
+        "Put every user back on VERSION (default: last-good): freeze first, switch the link back (reinstalling the",
+        "version aside if its prefix is gone), restore each user's database from the newest verified backup taken on",
+        "that version (the current one is archived), restart each unit and verify its pairing. The version rolled back",
+        "from is blocked, so 'unfreeze' does not bump straight back ('unblock' it when fixed).",
+        "Busy users (an agent at work) are deferred and reported, unless --force.",
+        "Exit 0 done, 1 a step failed, 3 refused (a needed backup is missing: nothing was changed; or users deferred)."})
+final class RollbackCommand implements Callable<Integer> {
+    @Mixin SpecOption spec;
+
+    @Option(names = "--to", paramLabel = "VERSION", description = "target version (default: last-good)")
+    String to;
+
+    @Option(names = "--force", description = "restore busy users too (their agents' sessions are interrupted)")
+    boolean force;
+
+    @Option(names = "--wait", description = "when a daemon runs: wait until it has finished the rollback (or held)")
+    boolean await;
+
+    @Option(names = "--timeout", defaultValue = "PT1H", paramLabel = "DURATION", description = "with --wait: give up after this long (ISO-8601)")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+        DesiredState s = spec.load();
+        Version requested = to != null ? Args.version(to) : null;
+        String who = Args.who();
+        Instant at = Instant.now();
+        Version target;
+        try (Wiring w = Wiring.open(s)) {
+            ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, false, false);
+            target = requested != null ? requested : obs.lastGood().orElseThrow(() -> new CliException(Main.REFUSED, "refused: no last-good version recorded; say which with --to VERSION"));
+            if (obs.rollbackRequest().isEmpty() && obs.rollout().isEmpty() && obs.installed().equals(Optional.of(target)) && obs.lastGood().equals(Optional.of(target))
+                    && obs.users().stream().filter(UserState::active).allMatch(u -> u.runningVersion().equals(Optional.of(target)))) {
+                System.out.println("nothing to roll back: the link points at " + target + ", it is last-good and every active user runs it");
+                return Main.OK;
+            }
+            List<String> missing = Planner.withoutBackupOn(s, obs, target);
+            if (!missing.isEmpty()) {
+                throw new CliException(Main.REFUSED, "refused: no verified backup taken on " + target + " for " + String.join(", ", missing)
+                        + ", so their databases cannot go back to its schema; nothing was changed");
+            }
+            Optional<Version> from = obs.installed().filter(target::isOlderThan);
+            // Freeze first: whatever happens below, nothing bumps past the operator's decision.
+            Files.createDirectories(s.controller().freezeFile().toAbsolutePath().getParent());
+            Files.writeString(s.controller().freezeFile(), "rollback to " + target + " by " + who + " (" + at + ")\n");
+            w.store.requestRollback(new RollbackRequest(target, force, who, at));
+            if (from.isPresent()) w.store.block(from.get(), "rolled back to " + target + " by " + who, at);
+            w.store.event(at, "rollback-request", target.toString(), "ok", who + ": rollback to " + target + (force ? " (--force)" : "")
+                    + "; froze, recorded the request" + from.map(v -> ", blocked " + v).orElse(""));
+            System.out.println("froze (" + s.controller().freezeFile() + ") and recorded the rollback to " + target + from.map(v -> "; blocked " + v + " (see 'unblock')").orElse(""));
+        }
+
+        Optional<Long> daemon = DaemonClient.running(s);
+        if (daemon.isPresent()) return viaDaemon(s, daemon.get(), at);
+        return inProcess(s, target, at);
+    }
+
+    private int viaDaemon(DesiredState s, long pid, Instant at) throws Exception {
+        DaemonClient.hup(pid);
+        if (!await) {
+            System.out.println("sent SIGHUP to the daemon (pid " + pid + "), which carries the rollback out; follow with 't3-reconciler status' or rerun with --wait");
+            return Main.OK;
+        }
+        System.out.println("sent SIGHUP to the daemon (pid " + pid + "); waiting for it to finish the rollback");
+        try (StateStore store = StateStore.open(s.controller().stateDb())) {
+            String last = DaemonClient.await(store, pid, at, () -> store.rollbackRequest().isEmpty(), timeout);
+            return report(s, store, at, last);
+        }
+    }
+
+    /** No daemon: this process takes the daemon's lock (so none starts meanwhile) and runs the passes itself. */
+    private int inProcess(DesiredState s, Version target, Instant at) throws Exception {
+        Clock clock = Clock.systemUTC();
+        Log log = new Log(System.err, Log.Format.HUMAN, clock);
+        try (FileChannel ch = FileChannel.open(Daemon.lockFileOf(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = ch.tryLock()) {
+            if (lock == null) {
+                throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but its pid file names no live process; the request is recorded, send it SIGHUP");
+            }
+            try (Wiring w = Wiring.open(s)) {
+                Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, new LogAlerter(log, s.alerts().webhook()), CrashPoints.none());
+                Reconciler.Result r = null;
+                // One pass normally finishes it (it runs until converged or held); a pass that did steps may be followed by another.
+                for (int pass = 0; pass < 5 && w.store.rollbackRequest().isPresent(); pass++) {
+                    r = reconciler.reconcile(() -> s, false, () -> false);
+                    if (r.steps() == 0 || "error".equals(r.outcome())) break;
+                }
+                String last = r == null ? "?" : r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
+                return report(s, w.store, at, last);
+            }
+        }
+    }
+
+    /** Per user: what version it runs now and what happened to its database, from the event log of this rollback. */
+    private static int report(DesiredState s, StateStore store, Instant since, String last) throws Exception {
+        List<Event> events = store.events(Optional.of(since), 1000);
+        boolean done = store.rollbackRequest().isEmpty();
+        try (Wiring w = Wiring.open(s)) {
+            ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, false, false);
+            System.out.println("link: " + obs.installed().map(Version::toString).orElse("-") + ", last-good: " + obs.lastGood().map(Version::toString).orElse("-"));
+            for (UserState u : obs.users()) {
+                Optional<Event> restore = events.stream().filter(e -> e.action().equals("restore") && u.name().equals(e.target())).reduce((a, b) -> b);
+                System.out.println("  " + u.name() + ": " + u.activeState() + " on " + u.runningVersion().map(Version::toString).orElse("-")
+                        + (u.busy() ? " (busy: " + String.join(", ", u.busyProcesses()) + ")" : "") + "; "
+                        + restore.map(e -> "[" + e.outcome() + "] " + e.reason().substring(Math.max(0, e.reason().indexOf("=> ") >= 0 ? e.reason().indexOf("=> ") + 3 : 0)))
+                                .orElse("database not restored"));
+            }
+        }
+        if (done) {
+            System.out.println("rollback done: " + last);
+            return Main.OK;
+        }
+        System.out.println("rollback NOT finished: " + last);
+        System.out.println("the request stays recorded (see 't3-reconciler status'); the daemon finishes it, or rerun 'rollback' (with --force for busy users)");
+        return last.contains("an agent is at work") || last.contains("refused") ? Main.REFUSED : Main.FAILED;
+    }
+}

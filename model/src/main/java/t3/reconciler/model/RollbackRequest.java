@@ -1,0 +1,19 @@
+package t3.reconciler.model;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * The operator's {@code rollback}: put every unit on {@code target} (binary and databases), overriding freeze and
+ * channel until done, then it is cleared. Recorded in the controller's store so a daemon and the CLI see the same one.
+ *
+ * @param force restore busy users too instead of deferring them
+ * @param by    who asked (for the event log)
+ */
+public record RollbackRequest(Version target, boolean force, String by, Instant at) {
+    public RollbackRequest {
+        Objects.requireNonNull(target);
+        Objects.requireNonNull(by);
+        Objects.requireNonNull(at);
+    }
+}
