@@ -20,6 +20,7 @@ import t3.reconciler.controller.loop.LogAlerter;
 import t3.reconciler.controller.loop.Observer;
 import t3.reconciler.controller.loop.Reconciler;
 import t3.reconciler.controller.plan.Planner;
+import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
@@ -36,7 +37,7 @@ import t3.reconciler.model.Version;
  * the running daemon after a SIGHUP, or this process holding the daemon's lock when none runs.
  */
 @Command(name = "rollback", mixinStandardHelpOptions = true, description = {
-        "Put every user back on VERSION (default: last-good): freeze first, switch the link back (reinstalling the",
+        "Put every user back on VERSION (default: last-good, or if that is what runs, the version before it): freeze first, switch the link back (reinstalling the",
         "version aside if its prefix is gone), restore each user's database from the newest verified backup taken on",
         "that version (the current one is archived), restart each unit and verify its pairing. The version rolled back",
         "from is blocked, so 'unfreeze' does not bump straight back ('unblock' it when fixed).",
@@ -66,7 +67,7 @@ final class RollbackCommand implements Callable<Integer> {
         Version target;
         try (Wiring w = Wiring.open(s)) {
             ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, false, false);
-            target = requested != null ? requested : obs.lastGood().orElseThrow(() -> new CliException(Main.REFUSED, "refused: no last-good version recorded; say which with --to VERSION"));
+            target = requested != null ? requested : defaultTarget(obs, w.store.activations());
             if (obs.rollbackRequest().isEmpty() && obs.rollout().isEmpty() && obs.installed().equals(Optional.of(target)) && obs.lastGood().equals(Optional.of(target))
                     && obs.users().stream().filter(UserState::active).allMatch(u -> u.runningVersion().equals(Optional.of(target)))) {
                 System.out.println("nothing to roll back: the link points at " + target + ", it is last-good and every active user runs it");
@@ -91,6 +92,21 @@ final class RollbackCommand implements Callable<Integer> {
         Optional<Long> daemon = DaemonClient.running(s);
         if (daemon.isPresent()) return viaDaemon(s, daemon.get(), at);
         return inProcess(s, target, at);
+    }
+
+    /**
+     * Last-good; but right after a good bump last-good is what runs, so then the version the link pointed at before it
+     * (the newest older activation): "undo the last bump".
+     */
+    static Version defaultTarget(ObservedState obs, List<Activation> activations) {
+        Optional<Version> installed = obs.installed();
+        if (obs.lastGood().isPresent() && !obs.lastGood().equals(installed)) return obs.lastGood().get();
+        for (int i = activations.size() - 1; i >= 0; i--) {
+            Version v = activations.get(i).version();
+            if (installed.isEmpty() || v.isOlderThan(installed.get())) return v;
+        }
+        throw new CliException(Main.REFUSED, "refused: no earlier version to roll back to (last-good " + obs.lastGood().map(Version::toString).orElse("none")
+                + ", installed " + installed.map(Version::toString).orElse("nothing") + "); say which with --to VERSION");
     }
 
     private int viaDaemon(DesiredState s, long pid, Instant at) throws Exception {
