@@ -145,6 +145,8 @@ final class RollbackCommand implements Callable<Integer> {
         }
     }
 
+    private static String obsTarget(StateStore store) { return store.lastGood().map(Version::toString).orElse("?"); }
+
     /** Per user: what version it runs now and what happened to its database, from the event log of this rollback. */
     private static int report(DesiredState s, StateStore store, Instant since, String last) throws Exception {
         List<Event> events = store.events(Optional.of(since), 1000);
@@ -161,7 +163,7 @@ final class RollbackCommand implements Callable<Integer> {
             }
         }
         if (done) {
-            System.out.println("rollback done: " + last);
+            System.out.println("rollback to " + obsTarget(store) + " done; the controller's last pass: " + last);
             return Main.OK;
         }
         System.out.println("rollback NOT finished: " + last);

@@ -215,7 +215,7 @@ class CliBedTest {
             for (String u : USERS) schemas.put(u, migrations(bed.database(u)));
             Map<String, UnitStatus> units = new LinkedHashMap<>();
             // nRestarts and subState aside: pid and start time say whether the process is the same one
-            units().forEach((u, s) -> units.put(u, new UnitStatus(s.name(), s.activeState(), "", s.mainPid(), s.execMainStart(), 0, Optional.empty())));
+            CliBedTest.units().forEach((u, s) -> units.put(u, new UnitStatus(s.name(), s.activeState(), "", s.mainPid(), s.execMainStart(), 0, Optional.empty())));
             return new Snapshot(Files.readSymbolicLink(bed.link()), versions, units, schemas);
         }
     }
