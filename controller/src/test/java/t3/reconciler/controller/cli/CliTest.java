@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -89,6 +90,19 @@ class CliTest {
             assertEquals(Main.USAGE, r.code(), String.join(" ", args) + ": " + r.err());
             assertTrue(r.err().contains("is not a valid version"), r.err());
         }
+    }
+
+    @Test
+    void progressRewritesOneLineInATerminalAndWritesPlainLinesOtherwise() throws Exception {
+        ByteArrayOutputStream tty = new ByteArrayOutputStream();
+        assertEquals("x", new Progress(new PrintStream(tty, true), true).step("installing", () -> "x"));
+        assertTrue(tty.toString().startsWith("\rinstalling ...") && tty.toString().contains("\rinstalling ... done (") && tty.toString().endsWith("\n"), tty.toString());
+        assertEquals(1, tty.toString().chars().filter(c -> c == '\n').count(), "one line, rewritten in place");
+
+        ByteArrayOutputStream plain = new ByteArrayOutputStream();
+        new Progress(new PrintStream(plain, true), false).step("installing", () -> "x");
+        assertTrue(!plain.toString().contains("\r"), plain.toString());
+        assertEquals(List.of("installing ...", "installing ... done"), plain.toString().lines().map(l -> l.replaceAll(" \\(.*\\)$", "")).toList());
     }
 
     @Test

@@ -202,6 +202,37 @@ class CliBedTest {
         assertTrue(cli("events", "--since", "1h").out().contains("unblock " + V1 + " [ok]"));
     }
 
+    @Test
+    @Order(8)
+    void reconcileWaitFollowsTheRunningDaemonsNextPass() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path log = bed.dir.resolve("daemon.log");
+        Process daemon = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "t3.reconciler.controller.cli.Main", "run", "-f", bed.spec.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            Path pidFile = bed.dir.resolve("state/t3-reconciler.pid");
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            // the real condition: the daemon wrote its pid file (it does so holding its lock, before the first pass)
+            while (!(Files.exists(pidFile) && Files.readString(pidFile).strip().equals(Long.toString(daemon.pid())))) {
+                assertTrue(daemon.isAlive() && System.nanoTime() < deadline, "daemon did not start: " + Files.readString(log));
+                Thread.sleep(100);
+            }
+            Instant sent = Instant.now();
+            Run r = cli("reconcile", "--wait");
+            record("reconcile --wait", r);
+            assertEquals(Main.REFUSED, r.code(), r.out() + r.err());
+            assertTrue(r.out().contains("reconciled: ") && r.out().contains(" held after 0 step(s): frozen by the operator freeze file"), r.out());
+            try (StateStore store = StateStore.open(bed.stateDb())) {
+                Instant started = Instant.parse(store.get("last-reconcile-start").orElseThrow());
+                assertTrue(!started.isBefore(sent), "the pass it waited for started after the signal: " + started + " vs " + sent);
+                assertTrue(Files.readString(log).contains("SIGHUP"), "the daemon saw the signal");
+            }
+        } finally {
+            daemon.destroy();
+            daemon.waitFor();
+        }
+    }
+
     // -- helpers
 
     /** What a dry run must leave alone: the link, the versions dir, every unit's process, every database's schema. */
