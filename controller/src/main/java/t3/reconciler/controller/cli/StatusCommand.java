@@ -63,6 +63,7 @@ final class StatusCommand implements Callable<Integer> {
                 + (obs.blocked().isEmpty() ? "" : "; blocked: " + obs.blocked()));
         out.println("Rollout:    " + obs.rollout().map(r -> r.target() + " from " + str(r.from()) + (r.failed() ? " FAILED: " + r.failure().get() : "")
                 + (r.healthy() ? ", healthy" : "") + ", restarted " + r.restarted() + ", verified " + r.verified() + (r.restored().isEmpty() ? "" : ", restored " + r.restored())).orElse("none"));
+        obs.rollbackRequest().ifPresent(r -> out.println("Rollback:   to " + r.target() + " requested by " + r.by() + " at " + r.at() + (r.force() ? " (--force)" : "") + ", in progress"));
         out.println("Users:");
         out.printf("  %-12s %-9s %-30s %-6s %s%n", "USER", "UNIT", "RUNNING", "BUSY", "NEWEST BACKUP");
         for (UserState u : obs.users()) {
@@ -95,6 +96,7 @@ final class StatusCommand implements Callable<Integer> {
         obs.candidate().error().ifPresent(e -> m.put("candidateError", e));
         m.put("freeze", freezeSources(s, obs));
         m.put("breaker", Map.of("status", obs.breaker().status().name(), "version", str(obs.breaker().version()), "reason", obs.breaker().reason().orElse(""), "failures", obs.breaker().failures()));
+        obs.rollbackRequest().ifPresent(r -> m.put("rollbackRequest", Map.of("target", r.target().toString(), "by", r.by(), "at", r.at().toString(), "force", r.force())));
         m.put("blocked", obs.blocked().stream().map(Version::toString).sorted().toList());
         List<Map<String, Object>> users = new ArrayList<>();
         for (UserState u : obs.users()) {

@@ -142,7 +142,7 @@ class CliBedTest {
     void rollbackRefusesWithoutANeededBackupAndChangesNothing() throws Exception {
         Path benDir = bed.dir.resolve("backups/t3k-ben");
         Path aside = bed.dir.resolve("backups-aside");
-        Files.move(benDir, aside);
+        Files.move(benDir, aside); // t3k-ben now has no backup on any version
         try {
             Snapshot before = Snapshot.take();
             Run r = cli("rollback");
