@@ -212,8 +212,9 @@ class CliBedTest {
         try {
             Path pidFile = bed.dir.resolve("state/t3-reconciler.pid");
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            // the real condition: the daemon wrote its pid file (it does so holding its lock, before the first pass)
-            while (!(Files.exists(pidFile) && Files.readString(pidFile).strip().equals(Long.toString(daemon.pid())))) {
+            // the real conditions: the daemon wrote its pid file and finished its start-up pass, so it is idle when signalled
+            while (!(Files.exists(pidFile) && Files.readString(pidFile).strip().equals(Long.toString(daemon.pid()))
+                    && Files.readString(log).contains("\"event\":\"reconciled\""))) {
                 assertTrue(daemon.isAlive() && System.nanoTime() < deadline, "daemon did not start: " + Files.readString(log));
                 Thread.sleep(100);
             }
@@ -225,7 +226,7 @@ class CliBedTest {
             try (StateStore store = StateStore.open(bed.stateDb())) {
                 Instant started = Instant.parse(store.get("last-reconcile-start").orElseThrow());
                 assertTrue(!started.isBefore(sent), "the pass it waited for started after the signal: " + started + " vs " + sent);
-                assertTrue(Files.readString(log).contains("SIGHUP"), "the daemon saw the signal");
+                assertTrue(Files.readString(log).contains("\"trigger\":\"SIGHUP\""), "the pass waited for is the one the signal caused");
             }
         } finally {
             daemon.destroy();
