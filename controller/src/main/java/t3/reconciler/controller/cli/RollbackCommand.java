@@ -118,7 +118,8 @@ final class RollbackCommand implements Callable<Integer> {
         System.out.println("sent SIGHUP to the daemon (pid " + pid + "); waiting for it to finish the rollback");
         try (StateStore store = StateStore.open(s.controller().stateDb())) {
             String last = DaemonClient.await(store, pid, at, () -> store.rollbackRequest().isEmpty(), timeout);
-            return report(s, store, at, last);
+            // Cleared mid-pass: the recorded last pass is an older one, so say who finished it instead.
+            return report(s, store, at, store.rollbackRequest().isEmpty() ? "the daemon (pid " + pid + ") finished it" : last);
         }
     }
 
@@ -139,7 +140,7 @@ final class RollbackCommand implements Callable<Integer> {
                     r = reconciler.reconcile(() -> s, false, () -> false);
                     if (r.steps() == 0 || "error".equals(r.outcome())) break;
                 }
-                String last = r == null ? "?" : r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
+                String last = r == null ? "?" : "the controller's last pass: " + r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
                 return report(s, w.store, at, last);
             }
         }
@@ -163,7 +164,7 @@ final class RollbackCommand implements Callable<Integer> {
             }
         }
         if (done) {
-            System.out.println("rollback to " + obsTarget(store) + " done; the controller's last pass: " + last);
+            System.out.println("rollback to " + obsTarget(store) + " done; " + last);
             return Main.OK;
         }
         System.out.println("rollback NOT finished: " + last);
