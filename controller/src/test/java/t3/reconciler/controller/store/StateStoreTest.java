@@ -46,6 +46,25 @@ class StateStoreTest {
     }
 
     @Test
+    void rollbackRequestSurvivesReopeningUntilClearedAndUnblockRemovesOneVersion() throws Exception {
+        Path file = dir.resolve("state.db");
+        var req = new t3.reconciler.model.RollbackRequest(V1, true, "jane doe", T0);
+        try (StateStore s = StateStore.open(file)) {
+            assertTrue(s.rollbackRequest().isEmpty());
+            s.requestRollback(req);
+            s.block(V1, "a", T0);
+            s.block(V2, "b", T0);
+        }
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(java.util.Optional.of(req), s.rollbackRequest());
+            s.clearRollbackRequest();
+            assertTrue(s.rollbackRequest().isEmpty());
+            s.unblock(V2);
+            assertEquals(java.util.Set.of(V1), s.blocked());
+        }
+    }
+
+    @Test
     void migratesAnExistingEmptyFile() throws Exception {
         Path file = Files.createFile(dir.resolve("state.db"));
         try (StateStore s = StateStore.open(file)) {
