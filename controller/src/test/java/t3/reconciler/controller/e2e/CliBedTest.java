@@ -163,8 +163,17 @@ class CliBedTest {
     void rollbackPutsEveryUnitAndDatabaseBackOnTheOldVersion() throws Exception {
         Map<String, UnitStatus> beforeUnits = units();
         Instant start = Instant.now();
-        Run r = cli("rollback");
-        record("rollback", r);
+        bed.agent("t3k-ben", true); // an agent at work: ben is deferred, never killed, unless --force
+        Run deferred = cli("rollback");
+        record("rollback", deferred);
+        assertEquals(Main.REFUSED, deferred.code(), deferred.out() + deferred.err());
+        assertTrue(deferred.out().contains("  t3k-ann: active on " + V0 + "; [ok] restored "), deferred.out());
+        assertTrue(deferred.out().contains("  t3k-ben: active on " + V1 + " (busy: ") && deferred.out().contains("rollback NOT finished"), deferred.out());
+        assertEquals(beforeUnits.get("t3k-ben").mainPid(), units().get("t3k-ben").mainPid(), "the busy user was not touched");
+        assertEquals(migrations(bed.database("t3k-ben")).size(), 5, "nor its database");
+
+        Run r = cli("rollback", "--force");
+        record("rollback --force", r);
         assertEquals(Main.OK, r.code(), r.out() + r.err());
 
         assertEquals(bed.dir.resolve("versions/" + V0 + "/bin/t3"), Files.readSymbolicLink(bed.link()), "link back on " + V0);
