@@ -95,12 +95,14 @@ final class RollbackCommand implements Callable<Integer> {
     }
 
     /**
-     * Last-good; but right after a good bump last-good is what runs, so then the version the link pointed at before it
-     * (the newest older activation): "undo the last bump".
+     * A pending request's target; else last-good if older than what is installed; else (right after a good bump,
+     * last-good is what runs) the version the link pointed at before it, the newest older activation: "undo the last bump".
      */
     static Version defaultTarget(ObservedState obs, List<Activation> activations) {
+        // Rerun (e.g. with --force) while one is pending: the same target, not last-good, which moves only at its end.
+        if (obs.rollbackRequest().isPresent()) return obs.rollbackRequest().get().target();
         Optional<Version> installed = obs.installed();
-        if (obs.lastGood().isPresent() && !obs.lastGood().equals(installed)) return obs.lastGood().get();
+        if (obs.lastGood().isPresent() && (installed.isEmpty() || obs.lastGood().get().isOlderThan(installed.get()))) return obs.lastGood().get();
         for (int i = activations.size() - 1; i >= 0; i--) {
             Version v = activations.get(i).version();
             if (installed.isEmpty() || v.isOlderThan(installed.get())) return v;

@@ -106,6 +106,26 @@ class CliTest {
     }
 
     @Test
+    void rollbackTargetsThePendingRequestThenAnOlderLastGoodThenTheVersionBeforeTheLastBump() {
+        var v0 = t3.reconciler.model.Version.parse("0.0.25-nightly.20260601.1");
+        var v1 = t3.reconciler.model.Version.parse("0.0.25-nightly.20260608.2");
+        var v2 = t3.reconciler.model.Version.parse("0.0.26-nightly.20260615.3");
+        java.time.Instant t = java.time.Instant.parse("2026-06-08T04:00:00Z");
+        List<t3.reconciler.controller.store.Activation> history = List.of(new t3.reconciler.controller.store.Activation(v0, t),
+                new t3.reconciler.controller.store.Activation(v1, t.plusSeconds(60)), new t3.reconciler.controller.store.Activation(v2, t.plusSeconds(120)));
+        java.util.function.BiFunction<t3.reconciler.model.Version, t3.reconciler.model.Version, t3.reconciler.model.ObservedState> obs = (installed, lastGood) ->
+                new t3.reconciler.model.ObservedState(t, java.util.Optional.of(installed), java.util.Set.of(installed), java.util.Optional.of(lastGood),
+                        t3.reconciler.model.ObservedState.Candidate.notAsked(), List.of(), java.util.Optional.empty(), t3.reconciler.model.BreakerState.closed(),
+                        java.util.Set.of(), java.util.Optional.empty(), false);
+        assertEquals(v1, RollbackCommand.defaultTarget(obs.apply(v2, v2), history), "right after a good bump: the version before it");
+        assertEquals(v0, RollbackCommand.defaultTarget(obs.apply(v2, v0), history), "last-good, older than installed");
+        assertEquals(v0, RollbackCommand.defaultTarget(obs.apply(v0, v2).withRollbackRequest(java.util.Optional.of(
+                new t3.reconciler.model.RollbackRequest(v0, false, "ops", t))), history), "mid-rollback (last-good not moved yet): the pending target");
+        CliException none = org.junit.jupiter.api.Assertions.assertThrows(CliException.class, () -> RollbackCommand.defaultTarget(obs.apply(v0, v0), history));
+        assertEquals(Main.REFUSED, none.exitCode);
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         assertEquals(Main.USAGE, run("status", "--bogus").code());
     }

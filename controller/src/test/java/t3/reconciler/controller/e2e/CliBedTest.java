@@ -170,7 +170,7 @@ class CliBedTest {
         assertTrue(deferred.out().contains("  t3k-ann: active on " + V0 + "; [ok] restored "), deferred.out());
         assertTrue(deferred.out().contains("  t3k-ben: active on " + V1 + " (busy: ") && deferred.out().contains("rollback NOT finished"), deferred.out());
         assertEquals(beforeUnits.get("t3k-ben").mainPid(), units().get("t3k-ben").mainPid(), "the busy user was not touched");
-        assertEquals(migrations(bed.database("t3k-ben")).size(), 5, "nor its database");
+        assertEquals(5, migrations(bed.database("t3k-ben")).size(), "nor its database");
 
         Run r = cli("rollback", "--force");
         record("rollback --force", r);
