@@ -47,7 +47,7 @@ import t3.reconciler.model.Version;
 final class RollbackCommand implements Callable<Integer> {
     @Mixin SpecOption spec;
 
-    @Option(names = "--to", paramLabel = "VERSION", description = "target version (default: last-good)")
+    @Option(names = "--to", paramLabel = "VERSION", description = "target version (default: see above)")
     String to;
 
     @Option(names = "--force", description = "restore busy users too (their agents' sessions are interrupted)")
