@@ -66,6 +66,7 @@ final class RollbackCommand implements Callable<Integer> {
         String who = Args.who();
         Instant at = Instant.now();
         Version target;
+        Instant since; // when this rollback was first asked for: a rerun reports the users an earlier run restored too
         try (Wiring w = Wiring.open(s)) {
             ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, false, false);
             target = requested != null ? requested : defaultTarget(obs, w.store.activations());
@@ -80,10 +81,11 @@ final class RollbackCommand implements Callable<Integer> {
                         + ", so their databases cannot go back to its schema; nothing was changed");
             }
             Optional<Version> from = obs.installed().filter(target::isOlderThan);
+            since = obs.rollbackRequest().filter(r -> r.target().equals(target)).map(RollbackRequest::at).orElse(at);
             // Freeze first: whatever happens below, nothing bumps past the operator's decision.
             Files.createDirectories(s.controller().freezeFile().toAbsolutePath().getParent());
             Files.writeString(s.controller().freezeFile(), "rollback to " + target + " by " + who + " (" + at + ")\n");
-            w.store.requestRollback(new RollbackRequest(target, force, who, at));
+            w.store.requestRollback(new RollbackRequest(target, force, who, since));
             if (from.isPresent()) w.store.block(from.get(), "rolled back to " + target + " by " + who, at);
             w.store.event(at, "rollback-request", target.toString(), "ok", who + ": rollback to " + target + (force ? " (--force)" : "")
                     + "; froze, recorded the request" + from.map(v -> ", blocked " + v).orElse(""));
@@ -91,8 +93,8 @@ final class RollbackCommand implements Callable<Integer> {
         }
 
         Optional<Long> daemon = DaemonClient.running(s);
-        if (daemon.isPresent()) return viaDaemon(s, daemon.get(), at);
-        return inProcess(s, target, at);
+        if (daemon.isPresent()) return viaDaemon(s, daemon.get(), at, since);
+        return inProcess(s, since);
     }
 
     /**
@@ -112,7 +114,7 @@ final class RollbackCommand implements Callable<Integer> {
                 + ", installed " + installed.map(Version::toString).orElse("nothing") + "); say which with --to VERSION");
     }
 
-    private int viaDaemon(DesiredState s, long pid, Instant at) throws Exception {
+    private int viaDaemon(DesiredState s, long pid, Instant at, Instant since) throws Exception {
         DaemonClient.hup(pid);
         if (!await) {
             System.out.println("sent SIGHUP to the daemon (pid " + pid + "), which carries the rollback out; follow with 't3-reconciler status' or rerun with --wait");
@@ -122,12 +124,12 @@ final class RollbackCommand implements Callable<Integer> {
         try (StateStore store = StateStore.open(s.controller().stateDb())) {
             String last = DaemonClient.await(store, pid, at, () -> store.rollbackRequest().isEmpty(), timeout);
             // Cleared mid-pass: the recorded last pass is an older one, so say who finished it instead.
-            return report(s, store, at, store.rollbackRequest().isEmpty() ? "the daemon (pid " + pid + ") finished it" : last);
+            return report(s, store, since, store.rollbackRequest().isEmpty() ? "the daemon (pid " + pid + ") finished it" : last);
         }
     }
 
     /** No daemon: this process takes the daemon's lock (so none starts meanwhile) and runs the passes itself. */
-    private int inProcess(DesiredState s, Version target, Instant at) throws Exception {
+    private int inProcess(DesiredState s, Instant since) throws Exception {
         Clock clock = Clock.systemUTC();
         Log log = new Log(System.err, Log.Format.HUMAN, clock);
         try (FileChannel ch = FileChannel.open(Daemon.lockFileOf(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -144,7 +146,7 @@ final class RollbackCommand implements Callable<Integer> {
                     if (r.steps() == 0 || "error".equals(r.outcome())) break;
                 }
                 String last = r == null ? "?" : "the controller's last pass: " + r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
-                return report(s, w.store, at, last);
+                return report(s, w.store, since, last);
             }
         }
     }
