@@ -34,7 +34,11 @@ public final class Metrics implements AutoCloseable {
     private final MultiGauge unitVersions = MultiGauge.builder("t3r_unit_version").description("1 for the version each user's server runs").register(registry);
     private final MultiGauge unitBusy = MultiGauge.builder("t3r_unit_busy").description("1 when an agent is at work under the user's unit").register(registry);
     private final MultiGauge backupAge = MultiGauge.builder("t3r_backup_newest_age_seconds").description("age of each user's newest backup").register(registry);
+    private final MultiGauge heldBack = MultiGauge.builder("t3r_held_back_since_timestamp_seconds")
+            .description("since when the channel has a newer version we have not followed, labelled with the gate that holds it (reason); 0 with reason=\"none\" when we follow").register(registry);
     private volatile double lastSuccess = 0, heldBackSince = 0, invalidSpec = 0;
+    /** The gate that ended the last pass (a hold's gate, "error", ...): why we are behind, if we are. */
+    private volatile String heldBackReason = "pending";
     private HttpServer server;
 
     public Metrics(SpecHolder spec) {
@@ -44,7 +48,7 @@ public final class Metrics implements AutoCloseable {
         Gauge.builder("t3r_frozen", () -> frozen()).description("1 while the operator freeze file exists").register(registry);
         Gauge.builder("t3r_desired_state_valid", () -> invalidSpec == 0 ? 1 : 0).description("0 while the last edit of the desired-state file is invalid").register(registry);
         Gauge.builder("t3r_desired_state_invalid_edits", spec, s -> s.invalidEdits()).register(registry);
-        Gauge.builder("t3r_held_back_since_timestamp_seconds", () -> heldBackSince).description("since when the channel has a newer version we have not followed; 0 when we follow").register(registry);
+        heldBack();
     }
 
     private double breaker(BreakerState.Status s) {
@@ -77,9 +81,32 @@ public final class Metrics implements AutoCloseable {
         boolean behind = o.candidate().version().isPresent() && o.installed().map(i -> o.candidate().version().get().isNewerThan(i)).orElse(true);
         if (!behind) heldBackSince = 0;
         else if (heldBackSince == 0) heldBackSince = o.now().getEpochSecond();
+        heldBack();
+    }
+
+    /**
+     * One series: {@code reason} is the gate that ended the last pass while we are behind (so an alert can say which
+     * gate keeps failing), "none" with value 0 when we follow. The timestamp does not move when the reason changes.
+     */
+    private void heldBack() {
+        heldBack.register(List.of(heldBackSince == 0
+                ? MultiGauge.Row.of(Tags.of("reason", "none"), 0)
+                : MultiGauge.Row.of(Tags.of("reason", heldBackReason), heldBackSince)), true);
+    }
+
+    /** Why a pass left us where we are: the hold's gate; a failed pass is "error", an interrupted one "in-progress"; converged behind the channel can only be a pin. */
+    static String reasonOf(Reconciler.Result r) {
+        if (r.last().isPresent() && r.last().get().action() instanceof Action.Hold h && "held".equals(r.outcome())) return h.gate();
+        return switch (r.outcome()) {
+            case "error" -> "error";
+            case "converged" -> "pin";
+            default -> "in-progress";
+        };
     }
 
     public void reconciled(Reconciler.Result r, Duration took, Instant at) {
+        heldBackReason = reasonOf(r);
+        heldBack();
         Timer.builder("t3r_reconcile_duration").tag("outcome", r.outcome()).register(registry).record(took);
         if (!"error".equals(r.outcome())) lastSuccess = at.getEpochSecond();
     }
