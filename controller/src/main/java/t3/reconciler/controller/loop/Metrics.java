@@ -36,16 +36,19 @@ public final class Metrics implements AutoCloseable {
     private final MultiGauge backupAge = MultiGauge.builder("t3r_backup_newest_age_seconds").description("age of each user's newest backup").register(registry);
     private final MultiGauge heldBack = MultiGauge.builder("t3r_held_back_since_timestamp_seconds")
             .description("since when the channel has a newer version we have not followed, labelled with the gate that holds it (reason); 0 with reason=\"none\" when we follow").register(registry);
+    private final MultiGauge frozen = MultiGauge.builder("t3r_frozen").description("1 while bumps are frozen, by source: the freeze file or the desired-state file's freeze: true").register(registry);
+    private final SpecHolder spec;
     private volatile double lastSuccess = 0, heldBackSince = 0, invalidSpec = 0;
     /** The gate that ended the last pass (a hold's gate, "error", ...): why we are behind, if we are. */
     private volatile String heldBackReason = "pending";
     private HttpServer server;
 
     public Metrics(SpecHolder spec) {
+        this.spec = spec;
         Gauge.builder("t3r_last_successful_reconcile_timestamp_seconds", () -> lastSuccess).register(registry);
         Gauge.builder("t3r_breaker_open", () -> breaker(BreakerState.Status.OPEN)).description("1 while the circuit breaker is open (self-freeze)").register(registry);
         Gauge.builder("t3r_rollback_failed", () -> breaker(BreakerState.Status.ROLLBACK_FAILED)).description("1 when the last-good version could not be put back").register(registry);
-        Gauge.builder("t3r_frozen", () -> frozen()).description("1 while the operator freeze file exists").register(registry);
+        frozen();
         Gauge.builder("t3r_desired_state_valid", () -> invalidSpec == 0 ? 1 : 0).description("0 while the last edit of the desired-state file is invalid").register(registry);
         Gauge.builder("t3r_desired_state_invalid_edits", spec, s -> s.invalidEdits()).register(registry);
         heldBack();
@@ -56,9 +59,16 @@ public final class Metrics implements AutoCloseable {
         return o != null && o.breaker().status() == s ? 1 : 0;
     }
 
-    private double frozen() {
+    /**
+     * Two series, each 0 or 1: {@code source="file"} while the freeze file exists (the operator's, or the self-freeze
+     * of a breaker under policy freeze), {@code source="spec"} while the desired-state file says {@code freeze: true}.
+     * An open breaker under policy backoff has its own metric, t3r_breaker_open.
+     */
+    private void frozen() {
         ObservedState o = last.get();
-        return o != null && o.freezeFile().isPresent() ? 1 : 0;
+        frozen.register(List.of(
+                MultiGauge.Row.of(Tags.of("source", "file"), o != null && o.freezeFile().isPresent() ? 1 : 0),
+                MultiGauge.Row.of(Tags.of("source", "spec"), spec.current().freeze() ? 1 : 0)), true);
     }
 
     public void observed(ObservedState o, boolean specValid) {
@@ -69,11 +79,14 @@ public final class Metrics implements AutoCloseable {
         o.lastGood().ifPresent(v -> rows.add(MultiGauge.Row.of(Tags.of("role", "last_good", "version", v.toString()), 1)));
         o.candidate().version().ifPresent(v -> rows.add(MultiGauge.Row.of(Tags.of("role", "candidate", "version", v.toString()), 1)));
         versions.register(rows, true);
+        frozen();
         List<MultiGauge.Row<?>> uv = new ArrayList<>(), ub = new ArrayList<>(), ba = new ArrayList<>();
         for (UserState u : o.users()) {
             uv.add(MultiGauge.Row.of(Tags.of("user", u.name(), "version", u.runningVersion().map(Version::toString).orElse("unknown"), "state", u.activeState()), 1));
             ub.add(MultiGauge.Row.of(Tags.of("user", u.name()), u.busy() ? 1 : 0));
-            u.newestBackup().ifPresent(b -> ba.add(MultiGauge.Row.of(Tags.of("user", u.name()), Duration.between(b.takenAt(), o.now()).toSeconds())));
+            // A user with data and no backup at all is the stalest case: +Inf, so T3BackupStale fires for them too.
+            if (u.newestBackup().isPresent()) ba.add(MultiGauge.Row.of(Tags.of("user", u.name()), Duration.between(u.newestBackup().get().takenAt(), o.now()).toSeconds()));
+            else if (u.databaseExists()) ba.add(MultiGauge.Row.of(Tags.of("user", u.name()), Double.POSITIVE_INFINITY));
         }
         unitVersions.register(uv, true);
         unitBusy.register(ub, true);
