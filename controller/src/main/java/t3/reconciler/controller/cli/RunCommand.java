@@ -33,8 +33,9 @@ final class RunCommand implements Callable<Integer> {
         Log log = Log.toStderr(clock);
         try (Wiring w = Wiring.open(s)) {
             SpecHolder holder = new SpecHolder(spec.path(), s, log);
-            Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, new LogAlerter(log, s.alerts().webhook()), CrashPoints.fromEnvironment());
-            Daemon daemon = new Daemon(holder, w.store, reconciler, new Metrics(holder), clock, log);
+            LogAlerter alerter = new LogAlerter(log, s.alerts().webhook());
+            Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.fromEnvironment());
+            Daemon daemon = new Daemon(holder, w.store, reconciler, new Metrics(holder).persistIn(w.store), clock, log, alerter);
             Reconciler.Result r = daemon.run(once, override);
             if (!once) return Main.OK;
             if ("error".equals(r.outcome())) return Main.FAILED;

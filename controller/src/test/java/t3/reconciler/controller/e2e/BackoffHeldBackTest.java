@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -37,7 +38,7 @@ class BackoffHeldBackTest {
     static final String USER = "t3l-bo";
     static final String BROKEN = "0.0.26-nightly.20260609.3";
     static final String GOOD = "0.0.26-nightly.20260610.4";
-    static final Duration WAIT = Duration.ofSeconds(20);
+    static final Duration WAIT = Duration.ofSeconds(12);
     static final Duration PASS = Duration.ofSeconds(180);
     static final Pattern HELD_BACK = Pattern.compile("(?m)^t3r_held_back_since_timestamp_seconds\\{reason=\"([^\"]+)\"} (\\S+)$");
     static Bed bed;
@@ -49,7 +50,8 @@ class BackoffHeldBackTest {
         bed = Bed.up(Bed.repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), USER);
         String spec = Files.readString(bed.spec);
         assertTrue(spec.contains("breaker: {policy: freeze}"), spec);
-        Files.writeString(bed.spec, spec.replace("breaker: {policy: freeze}", "breaker: {policy: backoff, initialWait: " + WAIT.toSeconds() + "s, maxWait: 1h}"));
+        // heldBackAfter 1s: the controller's own held-back alert (log/webhook) fires within the test.
+        Files.writeString(bed.spec, spec.replace("breaker: {policy: freeze}", "breaker: {policy: backoff, initialWait: " + WAIT.toSeconds() + "s, maxWait: 1h}\nalerts: {heldBackAfter: 1s}"));
     }
 
     @AfterAll
@@ -91,7 +93,7 @@ class BackoffHeldBackTest {
 
     @Test
     @Order(3)
-    void theMetricStaysSetAcrossPasses() throws Exception {
+    void theMetricStaysSetAcrossPassesAndARestartAndTheControllerAlerts() throws Exception {
         int mark = daemon.mark();
         daemon.signal("HUP");
         int at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("SIGHUP")), PASS, "a SIGHUP pass");
@@ -100,6 +102,17 @@ class BackoffHeldBackTest {
         var held = heldBack();
         assertTrue(List.of("breaker", "blocked").contains(held.getKey()), "a failing gate: " + held);
         assertEquals(since, held.getValue(), "the timestamp does not move while we stay behind");
+        JsonNode alert = daemon.await(0, ev("alert").and(n -> n.path("alert").asText().equals("T3HeldBack")), PASS, "the controller's own held-back alert (heldBackAfter 1s)");
+        String labels = alert.path("labels").asText();
+        assertTrue(labels.contains("reason=breaker") || labels.contains("reason=blocked"), "the alert names the gate: " + alert);
+
+        // A restarted controller does not restart the clock (one restarted daily would never alert).
+        daemon.signal("TERM");
+        assertTrue(daemon.process.waitFor(60, TimeUnit.SECONDS), daemon.tail());
+        daemon.drained();
+        daemon = DaemonProcess.start(bed.spec, Map.of());
+        daemon.await(0, ev("reconciled"), PASS, "the restarted daemon's first pass ends");
+        assertEquals(since, heldBack().getValue(), "held back since the same moment after a restart");
     }
 
     @Test

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Decision;
+import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.DesiredStateLoader;
@@ -103,5 +104,24 @@ class MetricsTest {
 
         m.observed(observed(A, Optional.empty()), true);
         assertTrue(m.scrape().contains("t3r_held_back_since_timestamp_seconds{reason=\"none\"} 0.0"), m.scrape());
+    }
+
+    @Test
+    void heldBackSinceSurvivesARestart() throws Exception {
+        try (StateStore store = StateStore.open(dir.resolve("state.db"))) {
+            Metrics first = metrics("users: [alice, bob, carol]\n").persistIn(store);
+            first.observed(observed(B, Optional.empty()), true);
+            first.reconciled(held("breaker"), Duration.ZERO, NOW);
+
+            Metrics restarted = metrics("users: [alice, bob, carol]\n").persistIn(store);
+            assertEquals(Optional.of(NOW), restarted.heldBack().map(Metrics.HeldBack::since), "known before the first pass");
+            ObservedState later = observed(B, Optional.empty());
+            restarted.observed(new ObservedState(NOW.plusSeconds(86400), later.installed(), later.present(), later.lastGood(), later.candidate(), later.users(),
+                    later.freezeFile(), later.breaker(), later.blocked(), later.rollout(), false), true);
+            assertEquals(NOW.getEpochSecond(), heldBack(restarted, "pending"), "the clock did not restart");
+
+            restarted.observed(observed(A, Optional.empty()), true);
+            assertEquals(Optional.empty(), metrics("users: [alice, bob, carol]\n").persistIn(store).heldBack(), "following: nothing carried over");
+        }
     }
 }
