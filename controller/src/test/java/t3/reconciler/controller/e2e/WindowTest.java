@@ -3,13 +3,18 @@ package t3.reconciler.controller.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static t3.reconciler.controller.e2e.DaemonProcess.ev;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -25,13 +30,16 @@ import t3.reconciler.controller.store.StateStore;
 /**
  * The maintenance window (issue 8.5) on the real bed: a pass outside the window never bumps (the hold names the
  * window, nothing is installed), the operator's explicit override bumps anyway and is in the event log, and a pass
- * inside the window bumps. Windows are computed from the machine's clock in UTC, an hour or more away from its edges.
+ * inside the window bumps. The running daemon, started outside the window, does not catch up; a plain SIGHUP does not
+ * override; {@code reconcile --outside-window} does, once. Windows are computed from the machine's clock in UTC, an hour or more away from its edges.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WindowTest {
     static final String V0 = "0.0.25-nightly.20260601.1";
     static final String V1 = "0.0.25-nightly.20260602.1";
     static final String V2 = "0.0.25-nightly.20260603.1";
+    static final String V3 = "0.0.25-nightly.20260604.1";
+    static final Duration PASS = Duration.ofSeconds(180);
     static final DateTimeFormatter HM = DateTimeFormatter.ofPattern("HH:mm");
     static Bed bed;
     static String original;
@@ -95,6 +103,34 @@ class WindowTest {
         List<Event> events = events();
         assertTrue(events.stream().anyMatch(e -> e.action().equals("promote") && e.target().equals(V2) && e.outcome().equals("ok")), events.toString());
         assertEquals(overridesBefore, events.stream().filter(e -> e.action().equals("window-override")).count(), "no override needed or recorded");
+    }
+
+    @Test
+    @Order(4)
+    void theRunningDaemonHoldsOutsideTheWindowUntilTheCliOverrides() throws Exception {
+        bed.publish(V3, "good", "nightly");
+        window(120, 180);
+        try (DaemonProcess daemon = DaemonProcess.start(bed.spec, Map.of())) {
+            int at = daemon.awaitIndex(0, ev("reconcile").and(n -> n.path("trigger").asText().equals("start")), PASS, "the start pass");
+            JsonNode done = daemon.await(at, ev("reconciled"), PASS, "the start pass ends");
+            assertEquals("held", done.path("outcome").asText(), "a controller started outside the window does not catch up: " + done);
+            assertTrue(done.path("reason").asText().contains("outside the maintenance window"), done.toString());
+
+            int mark = daemon.mark();
+            daemon.signal("HUP");
+            at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().equals("SIGHUP")), PASS, "a plain SIGHUP pass");
+            done = daemon.await(at, ev("reconciled"), PASS, "it ends");
+            assertEquals("held", done.path("outcome").asText(), "a plain SIGHUP does not override the window: " + done);
+
+            mark = daemon.mark();
+            assertEquals(Main.OK, Main.run("reconcile", "--outside-window", "-f", bed.spec.toString()));
+            at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("windowOverride").asText().equals("true")), PASS, "the override pass");
+            done = daemon.await(at, ev("reconciled"), PASS, "the override pass ends");
+            assertEquals("converged", done.path("outcome").asText(), done.toString());
+            assertEquals(prefix(V3), Files.readSymbolicLink(bed.link()));
+            List<Event> events = events();
+            assertTrue(events.stream().anyMatch(e -> e.action().equals("window-override") && e.reason().startsWith("requested by")), "the CLI records who asked: " + events);
+        }
     }
 
     static Path prefix(String v) { return bed.dir.resolve("versions/" + v + "/bin/t3"); }
