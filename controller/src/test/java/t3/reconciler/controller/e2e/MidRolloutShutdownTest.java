@@ -2,18 +2,10 @@ package t3.reconciler.controller.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static t3.reconciler.controller.e2e.DaemonProcess.ev;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +56,7 @@ class MidRolloutShutdownTest {
     @Order(1)
     void sigtermDuringACanaryRestartLeavesNoUnitDown() throws Exception {
         daemon = DaemonProcess.start(bed.spec, Map.of());
-        inFlight = awaitCanaryInFlight();
+        inFlight = StateWatch.awaitJournal(bed, daemon, "canary");
         long sent = System.nanoTime();
         daemon.signal("TERM");
         assertTrue(daemon.process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "stops within the unit's stop timeout\n" + daemon.tail());
@@ -85,7 +77,7 @@ class MidRolloutShutdownTest {
                     "the canary in flight finished (restarted and paired): " + events);
             assertTrue(events.stream().noneMatch(e -> e.action().equals("restore")), "nothing was restored");
         }
-        for (String u : USERS) assertEquals("ok", integrity(bed.database(u)), u + "'s database is intact");
+        for (String u : USERS) assertEquals("ok", StateWatch.integrity(bed.database(u)), u + "'s database is intact");
     }
 
     @Test
@@ -106,48 +98,6 @@ class MidRolloutShutdownTest {
         }
         try (DbusUnits units = new DbusUnits(bed.bus(), Duration.ofSeconds(2))) {
             for (String u : USERS) assertTrue(units.status("t3-serve@" + u + ".service").active(), u + "'s server is up");
-        }
-    }
-
-    /**
-     * The user whose canary restart is in flight: the journal entry the executor writes before the restart. Looked
-     * up at every change in the state directory (each write touches the database's WAL), not on a timer.
-     */
-    static String awaitCanaryInFlight() throws Exception {
-        Path db = bed.stateDb();
-        long deadline = System.nanoTime() + PASS.toNanos();
-        try (WatchService ws = db.getFileSystem().newWatchService()) {
-            db.getParent().register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
-            while (System.nanoTime() < deadline) {
-                if (!daemon.process.isAlive()) fail("the daemon exited\n" + daemon.tail());
-                Optional<String> user = canaryJournal(db);
-                if (user.isPresent()) return user.get();
-                WatchKey key = ws.poll(1, TimeUnit.SECONDS);
-                if (key != null) {
-                    key.pollEvents();
-                    key.reset();
-                }
-            }
-        }
-        fail("no canary restart in flight within " + PASS.toSeconds() + " s\n" + daemon.tail());
-        return null;
-    }
-
-    static Optional<String> canaryJournal(Path db) {
-        if (!Files.exists(db)) return Optional.empty();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + db + "?mode=ro");
-             ResultSet r = c.createStatement().executeQuery("SELECT target FROM journal WHERE action = 'canary'")) {
-            return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
-        } catch (java.sql.SQLException e) {
-            return Optional.empty(); // not created yet, or busy: the next change looks again
-        }
-    }
-
-    static String integrity(Path db) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + db + "?mode=ro");
-             ResultSet r = c.createStatement().executeQuery("PRAGMA integrity_check")) {
-            r.next();
-            return r.getString(1);
         }
     }
 }
