@@ -16,7 +16,7 @@ import t3.reconciler.model.DesiredState;
 
 @Command(name = "run", mixinStandardHelpOptions = true, description = {
         "Run the controller: reconcile now, then on every trigger (resync timer, edit of the file, freeze file, SIGHUP).",
-        "SIGTERM stops at the next step boundary."})
+        "SIGTERM stops at the next step boundary (a rollback in progress is finished first, for up to 4 minutes)."})
 final class RunCommand implements Callable<Integer> {
     @Mixin SpecOption spec;
 

@@ -30,7 +30,7 @@ import sun.misc.Signal;
  * {@code run}: the long-running controller. One worker thread reconciles; triggers (resync timer, an edit of the
  * desired-state file, the freeze file appearing or going, SIGHUP) coalesce into the next pass. A pass that hits an
  * outage is retried with exponential backoff and jitter (resilience4j), never in a hot loop. SIGTERM stops at the
- * next step boundary.
+ * next step boundary, after finishing a rollback in progress (see {@link Reconciler}).
  */
 public final class Daemon {
     private final SpecHolder spec;
