@@ -16,7 +16,7 @@ import t3.reconciler.model.DesiredState;
 
 @Command(name = "run", mixinStandardHelpOptions = true, description = {
         "Run the controller: reconcile now, then on every trigger (resync timer, edit of the file, freeze file, SIGHUP).",
-        "SIGTERM stops at the next step boundary."})
+        "SIGTERM stops at the next step boundary (a rollback in progress is finished first, for up to 4 minutes)."})
 final class RunCommand implements Callable<Integer> {
     @Mixin SpecOption spec;
 
@@ -33,8 +33,9 @@ final class RunCommand implements Callable<Integer> {
         Log log = Log.toStderr(clock);
         try (Wiring w = Wiring.open(s)) {
             SpecHolder holder = new SpecHolder(spec.path(), s, log);
-            Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, new LogAlerter(log, s.alerts().webhook()), CrashPoints.fromEnvironment());
-            Daemon daemon = new Daemon(holder, w.store, reconciler, new Metrics(holder), clock, log);
+            LogAlerter alerter = new LogAlerter(log, s.alerts().webhook());
+            Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.fromEnvironment());
+            Daemon daemon = new Daemon(holder, w.store, reconciler, new Metrics(holder).persistIn(w.store), clock, log, alerter);
             Reconciler.Result r = daemon.run(once, override);
             if (!once) return Main.OK;
             if ("error".equals(r.outcome())) return Main.FAILED;

@@ -15,6 +15,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +30,7 @@ import sun.misc.Signal;
  * {@code run}: the long-running controller. One worker thread reconciles; triggers (resync timer, an edit of the
  * desired-state file, the freeze file appearing or going, SIGHUP) coalesce into the next pass. A pass that hits an
  * outage is retried with exponential backoff and jitter (resilience4j), never in a hot loop. SIGTERM stops at the
- * next step boundary.
+ * next step boundary, after finishing a rollback in progress (see {@link Reconciler}).
  */
 public final class Daemon {
     private final SpecHolder spec;
@@ -37,13 +39,17 @@ public final class Daemon {
     private final Metrics metrics;
     private final Clock clock;
     private final Log log;
+    private final Alerter alerter;
+    /** The held-back episode (since + reason) last alerted, so a gate that keeps failing alerts once, not every pass. */
+    private String heldBackAlerted;
     private final Triggers triggers = new Triggers();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(Duration.ofSeconds(5), 2.0, 0.5, Duration.ofMinutes(30));
 
-    public Daemon(SpecHolder spec, StateStore store, Reconciler reconciler, Metrics metrics, Clock clock, Log log) {
+    public Daemon(SpecHolder spec, StateStore store, Reconciler reconciler, Metrics metrics, Clock clock, Log log, Alerter alerter) {
         this.spec = spec;
+        this.alerter = alerter;
         this.store = store;
         this.reconciler = reconciler.listener(new Reconciler.Listener() {
             @Override
@@ -148,7 +154,20 @@ public final class Daemon {
         String summary = r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
         store.put("last-reconcile", end + " " + summary);
         log.info("reconciled", Log.kv("outcome", r.outcome(), "steps", r.steps(), "tookMs", Duration.between(start, end).toMillis(), "reason", summary));
+        alertIfHeldBack(end);
         return r;
+    }
+
+    /** alerts.heldBackAfter: the controller's own alert (log, webhook) when the channel has moved on and we have not followed. */
+    private void alertIfHeldBack(Instant now) {
+        Optional<Metrics.HeldBack> h = metrics.heldBack();
+        if (h.isEmpty()) return;
+        Duration behind = Duration.between(h.get().since(), now);
+        String key = h.get().since() + " " + h.get().reason();
+        if (behind.compareTo(spec.current().alerts().heldBackAfter()) <= 0 || key.equals(heldBackAlerted)) return;
+        heldBackAlerted = key;
+        alerter.fire("T3HeldBack", "info", "the channel has had a newer version since " + h.get().since() + " (" + behind.toHours()
+                + " h) that is not installed; held by the " + h.get().reason() + " gate", Map.of("reason", h.get().reason()));
     }
 
     public void stop() {

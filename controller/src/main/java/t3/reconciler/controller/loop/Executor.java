@@ -152,6 +152,8 @@ public final class Executor {
     }
 
     private Outcome activate(Version v, String what) throws ActuatorException {
+        // before-activate: installed and health-checked, not yet reachable through the global link.
+        crash.at("before-" + what);
         journal(what, v.toString(), Map.of());
         io.releases().activate(v);
         store.recordActivation(v, clock.instant());

@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import t3.reconciler.controller.plan.Action;
+import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.ObservedState;
 import t3.reconciler.model.UserState;
@@ -34,17 +36,30 @@ public final class Metrics implements AutoCloseable {
     private final MultiGauge unitVersions = MultiGauge.builder("t3r_unit_version").description("1 for the version each user's server runs").register(registry);
     private final MultiGauge unitBusy = MultiGauge.builder("t3r_unit_busy").description("1 when an agent is at work under the user's unit").register(registry);
     private final MultiGauge backupAge = MultiGauge.builder("t3r_backup_newest_age_seconds").description("age of each user's newest backup").register(registry);
+    static final String HELD_BACK_KEY = "held-back-since";
+    private final MultiGauge heldBackGauge = MultiGauge.builder("t3r_held_back_since_timestamp_seconds")
+            .description("since when the channel has a newer version we have not followed, labelled with the gate that holds it (reason); 0 with reason=\"none\" when we follow").register(registry);
+    private final MultiGauge frozen = MultiGauge.builder("t3r_frozen").description("1 while bumps are frozen, by source: the freeze file or the desired-state file's freeze: true").register(registry);
+    private final SpecHolder spec;
     private volatile double lastSuccess = 0, heldBackSince = 0, invalidSpec = 0;
+    /** The gate that ended the last pass (a hold's gate, "error", ...): why we are behind, if we are. */
+    private volatile String heldBackReason = "pending";
+    /** Where "held back since" survives a restart (a controller restarted daily must not restart the clock daily). */
+    private volatile StateStore persist;
+
+    /** How long, and why, we have not followed the channel. */
+    public record HeldBack(Instant since, String reason) {}
     private HttpServer server;
 
     public Metrics(SpecHolder spec) {
+        this.spec = spec;
         Gauge.builder("t3r_last_successful_reconcile_timestamp_seconds", () -> lastSuccess).register(registry);
         Gauge.builder("t3r_breaker_open", () -> breaker(BreakerState.Status.OPEN)).description("1 while the circuit breaker is open (self-freeze)").register(registry);
         Gauge.builder("t3r_rollback_failed", () -> breaker(BreakerState.Status.ROLLBACK_FAILED)).description("1 when the last-good version could not be put back").register(registry);
-        Gauge.builder("t3r_frozen", () -> frozen()).description("1 while the operator freeze file exists").register(registry);
+        frozen();
         Gauge.builder("t3r_desired_state_valid", () -> invalidSpec == 0 ? 1 : 0).description("0 while the last edit of the desired-state file is invalid").register(registry);
         Gauge.builder("t3r_desired_state_invalid_edits", spec, s -> s.invalidEdits()).register(registry);
-        Gauge.builder("t3r_held_back_since_timestamp_seconds", () -> heldBackSince).description("since when the channel has a newer version we have not followed; 0 when we follow").register(registry);
+        exportHeldBack();
     }
 
     private double breaker(BreakerState.Status s) {
@@ -52,9 +67,16 @@ public final class Metrics implements AutoCloseable {
         return o != null && o.breaker().status() == s ? 1 : 0;
     }
 
-    private double frozen() {
+    /**
+     * Two series, each 0 or 1: {@code source="file"} while the freeze file exists (the operator's, or the self-freeze
+     * of a breaker under policy freeze), {@code source="spec"} while the desired-state file says {@code freeze: true}.
+     * An open breaker under policy backoff has its own metric, t3r_breaker_open.
+     */
+    private void frozen() {
         ObservedState o = last.get();
-        return o != null && o.freezeFile().isPresent() ? 1 : 0;
+        frozen.register(List.of(
+                MultiGauge.Row.of(Tags.of("source", "file"), o != null && o.freezeFile().isPresent() ? 1 : 0),
+                MultiGauge.Row.of(Tags.of("source", "spec"), spec.current().freeze() ? 1 : 0)), true);
     }
 
     public void observed(ObservedState o, boolean specValid) {
@@ -65,27 +87,73 @@ public final class Metrics implements AutoCloseable {
         o.lastGood().ifPresent(v -> rows.add(MultiGauge.Row.of(Tags.of("role", "last_good", "version", v.toString()), 1)));
         o.candidate().version().ifPresent(v -> rows.add(MultiGauge.Row.of(Tags.of("role", "candidate", "version", v.toString()), 1)));
         versions.register(rows, true);
+        frozen();
         List<MultiGauge.Row<?>> uv = new ArrayList<>(), ub = new ArrayList<>(), ba = new ArrayList<>();
         for (UserState u : o.users()) {
             uv.add(MultiGauge.Row.of(Tags.of("user", u.name(), "version", u.runningVersion().map(Version::toString).orElse("unknown"), "state", u.activeState()), 1));
             ub.add(MultiGauge.Row.of(Tags.of("user", u.name()), u.busy() ? 1 : 0));
-            u.newestBackup().ifPresent(b -> ba.add(MultiGauge.Row.of(Tags.of("user", u.name()), Duration.between(b.takenAt(), o.now()).toSeconds())));
+            // A user with data and no backup at all is the stalest case: +Inf, so T3BackupStale fires for them too.
+            if (u.newestBackup().isPresent()) ba.add(MultiGauge.Row.of(Tags.of("user", u.name()), Duration.between(u.newestBackup().get().takenAt(), o.now()).toSeconds()));
+            else if (u.databaseExists()) ba.add(MultiGauge.Row.of(Tags.of("user", u.name()), Double.POSITIVE_INFINITY));
         }
         unitVersions.register(uv, true);
         unitBusy.register(ub, true);
         backupAge.register(ba, true);
         boolean behind = o.candidate().version().isPresent() && o.installed().map(i -> o.candidate().version().get().isNewerThan(i)).orElse(true);
+        double was = heldBackSince;
         if (!behind) heldBackSince = 0;
         else if (heldBackSince == 0) heldBackSince = o.now().getEpochSecond();
+        if (was != heldBackSince && persist != null) persist.put(HELD_BACK_KEY, Long.toString((long) heldBackSince));
+        exportHeldBack();
+    }
+
+    /**
+     * One series: {@code reason} is the gate that ended the last pass while we are behind (so an alert can say which
+     * gate keeps failing), "none" with value 0 when we follow. The timestamp does not move when the reason changes.
+     */
+    private void exportHeldBack() {
+        heldBackGauge.register(List.of(heldBackSince == 0
+                ? MultiGauge.Row.of(Tags.of("reason", "none"), 0)
+                : MultiGauge.Row.of(Tags.of("reason", heldBackReason), heldBackSince)), true);
+    }
+
+    /** Why a pass left us where we are: the hold's gate; a failed pass is "error", an interrupted one "in-progress"; converged behind the channel can only be a pin. */
+    static String reasonOf(Reconciler.Result r) {
+        if (r.last().isPresent() && r.last().get().action() instanceof Action.Hold h && "held".equals(r.outcome())) return h.gate();
+        return switch (r.outcome()) {
+            case "error" -> "error";
+            case "converged" -> "pin";
+            default -> "in-progress";
+        };
     }
 
     public void reconciled(Reconciler.Result r, Duration took, Instant at) {
+        heldBackReason = reasonOf(r);
+        exportHeldBack();
         Timer.builder("t3r_reconcile_duration").tag("outcome", r.outcome()).register(registry).record(took);
         if (!"error".equals(r.outcome())) lastSuccess = at.getEpochSecond();
     }
 
     public void step(Action a, boolean ok) {
         Counter.builder("t3r_steps_total").tag("action", a.name()).tag("outcome", ok ? "ok" : "failed").register(registry).increment();
+    }
+
+    /** Keeps "held back since" in the state store, and starts from what a previous run recorded there. */
+    public Metrics persistIn(StateStore store) {
+        store.get(HELD_BACK_KEY).ifPresent(v -> {
+            try {
+                heldBackSince = Long.parseLong(v.strip());
+            } catch (NumberFormatException e) {
+                heldBackSince = 0; // unreadable: start the clock again rather than refuse to start
+            }
+        });
+        persist = store;
+        exportHeldBack();
+        return this;
+    }
+
+    public Optional<HeldBack> heldBack() {
+        return heldBackSince == 0 ? Optional.empty() : Optional.of(new HeldBack(Instant.ofEpochSecond((long) heldBackSince), heldBackReason));
     }
 
     public String scrape() { return registry.scrape(); }

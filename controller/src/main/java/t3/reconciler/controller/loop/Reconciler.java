@@ -22,6 +22,8 @@ import t3.reconciler.model.ObservedState;
 public final class Reconciler {
     /** A pass never runs away: a plan that does not converge in this many steps is a bug, reported as such. */
     static final int MAX_STEPS = 200;
+    /** How long a stop request waits for a rollback in progress to finish (the unit's TimeoutStopSec is 5 min). */
+    static final Duration STOP_BUDGET = Duration.ofMinutes(4);
 
     private final Observer observer;
     private final Executor executor;
@@ -31,6 +33,7 @@ public final class Reconciler {
     private final Log log;
     private volatile Listener listener = new Listener() {};
     private String lastLogged;
+    private java.time.Instant stopSeen;
 
     /** What the metrics see of a pass. */
     public interface Listener {
@@ -93,12 +96,26 @@ public final class Reconciler {
                 var fields = Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
                 if (o.ok()) log.info("step", fields);
                 else log.warn("step", fields);
-                if (stop.getAsBoolean()) return new Result("interrupted", last, Optional.empty(), steps, Optional.empty());
+                if (stop.getAsBoolean() && !finishRollbackBeforeStopping()) return new Result("interrupted", last, Optional.empty(), steps, Optional.empty());
             }
             return new Result("error", last, Optional.empty(), steps, Optional.of("no convergence after " + MAX_STEPS + " steps"));
         } catch (ActuatorException e) {
             return new Result("error", last, Optional.empty(), steps, Optional.of(e.getMessage()));
         }
+    }
+
+    /**
+     * SIGTERM stops at a step boundary, except in the middle of a rollback: users the failed build left down come back
+     * only with their restore, so the rollback runs on (it is never gated) for up to {@link #STOP_BUDGET}, inside the
+     * controller unit's TimeoutStopSec=5min. A SIGKILL after that is what the journal and {@link Recovery} are for.
+     */
+    private boolean finishRollbackBeforeStopping() {
+        if (store.rollout().filter(r -> r.failed()).isEmpty()) return false;
+        if (stopSeen == null) {
+            stopSeen = clock.instant();
+            log.warn("stop-deferred", Log.kv("reason", "stop requested during a rollback: finishing it first (at most " + STOP_BUDGET.toSeconds() + " s) so no user is left down"));
+        }
+        return clock.instant().isBefore(stopSeen.plus(STOP_BUDGET));
     }
 
     /**
