@@ -110,6 +110,12 @@ public final class Executor {
             if (!got.equals(Optional.of(v))) throw ActuatorException.verdict("installed " + v + " but the binary reports " + got.map(Version::toString).orElse("nothing"));
             io.releases().markComplete(v);
         } catch (ActuatorException e) {
+            // What a failed npm run left is never a release: gone, so no one mistakes it for one (the marker is absent anyway).
+            try {
+                deleteTree(prefix);
+            } catch (ActuatorException ignored) {
+                // the next install of this version starts by removing it again
+            }
             store.journalClear();
             if (e.isTransient()) throw e;
             if (rollout().failed()) {
