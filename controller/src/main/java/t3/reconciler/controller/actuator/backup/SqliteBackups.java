@@ -121,14 +121,14 @@ public final class SqliteBackups implements Backups {
     public synchronized RestoreReport restore(String user, Path backup, Path database) throws ActuatorException {
         requireUser(user);
         if (!Files.isRegularFile(backup, LinkOption.NOFOLLOW_LINKS)) throw ActuatorException.verdict("no backup file " + backup);
+        String integrity = Sqlite.integrity(backup);
+        if (!integrity.equals("ok")) {
+            throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: it fails integrity_check: " + integrity);
+        }
         // integrity_check sees a broken b-tree, not a changed byte in a row: the sidecar is what vouches for the content.
         if (!checksums.verified(backup)) {
             throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: its sha256 sidecar "
                     + Checksums.sidecar(backup).getFileName() + " is missing or no longer matches (changed since it was taken)");
-        }
-        String integrity = Sqlite.integrity(backup);
-        if (!integrity.equals("ok")) {
-            throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: it fails integrity_check: " + integrity);
         }
         if (Files.isSymbolicLink(database)) throw ActuatorException.verdict(user + "'s database " + database + " is a symbolic link; refusing to replace it");
         Path tmp = null;
