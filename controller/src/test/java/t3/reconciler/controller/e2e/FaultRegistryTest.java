@@ -172,6 +172,28 @@ class FaultRegistryTest {
         }
     }
 
+    @Test
+    @Order(6)
+    void aSinglePassRefusesWhileAnotherControllerHoldsTheLock() throws Exception {
+        // Another controller (here a process holding the same POSIX lock the daemon takes) owns the machine.
+        Path lockFile = bed.stateDb().resolveSibling(bed.stateDb().getFileName() + ".lock");
+        Process holder = new ProcessBuilder("python3", "-c",
+                "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.lockf(f, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()",
+                lockFile.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            assertEquals("locked", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream())).readLine());
+            Snapshot before = Snapshot.take();
+            long eventsBefore = lastEventId();
+            assertEquals(Main.FAILED, Main.run("run", "--once", "-f", bed.spec.toString()), "refuses to run beside another controller");
+            before.assertUnchanged("second controller");
+            assertEquals(eventsBefore, lastEventId(), "the refused pass recorded nothing: it never ran");
+        } finally {
+            holder.getOutputStream().close();
+            holder.waitFor();
+        }
+        assertEquals(Main.REFUSED, Main.run("run", "--once", "-f", bed.spec.toString()), "with the lock free, a pass runs again (and holds as before)");
+    }
+
     /** What a fault must leave as it was: the link, the user's server process, the set of backups. */
     record Snapshot(Path link, long pid, Set<Path> backups) {
         static Snapshot take() throws Exception {
