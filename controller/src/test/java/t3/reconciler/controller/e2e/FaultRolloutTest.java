@@ -61,6 +61,7 @@ class FaultRolloutTest {
     static final Version V1 = Version.parse("0.0.25-nightly.20260608.2");
     static final Version V2 = Version.parse("0.0.26-nightly.20260609.3");
     static final Version V3 = Version.parse("0.0.27-nightly.20260610.4");
+    static final Version V4 = Version.parse("0.0.28-nightly.20260611.5");
     static Bed bed;
     static Path fullDisk;
 
@@ -208,6 +209,53 @@ class FaultRolloutTest {
             assertEquals("error", backup.outcome(), backup.toString());
             assertTrue(backup.reason().contains("full"), "the reason says the disk is full: " + backup.reason());
             assertTrue(store.rollout().map(r -> r.backups().isEmpty()).orElse(false), "the open rollout records no backup");
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aRollbackWhosePreBumpBackupWasCorruptedRefusesToRestoreItAndSaysSo() throws Exception {
+        assertEquals(Main.OK, Main.run("run", "--once", "-f", bed.spec.toString()), "with room on the disk, the bump of " + V3 + " finishes");
+        bed.archiveThread(B); // B's data trips the next build's migration; A, the health check's seed, has none
+        bed.publish(V4.toString(), "migration-fails-archived", "nightly");
+        DesiredState spec = DesiredStateLoader.load(bed.spec);
+        Actuators io = actuators(spec);
+        Map<Path, byte[]> saved = new HashMap<>();
+        Object[] bInode = new Object[1];
+        try (StateStore store = StateStore.open(spec.controller().stateDb())) {
+            // Right after A's canary restart (B's backup is taken, B not yet touched), B's pre-bump backup rots.
+            CrashPoints rot = CrashPoints.hook(point -> {
+                if (!point.equals("after-restart-" + A) || !saved.isEmpty()) return;
+                try {
+                    flip(store.rollout().orElseThrow().backups().get(B), saved);
+                    bInode[0] = Files.readAttributes(bed.database(B), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Reconciler reconciler = new Reconciler(io, store, Clock.systemUTC(), Log.toStderr(Clock.systemUTC()), new LogAlerter(Log.toStderr(Clock.systemUTC()), Optional.empty()), rot);
+            Reconciler.Result r = reconciler.reconcile(() -> spec, false, () -> false);
+
+            assertEquals(1, saved.size(), "the backup was corrupted at the hook");
+            assertEquals("error", r.outcome(), r.toString());
+            List<Event> events = store.events(Optional.empty(), 1000);
+            assertTrue(has(events, "canary", B + "@" + V4, "failed"), "the canary caught B");
+            assertTrue(has(events, "restore", A, "ok"), A + " (intact backup) restored");
+            Event restoreB = events.stream().filter(e -> e.action().equals("restore") && e.target().equals(B)).reduce((x, y) -> y).orElseThrow();
+            assertEquals("error", restoreB.outcome());
+            // Which check catches it depends on where the flipped byte lands (a row: sha256 only; an index: integrity_check too).
+            assertTrue(restoreB.reason().contains("refusing to restore") && restoreB.reason().matches("(?s).*(sha256|integrity_check).*"),
+                    "says why the backup is refused: " + restoreB.reason());
+            assertEquals(t3.reconciler.model.BreakerState.Status.ROLLBACK_FAILED, store.breaker().status(), "the loudest state: an operator must look");
+            assertEquals(bInode[0], Files.readAttributes(bed.database(B), java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
+                    B + "'s database was not replaced by the corrupt backup");
+        } finally {
+            io.units().close();
+        }
+        assertEquals(Main.REFUSED, Main.run("run", "--once", "-f", bed.spec.toString()), "and it stays held until repaired by hand");
+        try (StateStore store = StateStore.open(bed.stateDb())) {
+            Event hold = store.events(Optional.empty(), 1000).stream().filter(e -> e.action().equals("hold:breaker")).reduce((x, y) -> y).orElseThrow();
+            assertTrue(hold.reason().contains("repair by hand"), hold.reason());
         }
     }
 
