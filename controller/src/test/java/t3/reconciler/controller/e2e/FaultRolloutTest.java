@@ -252,10 +252,19 @@ class FaultRolloutTest {
         } finally {
             io.units().close();
         }
-        assertEquals(Main.REFUSED, Main.run("run", "--once", "-f", bed.spec.toString()), "and it stays held until repaired by hand");
+        long restoresBefore;
         try (StateStore store = StateStore.open(bed.stateDb())) {
-            Event hold = store.events(Optional.empty(), 1000).stream().filter(e -> e.action().equals("hold:breaker")).reduce((x, y) -> y).orElseThrow();
+            restoresBefore = store.events(Optional.empty(), 1000).stream().filter(e -> e.action().equals("restore") || e.action().equals("recover")).count();
+        }
+        assertEquals(Main.REFUSED, Main.run("run", "--once", "-f", bed.spec.toString()), "and it stays held until repaired by hand, retrying nothing");
+        try (StateStore store = StateStore.open(bed.stateDb())) {
+            List<Event> events = store.events(Optional.empty(), 1000);
+            Event hold = events.stream().filter(e -> e.action().equals("hold:breaker")).reduce((x, y) -> y).orElseThrow();
             assertTrue(hold.reason().contains("repair by hand"), hold.reason());
+            assertEquals(restoresBefore, events.stream().filter(e -> e.action().equals("restore") || e.action().equals("recover")).count(), "the refused restore is not redone");
+        }
+        try (DbusUnits units = new DbusUnits(bed.bus(), Duration.ofSeconds(2))) {
+            assertTrue(units.status("t3-serve@" + A + ".service").active(), A + ", restored, is up");
         }
     }
 
