@@ -12,6 +12,9 @@ if (!FLAVORS[flavor]) die(`unknown flavor '${flavor}' (known: ${Object.keys(FLAV
 const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
 pkg.version = version;
 pkg.t3standin = { flavor };
+if (FLAVORS[flavor].preinstallFails) {
+  pkg.scripts = { preinstall: "node -e \"console.error('stand-in install-fails flavor: preinstall refuses'); process.exit(1)\"" };
+}
 if (schema) {
   const n = Number(schema);
   if (!Number.isInteger(n) || n < 3 || n > MAX_SCHEMA) die(`schema must be an integer 3..${MAX_SCHEMA}`);

@@ -26,6 +26,11 @@ const FLAVORS = {
   hang: { hang: true },
   // `auth pairing create` fails.
   'mint-fails': { mintFails: true },
+  // Starts fine when run by hand (the health check) and crashes when systemd runs it (INVOCATION_ID is set for
+  // every unit process): the canary is the first to see it.
+  'crash-under-systemd': { crashUnderSystemd: true },
+  // Never installs: testbed/stamp-standin.js gives it a preinstall script that fails.
+  'install-fails': { preinstallFails: true },
 };
 
 const MAX_SCHEMA = 6; // keep in sync with lib/migrations.js

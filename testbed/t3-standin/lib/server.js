@@ -101,6 +101,10 @@ function serve({ host, port, baseDir }) {
     log('ERROR', 'fatal: stand-in crash-on-start flavor: configuration layer failed to build');
     process.exit(1);
   }
+  if (build.flavor.crashUnderSystemd && process.env.INVOCATION_ID) {
+    log('ERROR', 'fatal: stand-in crash-under-systemd flavor: cannot start as a service');
+    process.exit(1);
+  }
   let file;
   try {
     file = migrate(baseDir, (m) => log('INFO', m));

@@ -56,6 +56,12 @@ public final class DesiredStateLoader {
             problems.add(YamlNode.Mark.START, "", "file " + BoundedText.why(e));
             throw new InvalidDesiredStateException(problems.sorted());
         }
+        Optional<String> untrusted = FileTrust.problem(file);
+        if (untrusted.isPresent()) {
+            Problems problems = new Problems(file);
+            problems.add(YamlNode.Mark.START, "", untrusted.get());
+            throw new InvalidDesiredStateException(problems.sorted());
+        }
         return parse(text, file);
     }
 

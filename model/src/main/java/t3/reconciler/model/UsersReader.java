@@ -142,6 +142,11 @@ final class UsersReader {
     }
 
     private Optional<String> readText(Path file, YamlNode.Mark at) {
+        Optional<String> untrusted = FileTrust.problem(file);
+        if (untrusted.isPresent()) {
+            problems.add(at, "usersFile", file + ": " + untrusted.get());
+            return Optional.empty();
+        }
         try {
             return Optional.of(BoundedText.read(file, DesiredStateLoader.MAX_FILE_BYTES));
         } catch (IOException e) {

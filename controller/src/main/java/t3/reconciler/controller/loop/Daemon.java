@@ -68,12 +68,12 @@ public final class Daemon {
     /** Runs until SIGTERM (or {@link #stop()}); {@code once}: a single pass, then return its outcome. */
     public Reconciler.Result run(boolean once, boolean windowOverride) throws IOException, InterruptedException {
         DesiredState s = spec.current();
-        if (once) return pass(Set.of("run --once"), windowOverride);
-
         Path pidFile = s.controller().pidFile();
+        // A single pass acts as much as the daemon does: it takes the same lock, so it never runs beside one.
         try (FileChannel lockChannel = FileChannel.open(lockFileOf(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lockChannel.tryLock()) {
             if (lock == null) throw new IllegalStateException("another t3-reconciler holds " + lockFileOf(s) + "; refusing to run twice");
+            if (once) return pass(Set.of("run --once"), windowOverride);
             return runLocked(s, pidFile, windowOverride);
         }
     }

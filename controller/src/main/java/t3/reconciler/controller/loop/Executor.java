@@ -114,6 +114,12 @@ public final class Executor {
             if (!got.equals(Optional.of(v))) throw ActuatorException.verdict("installed " + v + " but the binary reports " + got.map(Version::toString).orElse("nothing"));
             io.releases().markComplete(v);
         } catch (ActuatorException e) {
+            // What a failed npm run left is never a release: gone, so no one mistakes it for one (the marker is absent anyway).
+            try {
+                deleteTree(prefix);
+            } catch (ActuatorException ignored) {
+                // the next install of this version starts by removing it again
+            }
             store.journalClear();
             if (e.isTransient()) throw e;
             if (rollout().failed()) {
@@ -226,7 +232,8 @@ public final class Executor {
         try {
             return activate(to, "rollback-binary");
         } catch (ActuatorException e) {
-            rollbackFailed("cannot point the link back at " + to + ": " + e.getMessage());
+            // An outage is retried; only a refusal needs an operator.
+            if (!e.isTransient()) rollbackFailed("cannot point the link back at " + to + ": " + e.getMessage());
             throw e;
         }
     }
@@ -240,12 +247,23 @@ public final class Executor {
         journal("restore", a.user(), Map.of("unit", unit, "backup", a.backup().toString(), "start", start));
         Backups.RestoreReport report;
         try {
+            // Checked before the unit is stopped: a backup that would be refused must not leave a running server down.
+            if (io.backups().list(a.user()).stream().noneMatch(b -> b.path().equals(a.backup()) && b.verified())) {
+                throw ActuatorException.verdict("refusing to restore " + a.backup() + " over " + a.user() + "'s database: it is missing or fails"
+                        + " its sha256 check (changed since it was taken); " + unit + " left as it is");
+            }
             if (wasActive) io.units().stop(unit, spec.healthCheck().startTimeout());
             crash.at("mid-restore");
             report = io.backups().restore(a.user(), a.backup(), spec.databaseOf(a.user()));
             if (start) io.units().start(unit, spec.healthCheck().startTimeout());
         } catch (ActuatorException e) {
-            if (!e.isTransient()) rollbackFailed("restore of " + a.user() + " failed: " + e.getMessage());
+            if (!e.isTransient()) {
+                // A refusal is final: no journal left for Recovery to redo it (stopping the unit again) on every pass,
+                // and a server stopped for it goes back up on the database it had. An outage keeps its journal.
+                store.journalClear();
+                if (wasActive) startQuietly(unit, spec);
+                rollbackFailed("restore of " + a.user() + " failed: " + e.getMessage());
+            }
             throw e;
         }
         store.journalClear();
@@ -264,6 +282,14 @@ public final class Executor {
             }
         }
         return Outcome.ok(detail);
+    }
+
+    private void startQuietly(String unit, DesiredState spec) {
+        try {
+            if (!io.units().status(unit).active()) io.units().start(unit, spec.healthCheck().startTimeout());
+        } catch (ActuatorException ignored) {
+            // already reported as a failed rollback; the operator sees the unit's state
+        }
     }
 
     private Outcome finishRollback(Version failed) {

@@ -16,6 +16,7 @@ import t3.reconciler.controller.actuator.UnitStatus;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.FileTrust;
 import t3.reconciler.model.ObservedState;
 import t3.reconciler.model.User;
 import t3.reconciler.model.UserState;
@@ -90,6 +91,11 @@ public final class Observer {
     }
 
     static Optional<String> readFreezeFile(Path file) {
+        // Another user who could write the freeze file's directory could remove a self-freeze (or forge one): the
+        // controller does not trust it, and stays frozen until the file and its directory are root's alone.
+        boolean exists = Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Optional<String> untrusted = exists ? FileTrust.problem(file) : Optional.ofNullable(file.toAbsolutePath().getParent()).flatMap(FileTrust::problem);
+        if (untrusted.isPresent()) return Optional.of("refused: " + file + ": " + untrusted.get());
         try {
             return Optional.of(Files.readString(file));
         } catch (NoSuchFileException e) {

@@ -269,6 +269,12 @@ public final class Planner {
         Version failed = r.target();
         String failure = r.failure().orElseThrow();
         BreakerState b = obs.breaker();
+        if (b.status() == BreakerState.Status.ROLLBACK_FAILED && b.version().equals(Optional.of(failed))) {
+            // A step of this rollback was refused (a backup that fails its checks, a link that cannot move): retrying it
+            // on every pass would only repeat the refusal and the alert. An operator repairs, then 'unfreeze' retries it.
+            return hold(Hold.until("breaker"), "rollback of " + failed + " (" + failure + ") could not finish: " + b.reason().orElse("?")
+                    + "; the last-good version could not be put back: repair by hand, then run 'unfreeze'");
+        }
         if (b.isClosed() || !b.version().equals(Optional.of(failed))) {
             return new Decision(new OpenBreaker(failed, failure), failed + " failed (" + failure + "); blocking it and opening the breaker before rolling back");
         }

@@ -125,6 +125,11 @@ public final class SqliteBackups implements Backups {
         if (!integrity.equals("ok")) {
             throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: it fails integrity_check: " + integrity);
         }
+        // integrity_check sees a broken b-tree, not a changed byte in a row: the sidecar is what vouches for the content.
+        if (!checksums.verified(backup)) {
+            throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: its sha256 sidecar "
+                    + Checksums.sidecar(backup).getFileName() + " is missing or no longer matches (changed since it was taken)");
+        }
         if (Files.isSymbolicLink(database)) throw ActuatorException.verdict(user + "'s database " + database + " is a symbolic link; refusing to replace it");
         Path tmp = null;
         try {

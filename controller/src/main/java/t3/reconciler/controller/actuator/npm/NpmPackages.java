@@ -123,6 +123,13 @@ public final class NpmPackages implements Packages {
         }
     }
 
+    /** The last lines of a multi-line text as one bounded line (event reasons and log lines are one line). */
+    static String oneLine(String text) {
+        List<String> lines = text.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        String joined = String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+        return joined.length() > 400 ? joined.substring(0, 400) + "..." : joined;
+    }
+
     /** Reads npm's {@code --json} error object; network trouble is transient, a missing package or version is a verdict. */
     static ActuatorException failure(String what, Exec.Result r) {
         String code = "";
@@ -131,6 +138,9 @@ public final class NpmPackages implements Packages {
             JsonNode err = JSON.readTree(r.stdout()).path("error");
             code = err.path("code").asText("");
             if (err.hasNonNull("summary")) summary = err.get("summary").asText();
+            // A lifecycle script that exits non-zero: npm's code is its exit status and the summary only says
+            // "command failed"; what the script printed is in detail, and that is the reason worth logging.
+            if (code.matches("\\d+") && err.hasNonNull("detail")) summary = summary + ": " + oneLine(err.get("detail").asText());
         } catch (IOException | RuntimeException e) {
             // not JSON: fall back to stderr
         }

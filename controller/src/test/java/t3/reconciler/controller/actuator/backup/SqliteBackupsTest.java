@@ -237,6 +237,25 @@ class SqliteBackupsTest {
         assertThrows(ActuatorException.class, () -> backups.list("Alice"));
     }
 
+    @Test
+    void aBackupChangedInItsRowsPassesIntegrityCheckButIsNeverRestored() throws Exception {
+        Fixtures.sql(db, "INSERT INTO projection_messages (thread, body) VALUES ('t1', 'the user typed this')");
+        BackupInfo b = at(T0).backup("alice", db, V1);
+        byte[] bytes = Files.readAllBytes(b.path());
+        int at = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("the user typed this");
+        assertTrue(at > 0, "the row is in the backup");
+        bytes[at] = 'T'; // one letter of the user's text: every page and b-tree stays well-formed
+        Files.write(b.path(), bytes);
+        assertEquals("ok", Sqlite.integrity(b.path()), "integrity_check cannot see it");
+        assertFalse(at(T0).list("alice").get(0).verified(), "the sidecar can");
+
+        byte[] live = Files.readAllBytes(db);
+        ActuatorException e = assertThrows(ActuatorException.class, () -> at(T0).restore("alice", b.path(), db));
+        assertFalse(e.isTransient());
+        assertTrue(e.getMessage().contains("sha256"), e.getMessage());
+        assertEquals(-1, Files.mismatch(db, writeTemp(live)), "live database untouched");
+    }
+
     private Path writeTemp(byte[] bytes) throws Exception {
         return Files.write(Files.createTempFile(dir, "live", ".bin"), bytes);
     }

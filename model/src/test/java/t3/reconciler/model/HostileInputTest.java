@@ -1,0 +1,123 @@
+package t3.reconciler.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Input that tries to make root do something else: user names and versions carrying shell or path syntax in the
+ * desired-state file and the users map, and files that a non-root user could have written.
+ */
+class HostileInputTest {
+    @TempDir Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0; rm -rf /", "alice; rm -rf /", "../../etc", "alice/../root", "alice\nroot", "alice\u0000", "$(id)", "`id`",
+            "-rf", "\uFF41lice", "al\u0456ce", "alice ", "root\u2028x"})
+    void injectedUserNamesAreRejectedNamingTheField(String name) throws Exception {
+        String quoted = "\"" + name.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n").replace("\u0000", "\\0").replace("\u2028", "\\L") + "\"";
+        List<String> p = problems(write("desired.yaml", "users: [alice2, " + quoted + "]\n"));
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains(":1:17: users[1]: ") && p.get(0).contains("is not a valid user name"), p.get(0));
+        assertFalse(p.get(0).contains("\n") || p.get(0).contains("\u0000") || p.get(0).contains("\u2028"), "the message is one printable line: " + p.get(0));
+
+        // The map is line-based: a name can carry no line break there, and surrounding blanks are trimmed.
+        String inMap = name.replace("\n", "").replace("\u2028", "");
+        if (User.isValidName(inMap.strip())) return;
+        Path map = write("users.map", "someone@corp.example=" + inMap + "\n");
+        List<String> fromMap = problems(write("mapped.yaml", "users: [alice2]\nusersFile: " + map + "\n"));
+        assertEquals(1, fromMap.size(), fromMap.toString());
+        assertTrue(fromMap.get(0).startsWith(map + ":1:") && fromMap.get(0).contains(": usersFile: "), fromMap.get(0));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0.0.1; rm -rf /", "../../etc", "0.0.1\\n; id", "\uFF10.0.1", "0.0.1/../../x", "--registry=http://evil/"})
+    void injectedPinsAreRejectedNamingTheField(String pin) throws Exception {
+        List<String> p = problems(write("desired.yaml", "pin: \"" + pin + "\"\nusers: [alice]\n"));
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains(":1:6: pin: "), p.get(0));
+    }
+
+    @Test
+    void aDesiredStateFileAnotherUserOwnsIsRefusedWhenRunningAsRoot() throws Exception {
+        assumeTrue(FileTrust.runningAsRoot(), "the check only applies to a root controller");
+        Path f = write("desired.yaml", "users: [alice]\n");
+        Files.setAttribute(f, "unix:uid", 65534);
+        List<String> p = problems(f);
+        assertEquals(List.of(f + ":1:1: (document): file is owned by nobody (uid 65534), not root; the controller runs as root and refuses"
+                + " to take orders from a file another user could write (chown root:root it)"), p);
+    }
+
+    @Test
+    void aDesiredStateFileOthersMayWriteIsRefused() throws Exception {
+        assumeTrue(FileTrust.runningAsRoot());
+        Path f = write("desired.yaml", "users: [alice]\n");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw-r--"));
+        List<String> p = problems(f);
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).startsWith(f + ":1:1: (document): file is writable by group or others (rw-rw-r--)"), p.get(0));
+    }
+
+    @Test
+    void aDirectoryOthersMayWriteIsRefusedUnlessSticky() throws Exception {
+        assumeTrue(FileTrust.runningAsRoot());
+        Path open = Files.createDirectory(dir.resolve("open"));
+        Path f = Files.writeString(open.resolve("desired.yaml"), "users: [alice]\n");
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        List<String> p = problems(f);
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains("its directory " + open + " is writable by group or others"), p.get(0));
+
+        Files.setAttribute(open, "unix:mode", 01777); // like /tmp: nobody but root may replace root's file
+        assertEquals(List.of("alice"), DesiredStateLoader.load(f).users().stream().map(User::name).toList());
+    }
+
+    @Test
+    void aUsersMapAnotherUserOwnsIsRefusedNamingIt() throws Exception {
+        assumeTrue(FileTrust.runningAsRoot());
+        Path map = write("users.map", "alice@corp.example=alice\n");
+        Files.setAttribute(map, "unix:uid", 65534);
+        List<String> p = problems(write("desired.yaml", "users: [bob]\nusersFile: " + map + "\n"));
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains(": usersFile: " + map + ": file is owned by nobody (uid 65534), not root"), p.get(0));
+    }
+
+    @Test
+    void aRootOwnedPrivateFileIsTrusted() throws Exception {
+        Path f = write("desired.yaml", "users: [alice]\n");
+        assumeTrue(FileTrust.runningAsRoot());
+        assertEquals(java.util.Optional.empty(), FileTrust.untrusted(f));
+    }
+
+    @Test
+    void theMetricsEndpointIsOnLoopbackUnlessTheOperatorWritesAnotherAddress() throws Exception {
+        assertEquals("127.0.0.1:9464", DesiredStateLoader.parse("users: [alice]\n", dir.resolve("d.yaml")).controller().metricsAddress());
+        assertEquals("0.0.0.0:9464", DesiredStateLoader.parse("users: [alice]\ncontroller: {metrics: \"0.0.0.0:9464\"}\n", dir.resolve("d.yaml")).controller().metricsAddress(),
+                "another address only when written, as the operator's explicit choice");
+        List<String> p = assertThrows(InvalidDesiredStateException.class,
+                () -> DesiredStateLoader.parse("users: [alice]\ncontroller: {metrics: \"127.0.0.1:9464; rm -rf /\"}\n", dir.resolve("d.yaml")))
+                .problems().stream().map(Problem::toString).toList();
+        assertTrue(p.get(0).contains("controller.metrics"), p.toString());
+    }
+
+    private Path write(String name, String content) throws IOException {
+        return Files.writeString(dir.resolve(name), content);
+    }
+
+    private static List<String> problems(Path f) {
+        InvalidDesiredStateException e = assertThrows(InvalidDesiredStateException.class, () -> DesiredStateLoader.load(f));
+        return e.problems().stream().map(Problem::toString).toList();
+    }
+}
