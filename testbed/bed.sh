@@ -33,7 +33,7 @@ cmd_up() {
   chmod 0755 "$dir"
   "$HERE/systemd-bed.sh" up "$dir/systemd" >&2
   local url; url=$("$HERE/registry.sh" up "$dir/registry" | tail -n 1)
-  if [[ -z "$(npm view "t3@$BASE_VERSION" version --registry "$url" --fetch-retries=0 2>/dev/null)" ]]; then
+  if [[ -z "$(npm view "t3@$BASE_VERSION" version --registry "$url" --fetch-retries=0 --prefer-online 2>/dev/null)" ]]; then
     "$HERE/registry.sh" publish "$dir/registry" "$BASE_VERSION" good "" nightly latest >&2
   fi
   local prefix="$dir/versions/$BASE_VERSION"

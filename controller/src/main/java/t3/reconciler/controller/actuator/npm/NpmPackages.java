@@ -80,8 +80,10 @@ public final class NpmPackages implements Packages {
         } catch (IOException e) {
             throw new ActuatorException("cannot create prefix " + prefix + ": " + e.getMessage(), false, e);
         }
+        // prefer-online: the packument cached under this registry URL may be another registry's (a mirror moved,
+        // a loopback port reused), and the tarball must match what the registry serves now.
         Exec.Result r = npm("install", List.of("-g", "--prefix", prefix.toAbsolutePath().toString(), name + "@" + version,
-                "--json", "--no-audit", "--no-fund", "--no-update-notifier"));
+                "--json", "--no-audit", "--no-fund", "--no-update-notifier", "--prefer-online"));
         if (!r.ok()) throw failure("npm install " + name + "@" + version, r);
         Path bin = prefix.resolve("bin").resolve(name.binName());
         if (!Files.isExecutable(bin)) {
