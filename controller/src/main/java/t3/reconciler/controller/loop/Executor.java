@@ -213,6 +213,7 @@ public final class Executor {
         store.saveBreaker(new BreakerState(BreakerState.Status.OPEN, Optional.of(a.version()), Optional.of(a.failure()), Optional.of(now), failures));
         store.block(a.version(), a.failure(), now);
         alerter.fire("T3BumpFailed", "critical", a.version() + " failed: " + a.failure(), Map.of("version", a.version().toString()));
+        crash.at("after-open-breaker");
         return Outcome.ok("blocked " + a.version() + ", breaker open (" + failures + " consecutive)");
     }
 
@@ -244,6 +245,7 @@ public final class Executor {
         }
         store.journalClear();
         store.rolloutRestored(r.id(), a.user());
+        crash.at("after-restore-" + a.user());
         String detail = "restored " + a.backup().getFileName() + "; replaced database archived at " + report.archive()
                 + "; " + report.projectionRowsLost() + " projection rows written after the backup are only in the archive";
         if (start) {
