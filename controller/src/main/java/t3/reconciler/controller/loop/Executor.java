@@ -46,9 +46,25 @@ public final class Executor {
         this.crash = crash;
     }
 
+    /**
+     * The step being executed, kept in the state store until it returns or throws: the journal covers only the
+     * destructive part of a step, so without this a crash just after a backup, an install, a switch or a restart
+     * (before the step's event is written) would leave the event log silent about what was interrupted.
+     */
+    static final String STEP_IN_FLIGHT = "step-in-flight";
+
     /** Throws only for faults (the step may be retried); verdicts come back as a failed {@link Outcome}. */
     public Outcome execute(DesiredState spec, Action action) throws ActuatorException {
         if (action.endsPass()) return Outcome.ok("nothing to execute");
+        store.put(STEP_IN_FLIGHT, action.name() + " " + Reconciler.target(action));
+        try {
+            return dispatch(spec, action);
+        } finally {
+            store.put(STEP_IN_FLIGHT, ""); // not reached when the process dies: Recovery reports the step
+        }
+    }
+
+    private Outcome dispatch(DesiredState spec, Action action) throws ActuatorException {
         if (action instanceof StartRollout a) {
             Rollout r = store.startRollout(a.target(), a.from(), clock.instant());
             return Outcome.ok("rollout " + r.id() + " of " + a.target());

@@ -40,7 +40,16 @@ public final class Recovery {
     /** @return what was recovered, if anything */
     public Optional<String> resolve(DesiredState spec) throws ActuatorException {
         Optional<JournalEntry> entry = store.journal();
-        if (entry.isEmpty()) return Optional.empty();
+        Optional<String> step = store.get(Executor.STEP_IN_FLIGHT).filter(s -> !s.isBlank());
+        if (entry.isEmpty()) {
+            if (step.isEmpty()) return Optional.empty();
+            // Died inside a step but outside its journaled part: nothing half-done to undo, but the log must say so.
+            String done = "the controller stopped during " + step.get() + " outside its journaled part; nothing to finish or undo, the next plan resumes from what is observed";
+            store.put(Executor.STEP_IN_FLIGHT, "");
+            store.event(clock.instant(), "recover", step.get(), "ok", done);
+            log.warn("recovered", Log.kv("step", step.get(), "reason", done));
+            return Optional.of(done);
+        }
         JournalEntry j = entry.get();
         JsonNode d = detail(j);
         String done;
@@ -80,6 +89,7 @@ public final class Recovery {
             default -> done = "nothing to finish for " + j.action();
         }
         store.journalClear();
+        store.put(Executor.STEP_IN_FLIGHT, "");
         store.event(clock.instant(), "recover", j.action() + " " + j.target(), "ok", done);
         log.warn("recovered", Log.kv("action", j.action(), "target", j.target(), "since", j.startedAt(), "reason", done));
         return Optional.of(done);
