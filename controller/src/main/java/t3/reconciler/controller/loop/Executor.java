@@ -200,6 +200,17 @@ public final class Executor {
     }
 
     private Outcome promote(DesiredState spec, Version v) throws ActuatorException {
+        // The planner only looks at active units, so a user whose server died on v after its restart (and before
+        // its verification: a crash in between) would be promoted past. Restarted onto v means verified on v.
+        Optional<Rollout> open = store.rollout();
+        if (open.isPresent()) {
+            List<String> unverified = new java.util.ArrayList<>();
+            for (String user : open.get().restarted().stream().sorted().toList()) {
+                if (open.get().verified().contains(user) || spec.user(user).isEmpty()) continue;
+                unverified.add(user + " (" + io.units().status(spec.unitOf(user)).activeState() + ")");
+            }
+            if (!unverified.isEmpty()) return failRollout("canary " + String.join(", ", unverified) + ": restarted onto " + v + " but never verified on it");
+        }
         crash.at("before-last-good");
         store.setLastGood(v, clock.instant());
         if (!store.breaker().isClosed()) store.saveBreaker(BreakerState.closed());
