@@ -21,7 +21,9 @@ import t3.reconciler.model.Version;
  * Runs before any new plan: a journal entry means the controller died inside a destructive step. Each step is
  * finished or undone so the planner sees a consistent machine: a restore in flight is redone (the archive keeps
  * whatever was there), a unit left stopped is started, a half-written prefix is removed, an activation whose
- * record was lost is recorded, a throwaway health-check server is killed.
+ * record was lost is recorded, a throwaway health-check server is killed. A crash inside a step but outside its
+ * journaled part (after a backup, a switch, a restart) needs no repair, but is still recorded as a recovery event
+ * naming the step, so the event log tells what happened.
  */
 public final class Recovery {
     private static final ObjectMapper JSON = new ObjectMapper();
