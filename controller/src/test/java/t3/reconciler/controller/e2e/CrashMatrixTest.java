@@ -176,7 +176,8 @@ class CrashMatrixTest {
                 + "Checks: (a) converged (new verified everywhere / old restored everywhere), (b) no DB lost or newer than its binary, "
                 + "(c) rollback backups kept and sha256-verified, (d) a recovery event names the interrupted step.\n\n"
                 + "| # | crash point | build | outcome | checks | time |\n|---|---|---|---|---|---|\n" + String.join("\n", table) + "\n\n"
-                + "Wall time of the matrix (without bed setup): " + total + " s\n";
+                + "Wall time of the matrix (without bed setup): " + total + " s; load average at the end (2 cores, shared): "
+                + Files.readString(Path.of("/proc/loadavg")).strip() + "\n";
         System.out.println(md);
         Path out = Bed.repoRoot().resolve("controller/target/crash-matrix.md");
         Files.createDirectories(out.getParent());
