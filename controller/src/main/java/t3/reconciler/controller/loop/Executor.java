@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -204,7 +205,7 @@ public final class Executor {
         // its verification: a crash in between) would be promoted past. Restarted onto v means verified on v.
         Optional<Rollout> open = store.rollout();
         if (open.isPresent()) {
-            List<String> unverified = new java.util.ArrayList<>();
+            List<String> unverified = new ArrayList<>();
             for (String user : open.get().restarted().stream().sorted().toList()) {
                 if (open.get().verified().contains(user) || spec.user(user).isEmpty()) continue;
                 unverified.add(user + " (" + io.units().status(spec.unitOf(user)).activeState() + ")");
