@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -46,9 +47,25 @@ public final class Executor {
         this.crash = crash;
     }
 
+    /**
+     * The step being executed, kept in the state store until it returns or throws: the journal covers only the
+     * destructive part of a step, so without this a crash just after a backup, an install, a switch or a restart
+     * (before the step's event is written) would leave the event log silent about what was interrupted.
+     */
+    static final String STEP_IN_FLIGHT = "step-in-flight";
+
     /** Throws only for faults (the step may be retried); verdicts come back as a failed {@link Outcome}. */
     public Outcome execute(DesiredState spec, Action action) throws ActuatorException {
         if (action.endsPass()) return Outcome.ok("nothing to execute");
+        store.put(STEP_IN_FLIGHT, action.name() + " " + Reconciler.target(action));
+        try {
+            return dispatch(spec, action);
+        } finally {
+            store.put(STEP_IN_FLIGHT, ""); // not reached when the process dies: Recovery reports the step
+        }
+    }
+
+    private Outcome dispatch(DesiredState spec, Action action) throws ActuatorException {
         if (action instanceof StartRollout a) {
             Rollout r = store.startRollout(a.target(), a.from(), clock.instant());
             return Outcome.ok("rollout " + r.id() + " of " + a.target());
@@ -196,6 +213,17 @@ public final class Executor {
     }
 
     private Outcome promote(DesiredState spec, Version v) throws ActuatorException {
+        // The planner only looks at active units, so a user whose server died on v after its restart (and before
+        // its verification: a crash in between) would be promoted past. Restarted onto v means verified on v.
+        Optional<Rollout> open = store.rollout();
+        if (open.isPresent()) {
+            List<String> unverified = new ArrayList<>();
+            for (String user : open.get().restarted().stream().sorted().toList()) {
+                if (open.get().verified().contains(user) || spec.user(user).isEmpty()) continue;
+                unverified.add(user + " (" + io.units().status(spec.unitOf(user)).activeState() + ")");
+            }
+            if (!unverified.isEmpty()) return failRollout("canary " + String.join(", ", unverified) + ": restarted onto " + v + " but never verified on it");
+        }
         crash.at("before-last-good");
         store.setLastGood(v, clock.instant());
         if (!store.breaker().isClosed()) store.saveBreaker(BreakerState.closed());
@@ -225,6 +253,7 @@ public final class Executor {
         store.saveBreaker(new BreakerState(BreakerState.Status.OPEN, Optional.of(a.version()), Optional.of(a.failure()), Optional.of(now), failures));
         store.block(a.version(), a.failure(), now);
         alerter.fire("T3BumpFailed", "critical", a.version() + " failed: " + a.failure(), Map.of("version", a.version().toString()));
+        crash.at("after-open-breaker");
         return Outcome.ok("blocked " + a.version() + ", breaker open (" + failures + " consecutive)");
     }
 
@@ -268,6 +297,7 @@ public final class Executor {
         }
         store.journalClear();
         store.rolloutRestored(r.id(), a.user());
+        crash.at("after-restore-" + a.user());
         String detail = "restored " + a.backup().getFileName() + "; replaced database archived at " + report.archive()
                 + "; " + report.projectionRowsLost() + " projection rows written after the backup are only in the archive";
         if (start) {

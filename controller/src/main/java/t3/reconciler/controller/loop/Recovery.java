@@ -21,7 +21,9 @@ import t3.reconciler.model.Version;
  * Runs before any new plan: a journal entry means the controller died inside a destructive step. Each step is
  * finished or undone so the planner sees a consistent machine: a restore in flight is redone (the archive keeps
  * whatever was there), a unit left stopped is started, a half-written prefix is removed, an activation whose
- * record was lost is recorded, a throwaway health-check server is killed.
+ * record was lost is recorded, a throwaway health-check server is killed. A crash inside a step but outside its
+ * journaled part (after a backup, a switch, a restart) needs no repair, but is still recorded as a recovery event
+ * naming the step, so the event log tells what happened.
  */
 public final class Recovery {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,7 +42,16 @@ public final class Recovery {
     /** @return what was recovered, if anything */
     public Optional<String> resolve(DesiredState spec) throws ActuatorException {
         Optional<JournalEntry> entry = store.journal();
-        if (entry.isEmpty()) return Optional.empty();
+        Optional<String> step = store.get(Executor.STEP_IN_FLIGHT).filter(s -> !s.isBlank());
+        if (entry.isEmpty()) {
+            if (step.isEmpty()) return Optional.empty();
+            // Died inside a step but outside its journaled part: nothing half-done to undo, but the log must say so.
+            String done = "the controller stopped during " + step.get() + " outside its journaled part; nothing to finish or undo, the next plan resumes from what is observed";
+            store.put(Executor.STEP_IN_FLIGHT, "");
+            store.event(clock.instant(), "recover", step.get(), "ok", done);
+            log.warn("recovered", Log.kv("step", step.get(), "reason", done));
+            return Optional.of(done);
+        }
         JournalEntry j = entry.get();
         JsonNode d = detail(j);
         String done;
@@ -80,6 +91,7 @@ public final class Recovery {
             default -> done = "nothing to finish for " + j.action();
         }
         store.journalClear();
+        store.put(Executor.STEP_IN_FLIGHT, "");
         store.event(clock.instant(), "recover", j.action() + " " + j.target(), "ok", done);
         log.warn("recovered", Log.kv("action", j.action(), "target", j.target(), "since", j.startedAt(), "reason", done));
         return Optional.of(done);
