@@ -28,6 +28,8 @@ public final class Bench {
               --size-mb N     DB size for backup/seed (100)        --full       500 MB DB and 20 starts
               --units A,B,C   noop unit counts (3,100,1000)        --users A,B  bump user counts (3,20)
               --passes N      noop passes per count (10)           --no-canary-mttr  skip the canary-failure MTTR
+              --flags "A;B"   daemon: extra JVM flag sets to compare   (daemon writes the AppCDS archive <jar>.jsa)
+              --reps N        backup/seed repetitions (3/5)        --backup-timeout S  cut-off for sqlite3 .backup (60)
             """;
 
     static Map<String, String> opts = new TreeMap<>();

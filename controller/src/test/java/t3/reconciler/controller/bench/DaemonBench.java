@@ -28,19 +28,21 @@ final class DaemonBench {
     /** The launcher's flags before this bench tuned them (commit a1d7ccf). */
     static final String BEFORE = "-Xms16m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k";
 
-    record Set(String name, String opts) {}
+    /** @param cds whether the launcher may use its AppCDS archive ({@code <jar>.jsa}) */
+    record Set(String name, String opts, boolean cds) {}
 
-    record Row(Set set, Stats javaVersion, long idleJvmKb, Stats toReconcile, Stats toConverged, long rssKb, Stats hup, Stats edit) {}
+    record Row(Set set, Stats javaVersion, long idleJvmKb, Stats toStarted, Stats toReconcile, Stats toConverged, long rssKb, Stats hup, Stats edit) {}
 
     static void run() throws Exception {
         int starts = Bench.intOpt("starts", Bench.full() ? 20 : 10);
         int samples = Bench.intOpt("samples", 20);
         String launcher = launcherDefaults();
         List<Set> sets = new ArrayList<>();
-        sets.add(new Set("JVM defaults", "-Xshare:auto"));
-        if (!launcher.equals(BEFORE)) sets.add(new Set("launcher before", BEFORE));
-        sets.add(new Set("**launcher now**", launcher));
-        for (String extra : Bench.opts.getOrDefault("flags", "").split(";")) if (!extra.isBlank()) sets.add(new Set("candidate", extra.strip()));
+        sets.add(new Set("JVM defaults", "-Xshare:auto", false));
+        if (!launcher.equals(BEFORE)) sets.add(new Set("launcher flags before", BEFORE, false));
+        sets.add(new Set("launcher flags, no AppCDS (before)", launcher, false));
+        for (String extra : Bench.opts.getOrDefault("flags", "").split(";")) if (!extra.isBlank()) sets.add(new Set("candidate", extra.strip(), false));
+        sets.add(new Set("**launcher flags + AppCDS (now)**", launcher, true));
 
         Path dir = Bench.work().resolve("daemon-" + UUID.randomUUID().toString().substring(0, 6));
         System.out.println("bed up at " + dir + " (" + String.join(", ", USERS) + ") ...");
@@ -48,9 +50,10 @@ final class DaemonBench {
         Path spec = Path.of(out.strip().lines().reduce((a, b) -> b).orElseThrow());
         try {
             // The first pass on a new bed adopts what runs and takes the daily backups: not what we time.
-            try (DaemonProc d = DaemonProc.start(spec, null)) {
+            try (DaemonProc d = DaemonProc.start(spec, null, false)) {
                 d.await(0, DaemonProc.ev("reconciled"), 300, "the warm-up pass");
             }
+            System.out.println("AppCDS training run -> " + dumpArchive(spec, launcher));
             Stats kill0 = kill0(samples);
             Stats watch = watchService(dir.resolve("watch"), samples);
             List<Row> rows = new ArrayList<>();
@@ -60,13 +63,14 @@ final class DaemonBench {
             }
             Row base = rows.get(0);
             Table t = new Table(String.format("Daemon start and footprint per JVM flag set (%d starts each; bed with %d users, converged)", starts, USERS.length),
-                    "flags", "`java -version` ms (baseline)", "start → first reconcile starts, median / p90 ms", "vs `java -version`",
+                    "flags", "`java -version` ms (baseline)", "start → `started` logged, median ms", "start → first reconcile starts, median / p90 ms", "vs `java -version`",
                     "start → first pass done, median ms", "trivial JVM RSS MB (baseline)", "daemon idle RSS MB", "vs trivial JVM");
             for (Row r : rows) {
-                t.row(r.set().name() + ": `" + r.set().opts() + "`", Table.ms(r.javaVersion().median()),
+                t.row(r.set().name() + ": `" + r.set().opts() + "`", Table.ms(r.javaVersion().median()), Table.ms(r.toStarted().median()),
                         Table.ms(r.toReconcile().median()) + " / " + Table.ms(r.toReconcile().p90()), Table.x(r.toReconcile().median() / r.javaVersion().median()),
                         Table.ms(r.toConverged().median()), mb(r.idleJvmKb()), mb(r.rssKb()), Table.x((double) r.rssKb() / r.idleJvmKb()));
             }
+            t.note("The trivial-JVM baseline runs without the archive (it is for the jar's classes). ");
             t.note(String.format("Relative to JVM defaults: start %s, idle RSS %s (last row).", Table.x(rows.get(rows.size() - 1).toReconcile().median() / base.toReconcile().median()),
                     Table.x((double) rows.get(rows.size() - 1).rssKb() / base.rssKb())));
             t.note("A pass on this bed includes `npm view` against the loopback registry (a node process, ~0.5-1 s under load): most of \"first pass done\".");
@@ -89,12 +93,14 @@ final class DaemonBench {
         List<Double> jv = new ArrayList<>();
         for (int i = 0; i < Math.max(5, starts / 2); i++) jv.add(Sh.timed(concat("java", split(s.opts()), "-version")));
         long idleJvm = idleJvmKb(s.opts());
-        List<Double> toRec = new ArrayList<>(), toDone = new ArrayList<>();
+        List<Double> toStarted = new ArrayList<>(), toRec = new ArrayList<>(), toDone = new ArrayList<>();
         long rss = 0;
         Stats hup = null, edit = null;
         for (int i = 0; i < starts; i++) {
-            try (DaemonProc d = DaemonProc.start(spec, s.opts())) {
-                int r = d.await(0, DaemonProc.ev("reconcile"), 120, "the first reconcile");
+            try (DaemonProc d = DaemonProc.start(spec, s.opts(), s.cds())) {
+                int st = d.await(0, DaemonProc.ev("started"), 120, "the started line");
+                int r = d.await(st, DaemonProc.ev("reconcile"), 120, "the first reconcile");
+                toStarted.add((d.line(st).nanos() - d.startNanos) / 1e6);
                 int done = d.await(r, DaemonProc.ev("reconciled"), 300, "the first pass's end");
                 toRec.add((d.line(r).nanos() - d.startNanos) / 1e6);
                 toDone.add((d.line(done).nanos() - d.startNanos) / 1e6);
@@ -111,7 +117,7 @@ final class DaemonBench {
                 }
             }
         }
-        return new Row(s, Stats.of(jv), idleJvm, Stats.of(toRec), Stats.of(toDone), rss, hup, edit);
+        return new Row(s, Stats.of(jv), idleJvm, Stats.of(toStarted), Stats.of(toRec), Stats.of(toDone), rss, hup, edit);
     }
 
     interface Action {
@@ -136,6 +142,23 @@ final class DaemonBench {
             }
         }
         return Stats.of(ms);
+    }
+
+    /**
+     * The launcher's AppCDS archive ({@code <jar>.jsa}): the classes one start, one pass and one SIGHUP pass load,
+     * written by the JVM at the clean exit SIGTERM gives. The same training run an operator does once per jar.
+     */
+    static Path dumpArchive(Path spec, String opts) throws Exception {
+        Path jsa = Bench.root().resolve("controller/target/t3-reconciler.jar.jsa");
+        Files.deleteIfExists(jsa);
+        try (DaemonProc d = DaemonProc.start(spec, opts + " -XX:ArchiveClassesAtExit=" + jsa, false)) {
+            int r = d.await(0, DaemonProc.ev("reconciled"), 300, "the training pass");
+            int m = d.mark();
+            d.signal("HUP");
+            d.await(Math.max(m, r + 1), DaemonProc.ev("reconciled"), 300, "the training SIGHUP pass");
+        }
+        if (!Files.exists(jsa)) throw new IllegalStateException("no CDS archive written at " + jsa);
+        return jsa;
     }
 
     /** Like an editor: write a temp file beside the spec, then rename it over the spec. */
@@ -181,7 +204,9 @@ final class DaemonBench {
         Process p = new ProcessBuilder(concat("java", split(opts), "-cp", Bench.root().resolve("controller/target/test-classes").toString(),
                 Idle.class.getName())).redirectErrorStream(true).start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
-            if (!"ready".equals(r.readLine())) throw new IllegalStateException("the idle JVM did not start");
+            for (String l; !"ready".equals(l = r.readLine()); ) {
+                if (l == null) throw new IllegalStateException("the idle JVM did not start");
+            }
             Thread.sleep(1000);
             for (String l : Files.readAllLines(Path.of("/proc/" + p.pid() + "/status"))) {
                 if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", ""));

@@ -32,14 +32,19 @@ final class DaemonProc implements AutoCloseable {
         r.start();
     }
 
-    /** @param javaOpts null: the launcher's own defaults */
-    static DaemonProc start(Path spec, String javaOpts, String... args) throws IOException {
+    /**
+     * @param javaOpts null: the launcher's own defaults
+     * @param cds      false: hide the launcher's AppCDS archive from it
+     */
+    static DaemonProc start(Path spec, String javaOpts, boolean cds, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Bench.root().resolve("bin/t3-reconciler").toString()));
         cmd.addAll(args.length == 0 ? List.of("run", "-f", spec.toString()) : List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("T3R_LOG", "json");
         if (javaOpts != null) pb.environment().put("T3R_JAVA_OPTS", javaOpts);
         else pb.environment().remove("T3R_JAVA_OPTS");
+        if (!cds) pb.environment().put("T3R_CDS_ARCHIVE", "/nonexistent/t3-reconciler.jsa");
+        else pb.environment().remove("T3R_CDS_ARCHIVE");
         long t0 = System.nanoTime();
         return new DaemonProc(pb.start(), t0);
     }
