@@ -31,7 +31,7 @@ final class DaemonBench {
     /** @param cds whether the launcher may use its AppCDS archive ({@code <jar>.jsa}) */
     record Set(String name, String opts, boolean cds) {}
 
-    record Row(Set set, Stats javaVersion, long idleJvmKb, Stats toStarted, Stats toReconcile, Stats toConverged, long rssKb, Stats hup, Stats edit) {}
+    record Row(Set set, Stats javaVersion, long idleJvmKb, Stats toStarted, Stats toReconcile, Stats toConverged, long rssKb, long rssAfterKb, Stats hup, Stats edit) {}
 
     static void run() throws Exception {
         int starts = Bench.intOpt("starts", Bench.full() ? 20 : 10);
@@ -64,11 +64,12 @@ final class DaemonBench {
             Row base = rows.get(0);
             Table t = new Table(String.format("Daemon start and footprint per JVM flag set (%d starts each; bed with %d users, converged)", starts, USERS.length),
                     "flags", "`java -version` ms (baseline)", "start → `started` logged, median ms", "start → first reconcile starts, median / p90 ms", "vs `java -version`",
-                    "start → first pass done, median ms", "trivial JVM RSS MB (baseline)", "daemon idle RSS MB", "vs trivial JVM");
+                    "start → first pass done, median ms", "trivial JVM RSS MB (baseline)", "daemon idle RSS MB", "vs trivial JVM", "RSS MB after 2×" + samples + " more passes");
             for (Row r : rows) {
                 t.row(r.set().name() + ": `" + r.set().opts() + "`", Table.ms(r.javaVersion().median()), Table.ms(r.toStarted().median()),
                         Table.ms(r.toReconcile().median()) + " / " + Table.ms(r.toReconcile().p90()), Table.x(r.toReconcile().median() / r.javaVersion().median()),
-                        Table.ms(r.toConverged().median()), mb(r.idleJvmKb()), mb(r.rssKb()), Table.x((double) r.rssKb() / r.idleJvmKb()));
+                        Table.ms(r.toConverged().median()), mb(r.idleJvmKb()), mb(r.rssKb()), Table.x((double) r.rssKb() / r.idleJvmKb()),
+                        r.rssAfterKb() == 0 ? "-" : mb(r.rssAfterKb()));
             }
             t.note("The trivial-JVM baseline runs without the archive (it is for the jar's classes). ");
             t.note(String.format("Relative to JVM defaults: start %s, idle RSS %s (last row).", Table.x(rows.get(rows.size() - 1).toReconcile().median() / base.toReconcile().median()),
@@ -78,6 +79,7 @@ final class DaemonBench {
             Table l = new Table(String.format("Trigger → reconcile-start latency (%d samples each)", samples),
                     "flags", "SIGHUP median / p90 ms", "baseline: spawn `kill -0` median ms", "edit (temp+rename) median / p90 ms", "baseline: bare WatchService median ms");
             for (Row r : rows) {
+                if (r.hup() == null) continue;
                 l.row(r.set().name(), Table.ms(r.hup().median()) + " / " + Table.ms(r.hup().p90()), Table.ms(kill0.median()),
                         Table.ms(r.edit().median()) + " / " + Table.ms(r.edit().p90()), Table.ms(watch.median()));
             }
@@ -94,7 +96,7 @@ final class DaemonBench {
         for (int i = 0; i < Math.max(5, starts / 2); i++) jv.add(Sh.timed(concat("java", split(s.opts()), "-version")));
         long idleJvm = idleJvmKb(s.opts());
         List<Double> toStarted = new ArrayList<>(), toRec = new ArrayList<>(), toDone = new ArrayList<>();
-        long rss = 0;
+        long rss = 0, rssAfter = 0;
         Stats hup = null, edit = null;
         for (int i = 0; i < starts; i++) {
             try (DaemonProc d = DaemonProc.start(spec, s.opts(), s.cds())) {
@@ -104,7 +106,10 @@ final class DaemonBench {
                 int done = d.await(r, DaemonProc.ev("reconciled"), 300, "the first pass's end");
                 toRec.add((d.line(r).nanos() - d.startNanos) / 1e6);
                 toDone.add((d.line(done).nanos() - d.startNanos) / 1e6);
-                if (i == starts - 1) {
+                if (i < starts - 1) continue;
+                Thread.sleep(3000); // let the JVM settle before reading its idle footprint (a measurement pause, nothing waits on it)
+                rss = d.rssKb();
+                if (!s.name().equals("JVM defaults")) { // trigger latency does not depend on heap flags: measured for the launcher's sets
                     hup = latency(d, samples, "SIGHUP", () -> d.signal("HUP"));
                     boolean[] flip = {false};
                     edit = latency(d, samples, "desired-state edited", () -> {
@@ -112,12 +117,12 @@ final class DaemonBench {
                         editorWrite(spec, flip[0]);
                     });
                     editorWrite(spec, false);
-                    Thread.sleep(3000); // let the JVM settle before reading its idle footprint (a measurement pause, nothing waits on it)
-                    rss = d.rssKb();
+                    Thread.sleep(3000);
+                    rssAfter = d.rssKb();
                 }
             }
         }
-        return new Row(s, Stats.of(jv), idleJvm, Stats.of(toStarted), Stats.of(toRec), Stats.of(toDone), rss, hup, edit);
+        return new Row(s, Stats.of(jv), idleJvm, Stats.of(toStarted), Stats.of(toRec), Stats.of(toDone), rss, rssAfter, hup, edit);
     }
 
     interface Action {
