@@ -85,7 +85,7 @@ final class BumpBench {
                 Sh.bed(dir, "archive-thread", dir.toString(), all[n - 1]);
                 String bad2 = "0.0.28-nightly.20260704." + build++;
                 Sh.bed(dir, "publish", dir.toString(), bad2, "migration-fails-archived", "nightly");
-                failures.add(once(spec, db, "canary failure on the last of " + n + " users (" + bad2 + ": migration fails on archived threads)", n));
+                failures.add(once(spec, db, "canary failure, " + all[n - 1] + " of " + n + " users (" + bad2 + ": migration fails on archived threads)", n));
             }
         } finally {
             Files.writeString(spec, original);
@@ -121,13 +121,15 @@ final class BumpBench {
         Run good = bumps.get(bumps.size() - 1);
         for (Run r : failures) {
             String detected = r.what().startsWith("health") ? "health-check" : "canary";
-            m.row(r.what(), String.format("%.1f", r.at(detected, "failed")), String.format("%.1f", r.at("open-breaker", null)),
-                    String.format("%.1f", r.at("rollback-binary", null)), String.format("%.1f", r.at("finish-rollback", null)),
+            m.row(r.what(), sec(r.at(detected, "failed")), sec(r.at("open-breaker", null)),
+                    Double.isNaN(r.at("rollback-binary", null)) ? "n/a: the link never moved" : sec(r.at("rollback-binary", null)), sec(r.at("finish-rollback", null)),
                     String.format("%.1f", r.wall().toMillis() / 1000.0), Table.x((double) r.wall().toMillis() / good.wall().toMillis()));
         }
         m.note("Times are from the process start to the event's timestamp in the state DB's event log. Every case includes the pre-bump backup of every user.");
         m.print();
     }
+
+    static String sec(double s) { return Double.isNaN(s) ? "-" : String.format("%.1f", s); }
 
     static String[] bumpHead(List<Run> bumps) {
         List<String> h = new ArrayList<>(List.of("step (count)"));
