@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -87,6 +89,10 @@ class CliBedTest {
         assertTrue(ann.get(0).verified() && ann.get(0).version().equals(V0), ann.toString());
         assertTrue(r.out().contains("t3k-ann: " + ann.get(0).path()), r.out());
         assertTrue(backups("t3k-ben").isEmpty(), "only the named user");
+        Run listed = cli("backups", "t3k-ann");
+        assertEquals(Main.OK, listed.code(), listed.err());
+        assertTrue(listed.out().contains(V0 + "") && listed.out().contains("verified") && listed.out().contains(ann.get(0).path().toString()),
+                "backups lists what backup took: " + listed.out());
 
         Run bad = cli("backup", "t3k-ann", "t3k-zed");
         assertEquals(Main.USAGE, bad.code());
@@ -125,6 +131,15 @@ class CliBedTest {
         assertEquals(frozen, Snapshot.take(), "frozen: nothing installed, nobody restarted");
         assertFalse(Files.exists(bed.dir.resolve("versions/" + V1)));
         assertTrue(cli("status", "--no-registry").out().contains("cli bed test"));
+        Run plan = cli("plan");
+        assertEquals(Main.REFUSED, plan.code(), "a held plan exits 3: " + plan.out() + plan.err());
+        assertTrue(plan.out().contains("Next: hold (") && plan.out().contains("cli bed test"), "plan names the freeze and its reason: " + plan.out());
+        assertEquals(frozen, Snapshot.take(), "plan changes nothing");
+        JsonNode status = new ObjectMapper().readTree(cli("status", "--json").out());
+        assertEquals(V1.toString(), status.path("candidate").asText(), "status --json resolves the channel: " + status);
+        assertEquals(V0.toString(), status.path("installed").asText());
+        for (JsonNode u : status.path("users")) assertEquals(V0.toString(), u.path("running").asText(), u.toString());
+        assertEquals(USERS.length, status.path("users").size());
 
         assertEquals(Main.OK, cli("unfreeze").code());
         Run bump = cli("run", "--once");
