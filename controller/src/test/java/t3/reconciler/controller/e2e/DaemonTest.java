@@ -4,24 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -42,12 +34,13 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DaemonTest {
+    static Predicate<JsonNode> ev(String event) { return DaemonProcess.ev(event); }
+
     static final String[] USERS = {"t3d-a", "t3d-b"};
     static final String BROKEN = "0.0.26-nightly.20260609.3";
     static final Duration PASS = Duration.ofSeconds(180);
-    static final ObjectMapper JSON = new ObjectMapper();
     static Bed bed;
-    static Daemon daemon;
+    static DaemonProcess daemon;
 
     @BeforeAll
     static void up() throws Exception {
@@ -66,7 +59,7 @@ class DaemonTest {
     @Test
     @Order(1)
     void startsWritesItsPidFileAndReconciles() throws Exception {
-        daemon = Daemon.start();
+        daemon = DaemonProcess.start(bed.spec, Map.of());
         daemon.await(0, ev("started"), Duration.ofSeconds(60), "the daemon starts");
         JsonNode first = daemon.await(0, ev("reconcile"), PASS, "the first pass");
         assertEquals("start", first.path("trigger").asText());
@@ -78,7 +71,7 @@ class DaemonTest {
     @Test
     @Order(2)
     void aSecondDaemonOnTheSameSpecRefuses() throws Exception {
-        Daemon second = Daemon.start();
+        DaemonProcess second = DaemonProcess.start(bed.spec, Map.of());
         try {
             assertTrue(second.process.waitFor(60, TimeUnit.SECONDS), "the second daemon exits\n" + second.tail());
             second.drained();
@@ -176,7 +169,7 @@ class DaemonTest {
         assertEquals(0, daemon.process.exitValue(), "a clean stop exits 0\n" + daemon.tail());
         assertFalse(Files.exists(pidFile()), "the pid file is removed");
 
-        daemon = Daemon.start();
+        daemon = DaemonProcess.start(bed.spec, Map.of());
         daemon.await(0, ev("started"), Duration.ofSeconds(60), "the daemon starts again");
         int at = daemon.awaitIndex(0, ev("reconcile").and(n -> n.path("trigger").asText().equals("start")), PASS, "the first pass after the restart");
         JsonNode decision = daemon.await(at, ev("decision").or(ev("reconciled")), PASS, "the first pass decides");
@@ -189,8 +182,6 @@ class DaemonTest {
 
     // -- helpers
 
-    static Predicate<JsonNode> ev(String event) { return n -> event.equals(n.path("event").asText()); }
-
     static Path pidFile() { return bed.dir.resolve("state/t3-reconciler.pid"); }
 
     /** Like an editor: write a temp file beside it, then rename over it. */
@@ -201,124 +192,9 @@ class DaemonTest {
     }
 
     static void assertMetric(String name, String value) throws Exception {
-        String body = scrape();
+        String body = DaemonProcess.scrape(bed.spec);
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(body);
         assertTrue(m.find(), name + " is exported:\n" + body);
         assertEquals(value, m.group(1), name + "\n" + daemon.tail());
-    }
-
-    static String scrape() throws Exception {
-        Matcher m = Pattern.compile("(?m)^\\s*metrics: \"([^\"]+)\"").matcher(Files.readString(bed.spec));
-        assertTrue(m.find(), "metrics address in the spec");
-        HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://" + m.group(1) + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode());
-        return r.body();
-    }
-
-    /** {@code java -cp <this test's classpath> Main run -f SPEC}, with its JSON log (stdout and stderr) read into a list. */
-    static final class Daemon implements AutoCloseable {
-        final Process process;
-        private final List<String> lines = new ArrayList<>();
-        private final List<JsonNode> nodes = new ArrayList<>();
-        private final Thread reader;
-        private boolean eof;
-
-        private Daemon(Process process) {
-            this.process = process;
-            this.reader = new Thread(this::read, "daemon-log-" + process.pid());
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        static Daemon start() throws IOException {
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    "t3.reconciler.controller.cli.Main", "run", "-f", bed.spec.toString())
-                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-            pb.environment().put("T3R_LOG", "json");
-            return new Daemon(pb.start());
-        }
-
-        long pid() { return process.pid(); }
-
-        void signal(String sig) throws Exception {
-            Process k = new ProcessBuilder("kill", "-" + sig, String.valueOf(pid())).inheritIO().start();
-            assertTrue(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0, "kill -" + sig + " " + pid());
-        }
-
-        private void read() {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String l; (l = r.readLine()) != null; ) {
-                    JsonNode n;
-                    try {
-                        n = l.startsWith("{") ? JSON.readTree(l) : JSON.createObjectNode();
-                    } catch (IOException e) {
-                        n = JSON.createObjectNode();
-                    }
-                    synchronized (this) {
-                        lines.add(l);
-                        nodes.add(n);
-                        notifyAll();
-                    }
-                }
-            } catch (IOException ignored) {
-                // the stream closes when the process goes
-            } finally {
-                synchronized (this) {
-                    eof = true;
-                    notifyAll();
-                }
-            }
-        }
-
-        synchronized int mark() { return lines.size(); }
-
-        synchronized List<JsonNode> since(int from) { return List.copyOf(nodes.subList(from, nodes.size())); }
-
-        synchronized String output() { return String.join("\n", lines); }
-
-        /** After the process exited: until its output is read to the end. */
-        synchronized void drained() throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!eof && System.nanoTime() < deadline) wait(1000);
-        }
-
-        JsonNode await(int from, Predicate<JsonNode> p, Duration timeout, String what) throws InterruptedException {
-            int i = awaitIndex(from, p, timeout, what);
-            synchronized (this) {
-                return nodes.get(i);
-            }
-        }
-
-        /** The index of the first log line at or after {@code from} that matches; fails with the log tail on timeout or exit. */
-        synchronized int awaitIndex(int from, Predicate<JsonNode> p, Duration timeout, String what) throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            int i = from;
-            while (true) {
-                for (; i < nodes.size(); i++) if (p.test(nodes.get(i))) return i;
-                if (eof) fail("the daemon exited (" + exit() + ") while waiting for: " + what + "\n" + tailLocked());
-                long left = deadline - System.nanoTime();
-                if (left <= 0) fail("timed out after " + timeout.toSeconds() + " s waiting for: " + what + "\n" + tailLocked());
-                wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-            }
-        }
-
-        private String exit() { return process.isAlive() ? "still running" : "exit " + process.exitValue(); }
-
-        synchronized String tail() { return tailLocked(); }
-
-        private String tailLocked() {
-            return "--- daemon " + pid() + " log tail ---\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        }
-
-        @Override
-        public void close() throws Exception {
-            if (process.isAlive()) {
-                process.destroy(); // SIGTERM
-                if (!process.waitFor(60, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
     }
 }
