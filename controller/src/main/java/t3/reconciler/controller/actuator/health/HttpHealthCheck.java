@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -35,6 +36,9 @@ import t3.reconciler.model.DesiredState;
  * The server's process tree is always killed and the scratch directory always deleted.
  */
 public final class HttpHealthCheck implements HealthCheck {
+    private static final Set<String> SYSTEMD_SERVICE_ENV = Set.of("INVOCATION_ID", "JOURNAL_STREAM", "NOTIFY_SOCKET",
+            "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "WATCHDOG_PID", "WATCHDOG_USEC", "MAINPID", "MANAGERPID");
+
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
     private static final long POLL_MS = 100;
 
@@ -55,12 +59,15 @@ public final class HttpHealthCheck implements HealthCheck {
             copySeed(seedBackup, baseDir.resolve("userdata").resolve("state.sqlite"));
             Path log = scratch.resolve("serve.log");
             int port = spec.port() != 0 ? spec.port() : freePort();
-            server = new ProcessBuilder(t3Binary.toString(), "serve", "--host", "127.0.0.1", "--port", Integer.toString(port),
+            ProcessBuilder pb = new ProcessBuilder(t3Binary.toString(), "serve", "--host", "127.0.0.1", "--port", Integer.toString(port),
                     "--base-dir", baseDir.toString())
                     .redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .directory(scratch.toFile())
-                    .start();
+                    .directory(scratch.toFile());
+            // The controller usually runs as a systemd service: the throwaway server must not pass for part of it
+            // (notify socket, watchdog, passed fds, the controller's invocation id).
+            pb.environment().keySet().removeAll(SYSTEMD_SERVICE_ENV);
+            server = pb.start();
             return gate(server, t3Binary, baseDir, URI.create("http://127.0.0.1:" + port + "/"), log, spec);
         } catch (IOException e) {
             throw new ActuatorException("health check could not run: " + e.getMessage(), true, e);
