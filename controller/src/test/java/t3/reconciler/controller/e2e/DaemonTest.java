@@ -25,6 +25,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.model.Version;
 
 /**
  * The long-running controller ({@code t3-reconciler run}) as a real subprocess on the real test bed: SIGHUP and
@@ -146,18 +148,25 @@ class DaemonTest {
 
     @Test
     @Order(6)
-    void aBrokenBuildOpensTheBreaker() throws Exception {
+    void aBuildThatFailsItsCanaryOpensTheBreakerBlocksItAndSetsTheAlertMetrics() throws Exception {
         assertMetric("t3r_breaker_open", "0.0");
-        bed.publish(BROKEN, "migration-fails-populated", "nightly");
+        // Passes the health check (run by hand), crashes as a service: only the canary can catch it.
+        bed.publish(BROKEN, "crash-under-systemd", "nightly");
         int mark = daemon.mark();
         daemon.signal("HUP");
-        daemon.await(mark, ev("step").and(n -> n.path("action").asText().equals("health-check") && n.path("outcome").asText().equals("failed")), PASS,
-                "the broken build fails its health check");
+        daemon.await(mark, ev("step").and(n -> n.path("action").asText().equals("health-check") && n.path("outcome").asText().equals("ok")), PASS,
+                "the build passes its health check");
+        daemon.await(mark, ev("step").and(n -> n.path("action").asText().equals("canary") && n.path("outcome").asText().equals("failed")), PASS,
+                "the canary catches it");
         daemon.await(mark, ev("step").and(n -> n.path("action").asText().equals("finish-rollback") && n.path("outcome").asText().equals("ok")), PASS,
                 "the failed bump is rolled back");
         int at = daemon.awaitIndex(mark, ev("decision").and(n -> n.path("gate").asText().equals("breaker")), PASS, "the pass holds at the breaker");
         daemon.await(at, ev("reconciled"), PASS, "the pass ends");
         assertMetric("t3r_breaker_open", "1.0");
+        assertMetric("t3r_steps_total{action=\"canary\",outcome=\"failed\"}", "1.0");
+        try (StateStore store = StateStore.open(bed.stateDb())) {
+            assertTrue(store.blocked().contains(Version.parse(BROKEN)), "the failed build is blocked: " + store.blocked());
+        }
     }
 
     @Test
