@@ -2,6 +2,7 @@ package t3.reconciler.controller.loop;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -33,7 +34,7 @@ public final class Reconciler {
     private final Log log;
     private volatile Listener listener = new Listener() {};
     private String lastLogged;
-    private java.time.Instant stopSeen;
+    private Instant stopSeen;
 
     /** What the metrics see of a pass. */
     public interface Listener {
