@@ -122,7 +122,7 @@ final class NoopBench {
         t.note(String.format("Growth from %d to %d units (%s): time %s, D-Bus calls %s, i.e. %s per unit; linear or better when the last ratio is ≤ 1.",
                 b.units(), last.units(), Table.x((double) last.units() / b.units()), Table.x(last.ms().median() / b.ms().median()), Table.x(last.dbusCalls() / b.dbusCalls()),
                 Table.x((last.dbusCalls() / last.units()) / (b.dbusCalls() / b.units()))));
-        t.note("Every pass asks the registry once (`npm view --prefer-online`, a node process): a constant cost that does not grow with users.");
+        t.note("Every pass asks the registry once (`npm view` with a fresh cache, a node process): a constant cost that does not grow with users.");
         t.note("D-Bus calls: method calls to systemd seen on the bed's bus by `busctl monitor` during one pass (the listing, then Properties.Get per unit property).");
         t.print();
     }

@@ -15,6 +15,7 @@ import java.util.Set;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Packages;
 import t3.reconciler.controller.actuator.proc.Exec;
+import t3.reconciler.controller.actuator.proc.FileTrees;
 import t3.reconciler.model.Channel;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.Version;
@@ -27,7 +28,8 @@ public final class NpmPackages implements Packages {
     /** npm error codes that say "try again later" rather than "this does not exist". */
     private static final Set<String> TRANSIENT_CODES = Set.of(
             "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ESOCKETTIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH",
-            "ENETUNREACH", "ENETDOWN", "EPIPE", "ECONNABORTED", "EPROTO", "E408", "E429", "ENOSPC", "EBUSY");
+            "ENETUNREACH", "ENETDOWN", "EPIPE", "ECONNABORTED", "EPROTO", "E408", "E429", "ENOSPC", "EBUSY",
+            "FETCH_ERROR"); // npm's fetch gives up on a registry that accepts and never answers ("network timeout at: ...")
     private static final Duration VERSION_TIMEOUT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -53,8 +55,7 @@ public final class NpmPackages implements Packages {
     @Override
     public Version resolve(String pkg, Channel channel) throws ActuatorException {
         PackageName name = new PackageName(pkg);
-        // prefer-online: a dist-tag moves (also backwards), and a cached packument would hide that.
-        Exec.Result r = npm("view", List.of(name + "@" + channel.tag(), "version", "--json", "--prefer-online"));
+        Exec.Result r = npm("view", List.of(name + "@" + channel.tag(), "version", "--json"));
         if (!r.ok()) throw failure("npm view " + name + "@" + channel.tag(), r);
         JsonNode answer;
         try {
@@ -80,10 +81,8 @@ public final class NpmPackages implements Packages {
         } catch (IOException e) {
             throw new ActuatorException("cannot create prefix " + prefix + ": " + e.getMessage(), false, e);
         }
-        // prefer-online: the packument cached under this registry URL may be another registry's (a mirror moved,
-        // a loopback port reused), and the tarball must match what the registry serves now.
         Exec.Result r = npm("install", List.of("-g", "--prefix", prefix.toAbsolutePath().toString(), name + "@" + version,
-                "--json", "--no-audit", "--no-fund", "--no-update-notifier", "--prefer-online"));
+                "--json", "--no-audit", "--no-fund", "--no-update-notifier"));
         if (!r.ok()) throw failure("npm install " + name + "@" + version, r);
         Path bin = prefix.resolve("bin").resolve(name.binName());
         if (!Files.isExecutable(bin)) {
@@ -116,12 +115,28 @@ public final class NpmPackages implements Packages {
         // npm's default retries a dead registry for about 70 s; fail at once and let the controller's backoff retry.
         long fetchMs = Math.max(1000, Math.min(timeout.toMillis() / 2, 60_000));
         argv.addAll(List.of("--fetch-retries=0", "--fetch-timeout=" + fetchMs, "--loglevel=error"));
+        // A cache of its own per run: npm answers from a stale cached packument when the registry does not answer
+        // (so an outage would look like a tag that did not move), and its cache is keyed by URL, so another
+        // registry once served from the same address (a mirror moved, a loopback port reused) could answer instead.
+        Path cache;
+        try {
+            cache = Files.createTempDirectory("t3-reconciler-npm-");
+        } catch (IOException e) {
+            throw new ActuatorException("cannot create a cache dir for npm: " + e.getMessage(), false, e);
+        }
+        argv.add("--cache=" + cache);
         try {
             return Exec.run(argv, timeout, Map.of("NO_UPDATE_NOTIFIER", "1"), null);
         } catch (Exec.TimedOut e) {
             throw ActuatorException.transientFault("npm " + command + " timed out: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new ActuatorException("cannot run " + npm + ": " + e.getMessage(), false, e);
+        } finally {
+            try {
+                FileTrees.delete(cache);
+            } catch (IOException e) {
+                // only disk: the next run uses a new one
+            }
         }
     }
 

@@ -75,6 +75,24 @@ class NpmPackagesTest {
     }
 
     @Test
+    void aRegistryThatStopsAnsweringIsNeverAnsweredFromACache(@TempDir Path tmp) throws Exception {
+        URI url;
+        try (RegistryBed gone = RegistryBed.start(tmp.resolve("registry"))) {
+            gone.publish("0.0.24", Flavor.GOOD, RegistryBed.DEFAULT_SCHEMA, "latest");
+            url = gone.url();
+            assertEquals(Version.parse("0.0.24"), new NpmPackages(NPM, Optional.of(url), Duration.ofMinutes(2)).resolve(PKG, Channel.LATEST));
+        }
+        // The same address now accepts connections (the kernel's backlog) and never answers: npm, given the chance,
+        // answers from the packument it cached a moment ago, as if the tag had not moved.
+        try (ServerSocket silent = new ServerSocket(url.getPort(), 16, InetAddress.getLoopbackAddress())) {
+            NpmPackages client = new NpmPackages(NPM, Optional.of(url), Duration.ofSeconds(4));
+            ActuatorException e = assertThrows(ActuatorException.class, () -> client.resolve(PKG, Channel.LATEST),
+                    "a registry that does not answer must not resolve to a cached version");
+            assertTrue(e.isTransient(), e.getMessage());
+        }
+    }
+
+    @Test
     void aDeadRegistryFailsFastAsTransient(@TempDir Path tmp) throws Exception {
         URI dead;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
