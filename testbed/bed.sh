@@ -32,8 +32,10 @@ cmd_up() {
   [[ $# -gt 0 ]] || die "name at least one user"
   chmod 0755 "$dir"
   "$HERE/systemd-bed.sh" up "$dir/systemd" >&2
+  # npm's cache is keyed by URL and loopback ports get reused by other beds: each bed keeps its own.
+  export npm_config_cache="$dir/npm-cache"
   local url; url=$("$HERE/registry.sh" up "$dir/registry" | tail -n 1)
-  if [[ -z "$(npm view "t3@$BASE_VERSION" version --registry "$url" --fetch-retries=0 --prefer-online 2>/dev/null)" ]]; then
+  if [[ -z "$(npm view "t3@$BASE_VERSION" version --registry "$url" --fetch-retries=0 2>/dev/null)" ]]; then
     "$HERE/registry.sh" publish "$dir/registry" "$BASE_VERSION" good "" nightly latest >&2
   fi
   local prefix="$dir/versions/$BASE_VERSION"
