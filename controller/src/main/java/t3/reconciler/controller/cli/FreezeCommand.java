@@ -1,11 +1,11 @@
 package t3.reconciler.controller.cli;
 
-import java.nio.file.Files;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import t3.reconciler.controller.loop.FreezeFile;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
 
@@ -20,8 +20,7 @@ final class FreezeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DesiredState s = spec.load();
         String who = System.getenv().getOrDefault("SUDO_USER", System.getProperty("user.name"));
-        Files.createDirectories(s.controller().freezeFile().toAbsolutePath().getParent());
-        Files.writeString(s.controller().freezeFile(), reason + " (" + who + ", " + Instant.now() + ")\n");
+        FreezeFile.write(s.controller().freezeFile(), reason + " (" + who + ", " + Instant.now() + ")");
         try (StateStore store = StateStore.open(s.controller().stateDb())) {
             store.event(Instant.now(), "freeze", "-", "ok", who + ": " + reason);
         }

@@ -2,7 +2,6 @@ package t3.reconciler.controller.cli;
 
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,6 +15,7 @@ import picocli.CommandLine.Option;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.loop.CrashPoints;
 import t3.reconciler.controller.loop.Daemon;
+import t3.reconciler.controller.loop.FreezeFile;
 import t3.reconciler.controller.loop.LogAlerter;
 import t3.reconciler.controller.loop.Observer;
 import t3.reconciler.controller.loop.Reconciler;
@@ -70,8 +70,7 @@ final class RollbackCommand implements Callable<Integer> {
         try (Wiring w = Wiring.open(s)) {
             ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, false, false);
             target = requested != null ? requested : defaultTarget(obs, w.store.activations());
-            if (obs.rollbackRequest().isEmpty() && obs.rollout().isEmpty() && obs.installed().equals(Optional.of(target)) && obs.lastGood().equals(Optional.of(target))
-                    && obs.users().stream().filter(UserState::active).allMatch(u -> u.runningVersion().equals(Optional.of(target)))) {
+            if (obs.rollbackRequest().isEmpty() && Planner.everyoneOn(s, obs, target)) {
                 System.out.println("nothing to roll back: the link points at " + target + ", it is last-good and every active user runs it");
                 return Main.OK;
             }
@@ -83,8 +82,7 @@ final class RollbackCommand implements Callable<Integer> {
             Optional<Version> from = obs.installed().filter(target::isOlderThan);
             since = obs.rollbackRequest().filter(r -> r.target().equals(target)).map(RollbackRequest::at).orElse(at);
             // Freeze first: whatever happens below, nothing bumps past the operator's decision.
-            Files.createDirectories(s.controller().freezeFile().toAbsolutePath().getParent());
-            Files.writeString(s.controller().freezeFile(), "rollback to " + target + " by " + who + " (" + at + ")\n");
+            FreezeFile.write(s.controller().freezeFile(), "rollback to " + target + " by " + who + " (" + at + ")");
             w.store.requestRollback(new RollbackRequest(target, force, who, since));
             if (from.isPresent()) w.store.block(from.get(), "rolled back to " + target + " by " + who, at);
             w.store.event(at, "rollback-request", target.toString(), "ok", who + ": rollback to " + target + (force ? " (--force)" : "")

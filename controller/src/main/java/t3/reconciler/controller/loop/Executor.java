@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import t3.reconciler.controller.actuator.proc.FileTrees;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Backups;
 import t3.reconciler.controller.actuator.HealthCheck;
@@ -360,19 +361,15 @@ public final class Executor {
 
     static void writeFreezeFile(Path file, String content) throws ActuatorException {
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(tmp, content);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            FreezeFile.write(file, content);
         } catch (IOException e) {
             throw ActuatorException.transientFault("cannot write freeze file " + file + ": " + e.getMessage(), e);
         }
     }
 
     static void deleteTree(Path p) throws ActuatorException {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        try (var walk = Files.walk(p)) {
-            for (Path x : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) Files.deleteIfExists(x);
+        try {
+            FileTrees.delete(p);
         } catch (IOException e) {
             throw ActuatorException.transientFault("cannot remove " + p + ": " + e.getMessage(), e);
         }

@@ -219,11 +219,16 @@ public final class Planner {
         if (rollout.isPresent() && !rollout.get().target().equals(t)) {
             return new Decision(new AbandonRollout(rollout.get().target()), why + "; it replaces the rollout of " + rollout.get().target());
         }
-        if (rollout.isEmpty() && obs.installed().equals(Optional.of(t)) && obs.lastGood().equals(Optional.of(t))
-                && activeUsers(spec, obs).stream().allMatch(u -> u.runningVersion().equals(Optional.of(t)))) {
+        if (everyoneOn(spec, obs, t)) {
             return new Decision(new ClearRollbackRequest(t), why + "; done: the link points at " + t + ", every active user runs it and it is last-good");
         }
         return downgrade(spec, obs, t, why, req.force());
+    }
+
+    /** No rollout open, the link on {@code t}, {@code t} last-good, and every active user running it: a rollback to {@code t} has nothing left to do. */
+    public static boolean everyoneOn(DesiredState spec, ObservedState obs, Version t) {
+        return obs.rollout().isEmpty() && obs.installed().equals(Optional.of(t)) && obs.lastGood().equals(Optional.of(t))
+                && activeUsers(spec, obs).stream().allMatch(u -> u.runningVersion().equals(Optional.of(t)));
     }
 
     /** Users whose database exists, is not restored yet, and has no verified backup taken on {@code target}: a downgrade cannot take them back. */

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import t3.reconciler.controller.testbed.RegistryBed;
 
 /**
  * Benchmarks, not tests (nothing here runs in {@code mvn verify}): {@code ./bench SUBCOMMAND [--flags]}. Each
@@ -84,10 +85,7 @@ public final class Bench {
     static Path root() {
         String p = System.getProperty("t3r.root");
         if (p != null) return Path.of(p);
-        Path d = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        while (d != null && !Files.isDirectory(d.resolve("testbed"))) d = d.getParent();
-        if (d == null) throw new IllegalStateException("testbed/ not found above " + System.getProperty("user.dir"));
-        return d;
+        return RegistryBed.repoRoot();
     }
 
     static Path work() { return root().resolve("controller/target/bench"); }

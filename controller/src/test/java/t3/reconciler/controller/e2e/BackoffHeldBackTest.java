@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,7 +46,7 @@ class BackoffHeldBackTest {
 
     @BeforeAll
     static void up() throws Exception {
-        bed = Bed.up(Bed.repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), USER);
+        bed = Bed.fresh(USER);
         String spec = Files.readString(bed.spec);
         assertTrue(spec.contains("breaker: {policy: freeze}"), spec);
         // heldBackAfter 1s: the controller's own held-back alert (log/webhook) fires within the test.

@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
+import t3.reconciler.controller.testbed.RegistryBed;
 
 /** The composed test bed ({@code testbed/bed.sh}): real systemd user manager, loopback registry, users with data. */
 final class Bed implements AutoCloseable {
@@ -14,6 +16,11 @@ final class Bed implements AutoCloseable {
     private Bed(Path dir, Path spec) {
         this.dir = dir;
         this.spec = spec;
+    }
+
+    /** A bed of its own under {@code controller/target/e2e-<random>}: test classes run side by side, each on its own. */
+    static Bed fresh(String... users) throws IOException, InterruptedException {
+        return up(repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), users);
     }
 
     static Bed up(Path dir, String... users) throws IOException, InterruptedException {
@@ -53,12 +60,7 @@ final class Bed implements AutoCloseable {
         script(dir, List.of("down", dir.toString()));
     }
 
-    static Path repoRoot() {
-        Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        while (p != null && !Files.isDirectory(p.resolve("testbed"))) p = p.getParent();
-        if (p == null) throw new IllegalStateException("testbed/ not found above " + System.getProperty("user.dir"));
-        return p;
-    }
+    static Path repoRoot() { return RegistryBed.repoRoot(); }
 
     private static String script(Path dir, List<String> args) throws IOException, InterruptedException {
         Files.createDirectories(dir);

@@ -23,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,7 +61,7 @@ class CliBedTest {
 
     @BeforeAll
     static void up() throws Exception {
-        bed = Bed.up(Bed.repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), USERS);
+        bed = Bed.fresh(USERS);
         transcript = bed.dir.resolve("cli-transcript.txt");
     }
 
@@ -229,19 +228,11 @@ class CliBedTest {
     @Test
     @Order(8)
     void reconcileWaitFollowsTheRunningDaemonsNextPass() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path log = bed.dir.resolve("daemon.log");
-        Process daemon = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "t3.reconciler.controller.cli.Main", "run", "-f", bed.spec.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        try {
-            Path pidFile = bed.dir.resolve("state/t3-reconciler.pid");
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            // the real conditions: the daemon wrote its pid file and finished its start-up pass, so it is idle when signalled
-            while (!(Files.exists(pidFile) && Files.readString(pidFile).strip().equals(Long.toString(daemon.pid()))
-                    && Files.readString(log).contains("\"event\":\"reconciled\""))) {
-                assertTrue(daemon.isAlive() && System.nanoTime() < deadline, "daemon did not start: " + Files.readString(log));
-                Thread.sleep(100);
-            }
+        try (DaemonProcess daemon = DaemonProcess.start(bed.spec, Map.of())) {
+            // Signalled once its start-up pass has ended (so it is idle), and only then: the pass --wait follows is the signal's.
+            daemon.await(0, DaemonProcess.ev("reconciled"), Duration.ofSeconds(120), "the daemon's start-up pass");
+            assertEquals(Long.toString(daemon.pid()), Files.readString(bed.dir.resolve("state/t3-reconciler.pid")).strip());
+            int mark = daemon.mark();
             Instant sent = Instant.now();
             Run r = cli("reconcile", "--wait");
             record("reconcile --wait", r);
@@ -250,11 +241,9 @@ class CliBedTest {
             try (StateStore store = StateStore.open(bed.stateDb())) {
                 Instant started = Instant.parse(store.get("last-reconcile-start").orElseThrow());
                 assertTrue(!started.isBefore(sent), "the pass it waited for started after the signal: " + started + " vs " + sent);
-                assertTrue(Files.readString(log).contains("\"trigger\":\"SIGHUP\""), "the pass waited for is the one the signal caused");
+                daemon.await(mark, DaemonProcess.ev("reconcile").and(n -> n.path("trigger").asText().equals("SIGHUP")), Duration.ofSeconds(30),
+                        "the pass waited for is the one the signal caused");
             }
-        } finally {
-            daemon.destroy();
-            daemon.waitFor();
         }
     }
 

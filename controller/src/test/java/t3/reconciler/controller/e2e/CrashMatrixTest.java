@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -99,7 +98,7 @@ class CrashMatrixTest {
 
     @BeforeAll
     static void up() throws Exception {
-        bed = Bed.up(Bed.repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), U1, U2);
+        bed = Bed.fresh(U1, U2);
     }
 
     @AfterAll

@@ -19,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -67,7 +66,7 @@ class FaultRolloutTest {
 
     @BeforeAll
     static void up() throws Exception {
-        bed = Bed.up(Bed.repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), USERS);
+        bed = Bed.fresh(USERS);
     }
 
     @AfterAll

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +47,7 @@ class MidRestoreShutdownTest {
 
     @BeforeAll
     static void up() throws Exception {
-        bed = Bed.up(Bed.repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), USERS);
+        bed = Bed.fresh(USERS);
         bed.archiveThread(USERS[1]);
         bed.publish(BAD, "migration-fails-archived", "nightly");
     }

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,7 +45,7 @@ class PendingBumpMintTest {
 
     @BeforeAll
     static void up() throws Exception {
-        bed = Bed.up(Bed.repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), USER);
+        bed = Bed.fresh(USER);
         // The candidate's schema is 6 (the bed's build has 4): minting with it would add migrations 5 and 6.
         exec(List.of(Bed.repoRoot().resolve("testbed/registry.sh").toString(), "publish", bed.dir.resolve("registry").toString(), CANDIDATE, "good", "6", "nightly"), 120);
         before = migrations(bed.database(USER));

@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,7 +35,7 @@ class RunOnceEndToEndTest {
 
     @BeforeAll
     static void up() throws Exception {
-        bed = Bed.up(Bed.repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), USERS);
+        bed = Bed.fresh(USERS);
     }
 
     @AfterAll

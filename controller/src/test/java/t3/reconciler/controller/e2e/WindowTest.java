@@ -16,7 +16,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -46,7 +45,7 @@ class WindowTest {
 
     @BeforeAll
     static void up() throws Exception {
-        bed = Bed.up(Bed.repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), "t3w-a");
+        bed = Bed.fresh("t3w-a");
         original = Files.readString(bed.spec);
         assertTrue(original.contains("window: always"), original);
         bed.publish(V1, "good", "nightly");
