@@ -6,10 +6,16 @@ package t3.reconciler.controller.actuator;
  */
 public class ActuatorException extends Exception {
     private final boolean transientFault;
+    private final boolean refusedUserFiles;
 
     public ActuatorException(String message, boolean transientFault, Throwable cause) {
+        this(message, transientFault, false, cause);
+    }
+
+    private ActuatorException(String message, boolean transientFault, boolean refusedUserFiles, Throwable cause) {
         super(message, cause);
         this.transientFault = transientFault;
+        this.refusedUserFiles = refusedUserFiles;
     }
 
     public ActuatorException(String message, boolean transientFault) { this(message, transientFault, null); }
@@ -18,5 +24,13 @@ public class ActuatorException extends Exception {
 
     public static ActuatorException transientFault(String message, Throwable cause) { return new ActuatorException(message, true, cause); }
 
+    /**
+     * A verdict about one user's files, not about the build: their database (or a file beside it) is not a regular
+     * file, is a link, or cannot be reached by that user. The user is quarantined; the others go on.
+     */
+    public static ActuatorException refusedUserFiles(String message) { return new ActuatorException(message, false, true, null); }
+
     public boolean isTransient() { return transientFault; }
+
+    public boolean refusesUserFiles() { return refusedUserFiles; }
 }
