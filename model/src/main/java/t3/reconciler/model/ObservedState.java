@@ -2,6 +2,7 @@ package t3.reconciler.model;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -16,6 +17,7 @@ import java.util.Set;
  * @param rollout     the bump in progress, as recorded in the state store
  * @param windowOverride the operator asked for a bump now, outside the maintenance window (SIGHUP/CLI with a flag)
  * @param rollbackRequest the operator's {@code rollback} not yet done, as recorded in the state store
+ * @param quarantined users whose files were refused, by name: the planner leaves them alone
  */
 public record ObservedState(
         Instant now,
@@ -29,23 +31,33 @@ public record ObservedState(
         Set<Version> blocked,
         Optional<Rollout> rollout,
         boolean windowOverride,
-        Optional<RollbackRequest> rollbackRequest) {
+        Optional<RollbackRequest> rollbackRequest,
+        Map<String, Quarantine> quarantined) {
 
     /** Without a rollback request: what most callers (and table tests) observe. */
     public ObservedState(Instant now, Optional<Version> installed, Set<Version> present, Optional<Version> lastGood, Candidate candidate,
                          List<UserState> users, Optional<String> freezeFile, BreakerState breaker, Set<Version> blocked,
                          Optional<Rollout> rollout, boolean windowOverride) {
-        this(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, Optional.empty());
+        this(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, Optional.empty(), Map.of());
     }
 
     public ObservedState withRollbackRequest(Optional<RollbackRequest> r) {
-        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, r);
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, r, quarantined);
     }
+
+    public ObservedState withQuarantined(Map<String, Quarantine> q) {
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, q);
+    }
+
+    public Optional<Quarantine> quarantine(String user) { return Optional.ofNullable(quarantined.get(user)); }
+
+    public boolean isQuarantined(String user) { return quarantined.containsKey(user); }
 
     public ObservedState {
         present = Set.copyOf(present);
         users = List.copyOf(users);
         blocked = Set.copyOf(blocked);
+        quarantined = Map.copyOf(quarantined);
     }
 
     public Optional<UserState> user(String name) {

@@ -64,6 +64,10 @@ final class StatusCommand implements Callable<Integer> {
         out.println("Rollout:    " + obs.rollout().map(r -> r.target() + " from " + str(r.from()) + (r.failed() ? " FAILED: " + r.failure().get() : "")
                 + (r.healthy() ? ", healthy" : "") + ", restarted " + r.restarted() + ", verified " + r.verified() + (r.restored().isEmpty() ? "" : ", restored " + r.restored())).orElse("none"));
         obs.rollbackRequest().ifPresent(r -> out.println("Rollback:   to " + r.target() + " requested by " + r.by() + " at " + r.at() + (r.force() ? " (--force)" : "") + ", in progress"));
+        for (var q : obs.quarantined().values()) {
+            out.println("Quarantine: " + q.user() + " since " + q.since() + ": " + q.reason()
+                    + " (not backed up, restarted or restored until a backup of theirs succeeds: fix their files, then 'backup " + q.user() + "')");
+        }
         out.println("Users:");
         out.printf("  %-12s %-9s %-30s %-6s %s%n", "USER", "UNIT", "RUNNING", "BUSY", "NEWEST BACKUP");
         for (UserState u : obs.users()) {
@@ -108,6 +112,7 @@ final class StatusCommand implements Callable<Integer> {
             x.put("running", str(u.runningVersion()));
             x.put("busy", u.busy());
             x.put("busyProcesses", u.busyProcesses());
+            obs.quarantine(u.name()).ifPresent(q -> x.put("quarantine", Map.of("since", q.since().toString(), "reason", q.reason())));
             u.newestBackup().ifPresent(b -> x.put("newestBackup", Map.of("path", b.path().toString(), "version", b.version().toString(), "takenAt", b.takenAt().toString(), "bytes", b.bytes(), "verified", b.verified())));
             users.add(x);
         }

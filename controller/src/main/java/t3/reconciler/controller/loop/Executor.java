@@ -98,7 +98,16 @@ public final class Executor {
     }
 
     private Outcome backup(DesiredState spec, Backup a) throws ActuatorException {
-        BackupInfo b = io.backups().backup(a.user(), spec.databaseOf(a.user()), a.onVersion());
+        BackupInfo b;
+        try {
+            b = io.backups().backup(a.user(), spec.databaseOf(a.user()), a.onVersion());
+        } catch (ActuatorException e) {
+            if (!e.refusesUserFiles()) throw e;
+            return quarantine(a.user(), "backup", e);
+        }
+        if (store.liftQuarantine(a.user())) {
+            store.event(clock.instant(), "quarantine-lifted", a.user(), "ok", "a backup of " + a.user() + "'s database succeeded; the controller manages it again");
+        }
         if (a.forRollout()) store.rolloutBackup(rollout().id(), a.user(), b.path());
         crash.at("after-backup");
         List<Path> pruned = io.backups().prune(a.user(), spec.backup().keep(), protectedBackups(a.user()));
@@ -287,6 +296,13 @@ public final class Executor {
             report = io.backups().restore(a.user(), a.backup(), spec.databaseOf(a.user()));
             if (start) io.units().start(unit, spec.healthCheck().startTimeout());
         } catch (ActuatorException e) {
+            if (e.refusesUserFiles()) {
+                // One user's files, not the rollback: that user is left alone (their server back up on what it has),
+                // everyone else is still restored.
+                store.journalClear();
+                if (wasActive || start) startQuietly(unit, spec);
+                return quarantine(a.user(), "restore", e);
+            }
             if (!e.isTransient()) {
                 // A refusal is final: no journal left for Recovery to redo it (stopping the unit again) on every pass,
                 // and a server stopped for it goes back up on the database it had. An outage keeps its journal.
@@ -328,6 +344,13 @@ public final class Executor {
         store.finishRollout(r.id(), "rolled-back", clock.instant());
         alerter.fire("T3RolledBack", "warning", failed + " was rolled back: " + r.failure().orElse(""), Map.of("version", failed.toString()));
         return Outcome.ok("rolled back " + failed);
+    }
+
+    /** The user's files were refused: recorded, alerted, and from now on the planner plans nothing for this user. */
+    private Outcome quarantine(String user, String step, ActuatorException e) {
+        store.quarantine(user, step + " refused: " + e.getMessage(), clock.instant());
+        alerter.fire("T3UserQuarantined", "warning", user + " quarantined: " + step + " refused: " + e.getMessage(), Map.of("user", user));
+        return Outcome.failed("quarantined " + user + ": " + e.getMessage());
     }
 
     private Outcome failRollout(String why) {

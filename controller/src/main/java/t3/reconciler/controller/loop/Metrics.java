@@ -39,6 +39,7 @@ public final class Metrics implements AutoCloseable {
     static final String HELD_BACK_KEY = "held-back-since";
     private final MultiGauge heldBackGauge = MultiGauge.builder("t3r_held_back_since_timestamp_seconds")
             .description("since when the channel has a newer version we have not followed, labelled with the gate that holds it (reason); 0 with reason=\"none\" when we follow").register(registry);
+    private final MultiGauge quarantined = MultiGauge.builder("t3r_user_quarantined").description("1 while a user is quarantined: their files were refused, the controller leaves them alone").register(registry);
     private final MultiGauge frozen = MultiGauge.builder("t3r_frozen").description("1 while bumps are frozen, by source: the freeze file or the desired-state file's freeze: true").register(registry);
     private final SpecHolder spec;
     private volatile double lastSuccess = 0, heldBackSince = 0, invalidSpec = 0;
@@ -99,6 +100,7 @@ public final class Metrics implements AutoCloseable {
         unitVersions.register(uv, true);
         unitBusy.register(ub, true);
         backupAge.register(ba, true);
+        quarantined.register(o.users().stream().map(u -> MultiGauge.Row.of(Tags.of("user", u.name()), o.isQuarantined(u.name()) ? 1 : 0)).toList(), true);
         boolean behind = o.candidate().version().isPresent() && o.installed().map(i -> o.candidate().version().get().isNewerThan(i)).orElse(true);
         double was = heldBackSince;
         if (!behind) heldBackSince = 0;

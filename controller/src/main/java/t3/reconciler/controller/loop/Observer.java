@@ -67,7 +67,7 @@ public final class Observer {
 
         return new ObservedState(now, installed, io.releases().present(), store.lastGood(), candidate, users,
                 readFreezeFile(spec.controller().freezeFile()), store.breaker(), store.blocked(), store.rollout(), windowOverride,
-                store.rollbackRequest());
+                store.rollbackRequest(), store.quarantined());
     }
 
     /**

@@ -60,10 +60,16 @@ public final class Recovery {
                 String unit = d.path("unit").asText();
                 Path backup = Path.of(d.path("backup").asText());
                 if (io.units().status(unit).active()) io.units().stop(unit, spec.healthCheck().startTimeout());
-                var report = io.backups().restore(j.target(), backup, spec.databaseOf(j.target()));
+                try {
+                    var report = io.backups().restore(j.target(), backup, spec.databaseOf(j.target()));
+                    store.rollout().ifPresent(r -> store.rolloutRestored(r.id(), j.target()));
+                    done = "redid the restore of " + j.target() + " from " + backup.getFileName() + " (replaced database archived at " + report.archive() + ")";
+                } catch (ActuatorException e) {
+                    if (!e.refusesUserFiles()) throw e;
+                    store.quarantine(j.target(), "restore refused: " + e.getMessage(), clock.instant());
+                    done = "could not redo the restore of " + j.target() + ": their files were refused (" + e.getMessage() + "); quarantined";
+                }
                 if (d.path("start").asBoolean()) io.units().start(unit, spec.healthCheck().startTimeout());
-                store.rollout().ifPresent(r -> store.rolloutRestored(r.id(), j.target()));
-                done = "redid the restore of " + j.target() + " from " + backup.getFileName() + " (replaced database archived at " + report.archive() + ")";
             }
             case "canary" -> {
                 String unit = d.path("unit").asText();

@@ -151,7 +151,7 @@ public final class Planner {
 
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
-            if (u.isEmpty() || !u.get().databaseExists() || r.backups().containsKey(user.name())) continue;
+            if (u.isEmpty() || !u.get().databaseExists() || r.backups().containsKey(user.name()) || obs.isQuarantined(user.name())) continue;
             Optional<Version> on = u.get().runningVersion().or(() -> r.from());
             if (on.isEmpty()) {
                 return hold(Hold.until("backup"), "cannot tell which version " + user.name() + "'s database belongs to (unit not running, nothing installed); not touching it");
@@ -238,7 +238,8 @@ public final class Planner {
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
             boolean done = rollout.isPresent() && rollout.get().restored().contains(user.name());
-            if (u.isPresent() && u.get().databaseExists() && !done && u.get().newestVerifiedBackupOn(target).isEmpty()) missing.add(user.name());
+            if (u.isPresent() && u.get().databaseExists() && !done && !obs.isQuarantined(user.name())
+                    && u.get().newestVerifiedBackupOn(target).isEmpty()) missing.add(user.name());
         }
         return missing;
     }
@@ -258,7 +259,7 @@ public final class Planner {
         List<String> deferred = new ArrayList<>();
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
-            if (u.isEmpty() || !u.get().databaseExists() || r.restored().contains(user.name())) continue;
+            if (u.isEmpty() || !u.get().databaseExists() || r.restored().contains(user.name()) || obs.isQuarantined(user.name())) continue;
             if (u.get().busy() && !force) {
                 deferred.add(user.name());
                 continue;
@@ -298,7 +299,7 @@ public final class Planner {
         List<String> deferred = new ArrayList<>();
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
-            if (u.isEmpty() || r.restored().contains(user.name())) continue;
+            if (u.isEmpty() || r.restored().contains(user.name()) || obs.isQuarantined(user.name())) continue;
             boolean touched = r.restarted().contains(user.name()) || u.get().runningVersion().equals(Optional.of(failed));
             Path backup = r.backups().get(user.name());
             if (!touched || backup == null) continue;
@@ -312,7 +313,10 @@ public final class Planner {
         if (!deferred.isEmpty()) {
             return hold(Hold.recheck("busy", spec.canary().deferRecheck()), "rollback: restore deferred, an agent is at work: " + String.join(", ", deferred));
         }
-        return new Decision(new FinishRollback(failed), "rollback of " + failed + " complete: binary on " + to.get() + ", restored " + (r.restored().isEmpty() ? "nobody (no user had been restarted)" : String.join(", ", r.restored().stream().sorted().toList())));
+        List<String> left = spec.users().stream().map(User::name).filter(obs::isQuarantined).toList();
+        return new Decision(new FinishRollback(failed), "rollback of " + failed + " complete: binary on " + to.get() + ", restored "
+                + (r.restored().isEmpty() ? "nobody (no user had been restarted)" : String.join(", ", r.restored().stream().sorted().toList()))
+                + (left.isEmpty() ? "" : "; quarantined, not restored: " + String.join(", ", left)));
     }
 
     private static Optional<Decision> dailyBackup(DesiredState spec, ObservedState obs) {
@@ -323,6 +327,8 @@ public final class Planner {
             Optional<UserState> u = obs.user(user.name());
             if (u.isEmpty() || !u.get().databaseExists()) continue;
             boolean stale = u.get().newestBackup().map(b -> b.takenAt().isBefore(due.toInstant())).orElse(true);
+            // A quarantined user's backup is tried once per day: a success lifts the quarantine, a refusal moves `since`.
+            if (obs.quarantine(user.name()).filter(q -> !q.since().isBefore(due.toInstant())).isPresent()) continue;
             Optional<Version> on = u.get().runningVersion().or(obs::installed);
             if (stale && on.isPresent()) {
                 return Optional.of(new Decision(new Backup(user.name(), on.get(), false), "daily backup of " + user.name() + ": newest is "
@@ -340,9 +346,13 @@ public final class Planner {
         return b.openedAt().orElse(Instant.EPOCH).plusMillis(waitMillis);
     }
 
+    /** Users whose servers a bump restarts and verifies: running, and not quarantined (their files are not touched). */
     private static List<UserState> activeUsers(DesiredState spec, ObservedState obs) {
         List<UserState> out = new ArrayList<>();
-        for (User user : spec.users()) obs.user(user.name()).filter(UserState::active).ifPresent(out::add);
+        for (User user : spec.users()) {
+            if (obs.isQuarantined(user.name())) continue;
+            obs.user(user.name()).filter(UserState::active).ifPresent(out::add);
+        }
         return out;
     }
 

@@ -79,7 +79,12 @@ final class Migrations {
                       action TEXT NOT NULL,
                       target TEXT NOT NULL,
                       detail TEXT NOT NULL,
-                      started_at TEXT NOT NULL) STRICT""")));
+                      started_at TEXT NOT NULL) STRICT""")),
+            new Step(2, "users whose files were refused", List.of("""
+                    CREATE TABLE quarantine (
+                      user TEXT PRIMARY KEY,
+                      reason TEXT NOT NULL,
+                      since TEXT NOT NULL) STRICT""")));
 
     static int latest() { return STEPS.get(STEPS.size() - 1).version(); }
 

@@ -20,6 +20,7 @@ import java.util.Set;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
 import t3.reconciler.model.BreakerState;
+import t3.reconciler.model.Quarantine;
 import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.User;
@@ -239,6 +240,26 @@ public final class StateStore implements AutoCloseable {
     /** The operator's {@code unblock}: the version may be tried again. */
     public synchronized void unblock(Version v) {
         write("unblock " + v, () -> db().update("DELETE FROM blocked WHERE version = ?", v.toString()));
+    }
+
+    /** Quarantining again keeps the user quarantined and moves {@code since}: the daily retry counts from the last refusal. */
+    public synchronized void quarantine(String user, String reason, Instant at) {
+        User.requireValidName(user);
+        write("quarantine " + user, () -> db().update(
+                "INSERT INTO quarantine (user, reason, since) VALUES (?, ?, ?) ON CONFLICT (user) DO UPDATE SET reason = excluded.reason, since = excluded.since",
+                user, reason, Db.text(at)));
+    }
+
+    /** @return whether {@code user} was quarantined */
+    public synchronized boolean liftQuarantine(String user) {
+        return call("lift the quarantine of " + user, () -> db().update("DELETE FROM quarantine WHERE user = ?", user)) > 0;
+    }
+
+    public synchronized Map<String, Quarantine> quarantined() {
+        Map<String, Quarantine> out = new java.util.TreeMap<>();
+        call("read quarantined users", () -> db().query("SELECT user, reason, since FROM quarantine ORDER BY user",
+                rs -> new Quarantine(rs.getString(1), rs.getString(2), Db.instant(rs.getString(3))))).forEach(q -> out.put(q.user(), q));
+        return out;
     }
 
     /** {@link BreakerState#closed()} until something was saved. */

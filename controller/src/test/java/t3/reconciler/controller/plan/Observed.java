@@ -13,6 +13,7 @@ import java.util.function.UnaryOperator;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.Quarantine;
 import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.UserState;
@@ -40,6 +41,7 @@ final class Observed {
     Optional<Rollout> rollout = Optional.empty();
     boolean windowOverride;
     Optional<RollbackRequest> rollbackRequest = Optional.empty();
+    Map<String, Quarantine> quarantined = new LinkedHashMap<>();
 
     Observed() {
         for (String u : List.of("alice", "bob", "carol")) users.put(u, user(u, A));
@@ -99,6 +101,12 @@ final class Observed {
         return this;
     }
 
+    /** {@code user}'s files were refused at {@code since}. */
+    Observed quarantined(String user, Instant since) {
+        quarantined.put(user, new Quarantine(user, "database is a symbolic link", since));
+        return this;
+    }
+
     Observed installedIs(Version v) { installed = Optional.of(v); return this; }
 
     Observed rolloutChange(UnaryOperator<Rollout> change) { rollout = rollout.map(change); return this; }
@@ -134,6 +142,6 @@ final class Observed {
     }
 
     ObservedState build() {
-        return new ObservedState(now, installed, present, lastGood, candidate, new ArrayList<>(users.values()), freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest);
+        return new ObservedState(now, installed, present, lastGood, candidate, new ArrayList<>(users.values()), freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined);
     }
 }

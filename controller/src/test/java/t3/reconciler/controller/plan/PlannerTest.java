@@ -93,6 +93,16 @@ class PlannerTest {
             row("a busy user's restore is deferred, never killed", "", () -> failedOn(B).installedIs(A).restored("alice").busy("bob"), Hold.recheck("busy", Duration.ofMinutes(10)), "bob"),
             row("health check failure: nobody restarted, binary never switched", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP).failed("health: migration failed"); o.breakerOpen(B, 1, NOW); return o; }, new FinishRollback(B), "restored nobody"),
 
+            // -- quarantine: a user whose files were refused is left alone; everyone else goes on
+            row("rollback skips a quarantined user and restores the next", "", () -> failedOn(B).installedIs(A).quarantined("alice", NOW), new Restore("bob", backupPath("bob", A), A), "bob"),
+            row("rollback finishes around a quarantined user and names them", "", () -> failedOn(B).installedIs(A).restored("bob").quarantined("alice", NOW), new FinishRollback(B), "quarantined, not restored: alice"),
+            row("a bump backs up everyone but the quarantined", "", () -> new Observed().candidate(B).quarantined("alice", NOW).rollout(B, A, Progress.STARTED), new Backup("bob", A, true), "pre-bump backup of bob"),
+            row("a bump never restarts a quarantined user", "", () -> activated().quarantined("alice", NOW), new Canary("bob", B), "restart idle bob"),
+            row("a quarantined user does not hold promotion", "", () -> activated().running("bob", B).running("carol", B).verified("bob", "carol").quarantined("alice", NOW), new Promote(B), "promoting"),
+            row("downgrade skips a quarantined user without a backup on the target", "pin: " + OLD, () -> withOldBackups().backups("alice").present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).quarantined("alice", NOW), new Restore("bob", backupPath("bob", OLD), OLD), "bob"),
+            row("a quarantined user's daily backup is retried once a day", "", () -> new Observed().backups("alice").quarantined("alice", NOW.minusSeconds(2 * 86400)), new Backup("alice", A, false), "daily backup of alice"),
+            row("and not again the same day", "", () -> new Observed().backups("alice").quarantined("alice", NOW.minusSeconds(60)), new Converged(), "every user"),
+
             // -- breaker policies
             row("freeze policy: open breaker holds while the freeze file is there", "", () -> { var o = new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)); o.freezeFile = Optional.of("breaker"); return o; }, Hold.until("breaker"), "unfreeze"),
             row("freeze policy: removing the freeze file resets the breaker", "", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)), new ResetBreaker(), "removed the freeze file"),

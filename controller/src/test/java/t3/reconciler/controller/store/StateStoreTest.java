@@ -65,6 +65,31 @@ class StateStoreTest {
     }
 
     @Test
+    void aVersionOneStoreGainsTheQuarantineTableAndKeepsItsRows() throws Exception {
+        Path file = dir.resolve("v1.db");
+        try (StateStore s = StateStore.open(file)) {
+            s.block(V2, "canary failed", T0);
+        }
+        // As a controller of the previous release left it: schema 1, no quarantine table.
+        sql(file, "DROP TABLE quarantine");
+        sql(file, "PRAGMA user_version = 1");
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Migrations.latest(), s.schemaVersion());
+            assertEquals(java.util.Set.of(V2), s.blocked(), "old rows readable");
+            s.quarantine("alice", "restore refused: database is a symbolic link", T0);
+            s.quarantine("alice", "backup refused: still a link", T0.plusSeconds(60));
+        }
+        try (StateStore s = StateStore.open(file)) {
+            var q = s.quarantined().get("alice");
+            assertEquals("backup refused: still a link", q.reason(), "the latest refusal");
+            assertEquals(T0.plusSeconds(60), q.since());
+            assertTrue(s.liftQuarantine("alice"));
+            assertFalse(s.liftQuarantine("alice"), "lifting twice reports nothing to lift");
+            assertTrue(s.quarantined().isEmpty());
+        }
+    }
+
+    @Test
     void migratesAnExistingEmptyFile() throws Exception {
         Path file = Files.createFile(dir.resolve("state.db"));
         try (StateStore s = StateStore.open(file)) {
