@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,6 +26,7 @@ import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.Quarantine;
 import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.UserState;
 import t3.reconciler.model.Version;
@@ -155,6 +157,7 @@ final class RollbackCommand implements Callable<Integer> {
     private static int report(DesiredState s, StateStore store, Instant since, String last) throws Exception {
         List<Event> events = store.events(Optional.of(since), 1000);
         boolean done = store.rollbackRequest().isEmpty();
+        Map<String, Quarantine> quarantined = store.quarantined();
         try (Wiring w = Wiring.open(s)) {
             ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, false, false);
             System.out.println("link: " + obs.installed().map(Version::toString).orElse("-") + ", last-good: " + obs.lastGood().map(Version::toString).orElse("-"));
@@ -165,6 +168,12 @@ final class RollbackCommand implements Callable<Integer> {
                         + restore.map(e -> "[" + e.outcome() + "] " + e.reason().substring(Math.max(0, e.reason().indexOf("=> ") >= 0 ? e.reason().indexOf("=> ") + 3 : 0)))
                                 .orElse("database not restored"));
             }
+        }
+        if (done && !quarantined.isEmpty()) {
+            // Done for everyone else; an operator must look at the quarantined users' files (runbook: T3UserQuarantined).
+            System.out.println("rollback to " + obsTarget(store) + " done for everyone else; quarantined, NOT restored: "
+                    + String.join("; ", quarantined.values().stream().map(q -> q.user() + " (" + q.reason() + ")").toList()));
+            return Main.FAILED;
         }
         if (done) {
             System.out.println("rollback to " + obsTarget(store) + " done; " + last);
