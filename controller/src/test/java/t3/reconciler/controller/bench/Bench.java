@@ -23,6 +23,7 @@ public final class Bench {
               backup   VACUUM INTO (SqliteBackups) vs sqlite3 .backup vs cp, on a populated DB while a writer writes
               seed     health-check seed copy (SeedCopy) vs cp vs a streamed copy
               bump     end-to-end bump wall time for 3 and 20 users by step, and MTTR of broken builds
+              bump-compare  good bumps by this build and by --baseline-jar JAR, interleaved on twin beds (ratio)
               all      every one of the above
             options:
               --samples N     samples per latency (daemon: 20)     --starts N   daemon starts per flag set (10)
@@ -30,6 +31,7 @@ public final class Bench {
               --units A,B,C   noop unit counts (3,100,1000)        --users A,B  bump user counts (3,20)
               --passes N      noop passes per count (10)           --no-canary-mttr  skip the canary-failure MTTR
               --flags "A;B"   daemon: extra JVM flag sets to compare   (daemon writes the AppCDS archive <jar>.jsa)
+              --baseline-jar J  bump-compare: the other build's shaded jar   --rounds N  bump-compare rounds (5)
               --reps N        backup/seed repetitions (3/5)        --backup-timeout S  cut-off for sqlite3 .backup (60)
             """;
 
@@ -59,6 +61,7 @@ public final class Bench {
                 case "backup" -> BackupBench.run();
                 case "seed" -> SeedBench.run();
                 case "bump" -> BumpBench.run();
+                case "bump-compare" -> BumpCompare.run();
                 default -> usage("unknown subcommand " + c);
             }
             double[] load1 = loadavg();

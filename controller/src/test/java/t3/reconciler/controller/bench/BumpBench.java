@@ -138,12 +138,14 @@ final class BumpBench {
     }
 
     /** {@code bin/t3-reconciler run --once -f SPEC} as a real process; the events it wrote. */
-    static Run once(Path spec, Path db, String what, int users) throws Exception {
+    static Run once(Path spec, Path db, String what, int users) throws Exception { return once(spec, db, what, users, Map.of()); }
+
+    static Run once(Path spec, Path db, String what, int users, Map<String, String> env) throws Exception {
         long fromId = lastEventId(db);
         System.out.println(what + " ...");
         Instant t0 = Instant.now();
         int exit;
-        try (DaemonProc d = DaemonProc.start(spec, null, true, "run", "--once", "-f", spec.toString())) {
+        try (DaemonProc d = DaemonProc.start(spec, null, true, env, "run", "--once", "-f", spec.toString())) {
             if (!d.process.waitFor(30, TimeUnit.MINUTES)) throw new IllegalStateException(what + ": run --once did not finish\n" + d.tail());
             exit = d.process.exitValue();
             if (what.startsWith("good") && exit != 0) throw new IllegalStateException(what + ": exit " + exit + "\n" + d.tail());

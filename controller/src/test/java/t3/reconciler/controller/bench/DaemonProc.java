@@ -37,6 +37,11 @@ final class DaemonProc implements AutoCloseable {
      * @param cds      false: hide the launcher's AppCDS archive from it
      */
     static DaemonProc start(Path spec, String javaOpts, boolean cds, String... args) throws IOException {
+        return start(spec, javaOpts, cds, java.util.Map.of(), args);
+    }
+
+    /** @param env added to the launcher's environment, e.g. {@code T3R_JAR} to run another build of the controller */
+    static DaemonProc start(Path spec, String javaOpts, boolean cds, java.util.Map<String, String> env, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Bench.root().resolve("bin/t3-reconciler").toString()));
         cmd.addAll(args.length == 0 ? List.of("run", "-f", spec.toString()) : List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -45,6 +50,7 @@ final class DaemonProc implements AutoCloseable {
         else pb.environment().remove("T3R_JAVA_OPTS");
         if (!cds) pb.environment().put("T3R_CDS_ARCHIVE", "/nonexistent/t3-reconciler.jsa");
         else pb.environment().remove("T3R_CDS_ARCHIVE");
+        pb.environment().putAll(env);
         long t0 = System.nanoTime();
         return new DaemonProc(pb.start(), t0);
     }
