@@ -113,7 +113,7 @@ final class RollbackCommand implements Callable<Integer> {
     }
 
     private int viaDaemon(DesiredState s, long pid, Instant at, Instant since) throws Exception {
-        DaemonClient.hup(pid);
+        DaemonClient.hup(s, pid);
         if (!await) {
             System.out.println("sent SIGHUP to the daemon (pid " + pid + "), which carries the rollback out; follow with 't3-reconciler status' or rerun with --wait");
             return Main.OK;
