@@ -135,8 +135,8 @@ final class RollbackCommand implements Callable<Integer> {
             if (lock == null) {
                 throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but its pid file names no live process; the request is recorded, send it SIGHUP");
             }
-            try (Wiring w = Wiring.open(s)) {
-                Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, new LogAlerter(log, s.alerts().webhook()), CrashPoints.none());
+            try (Wiring w = Wiring.open(s); LogAlerter alerter = new LogAlerter(log, s.alerts().webhook())) {
+                Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.none());
                 Reconciler.Result r = null;
                 // One pass normally finishes it (it runs until converged or held); a pass that did steps may be followed by another.
                 for (int pass = 0; pass < 5 && w.store.rollbackRequest().isPresent(); pass++) {
