@@ -133,7 +133,7 @@ final class RollbackCommand implements Callable<Integer> {
         try (FileChannel ch = FileChannel.open(Daemon.lockFileOf(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = ch.tryLock()) {
             if (lock == null) {
-                throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but its pid file names no live process; the request is recorded, send it SIGHUP");
+                throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but it is not the one the pid file names (" + DaemonClient.find(s).why() + "); the request is recorded, send it SIGHUP");
             }
             try (Wiring w = Wiring.open(s); LogAlerter alerter = new LogAlerter(log, s.alerts().webhook())) {
                 Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.none());
