@@ -94,7 +94,10 @@ public final class FileTrust {
         Path name = file.getFileName();
         Path parent = file.toAbsolutePath().getParent();
         if (name == null || parent == null) throw new Untrusted(file, "is not a file in a directory");
-        Path dir = walk(file, parent);
+        Optional<Path> walked = walk(file, parent);
+        // A directory that does not exist, below directories only root may write, holds no file and nobody else can make one.
+        if (walked.isEmpty()) return file.toAbsolutePath();
+        Path dir = walked.get();
         Optional<String> d = check(dir, "its directory " + dir, false);
         if (d.isPresent()) throw new Untrusted(file, d.get());
         Path real = dir.resolve(name);
@@ -114,9 +117,9 @@ public final class FileTrust {
     /**
      * The real directory {@code dir} names, walked one component at a time from {@code /} without letting the OS
      * follow links: a link is read and its target walked in turn only when it is root's and the directory holding it
-     * is proven root's, so what it points at cannot change under us.
+     * is proven root's, so what it points at cannot change under us. Empty when a directory on the way does not exist.
      */
-    private static Path walk(Path file, Path dir) throws IOException {
+    private static Optional<Path> walk(Path file, Path dir) throws IOException {
         Deque<String> todo = new ArrayDeque<>();
         for (Path c : dir) todo.addLast(c.toString());
         Path at = dir.getRoot();
@@ -135,7 +138,7 @@ public final class FileTrust {
             try {
                 a = Files.readAttributes(next, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             } catch (NoSuchFileException e) {
-                throw new Untrusted(file, "directory " + next + " does not exist");
+                return Optional.empty();
             }
             if (a.isSymbolicLink()) {
                 // The directory holding it is root's (sticky at most), so only the link's owner may re-point or replace it.
@@ -154,6 +157,6 @@ public final class FileTrust {
             if (p.isPresent()) throw new Untrusted(file, p.get());
             at = next;
         }
-        return at;
+        return Optional.of(at);
     }
 }

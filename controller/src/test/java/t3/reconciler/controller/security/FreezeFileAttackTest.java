@@ -132,6 +132,15 @@ class FreezeFileAttackTest {
         assertTrue(Files.readString(base.resolve("state/freeze")).startsWith("through root's link"));
     }
 
+    @Test
+    void aFreezeFileWhoseDirectoryDoesNotExistYetMeansNotFrozen() throws Exception {
+        assertEquals(java.util.Optional.empty(), FreezeFile.read(base.resolve("state/not-yet/freeze")), "nobody but root could create that directory");
+        Path theirs = shared.resolve("not-yet/freeze");
+        assertTrue(Hostile.runAs(ATTACKER, "sh", "-c", "mkdir " + theirs.getParent() + " && echo unfrozen-by-me > " + theirs).ok());
+        assertTrue(FreezeFile.read(theirs).orElseThrow().startsWith("refused: " + theirs + ": directory " + theirs.getParent() + " is owned by " + ATTACKER),
+                "a directory another user made on the way is not trusted");
+    }
+
     record Cli(int code, String out, String err) {}
 
     static Cli cli(String... args) {
