@@ -86,7 +86,8 @@ final class WebhookQueue implements AutoCloseable {
                         .POST(HttpRequest.BodyPublishers.ofString(a.body())).build(), settings.deadline(), MAX_ANSWER);
                 if (r.statusCode() / 100 == 2) return;
                 last = "webhook refused the alert: " + r.statusCode() + " " + r.body();
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // Never lets the worker die: it is the only one, and alerts after this one still need it.
                 if (Thread.currentThread().isInterrupted()) throw new InterruptedException();
                 last = "webhook unreachable: " + e.getMessage();
             }
