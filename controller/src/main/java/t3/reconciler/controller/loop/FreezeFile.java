@@ -60,6 +60,21 @@ public final class FreezeFile {
         }
     }
 
+    /**
+     * Removes the freeze file; false when there was none. Only where {@link #write} would write: a removal through a
+     * link another user could re-point would unlink a file of the same name wherever they chose.
+     */
+    public static boolean remove(Path file) throws IOException {
+        Path real = FileTrust.rootsOwn(file);
+        boolean removed = Files.deleteIfExists(real);
+        if (removed) {
+            try (FileChannel d = FileChannel.open(real.getParent(), StandardOpenOption.READ)) {
+                d.force(true);
+            }
+        }
+        return removed;
+    }
+
     private static byte[] randomBytes() {
         byte[] b = new byte[16];
         RANDOM.nextBytes(b);

@@ -126,10 +126,19 @@ class FreezeFileAttackTest {
         assertFalse(Files.exists(base.resolve("state/freeze")), "root wrote nothing where the attacker's link points");
         assertTrue(FreezeFile.read(freeze).orElseThrow().startsWith("refused: " + freeze), "and reading through it means frozen");
 
+        Path elsewhere = Files.writeString(base.resolve("state/freeze"), "root's own file of that name\n");
+        Cli unfreeze = cli("unfreeze", "-f", spec(freeze).toString());
+        assertEquals(Main.FAILED, unfreeze.code(), unfreeze.out() + unfreeze.err());
+        assertTrue(unfreeze.err().contains("the symbolic link " + link + " on the way to it is owned by " + ATTACKER), unfreeze.err());
+        assertEquals("root's own file of that name\n", Files.readString(elsewhere), "unfreeze removed nothing where the link points");
+        Files.delete(elsewhere);
+
         Files.delete(link);
         Files.createSymbolicLink(link, base.resolve("state")); // root's own link in a sticky directory: nobody else may replace it
         assertEquals(Main.OK, cli("freeze", "--reason", "through root's link", "-f", spec(freeze).toString()).code());
         assertTrue(Files.readString(base.resolve("state/freeze")).startsWith("through root's link"));
+        assertEquals(Main.OK, cli("unfreeze", "-f", spec(freeze).toString()).code());
+        assertFalse(Files.exists(base.resolve("state/freeze")), "and unfreeze removes it");
     }
 
     @Test
