@@ -17,9 +17,11 @@ import java.util.Set;
 
 /**
  * Files that steer root's actions (the desired state, the users map, the freeze file) are trusted only if nobody but
- * root could have written them: when the controller runs as root, such a file and the directory holding it must be
- * owned by root and not writable by group or others (a directory that is writable but sticky, like /tmp, cannot have
- * root's file replaced, so it passes). Anyone who could write them could make root restart, restore or install.
+ * root could have written, replaced or redirected them: when the controller runs as root, such a file, the directory
+ * holding it and every directory above it must be owned by root and not writable by group or others. A sticky
+ * directory (like /tmp) passes above the file's own directory, since nobody else may rename root's entry in it, but
+ * not as the directory holding the file, where anyone could create the name while it is absent. A symbolic link on the
+ * way is followed only if root owns it. Anyone who could write these files could make root restart, restore or install.
  */
 public final class FileTrust {
     private FileTrust() {}
@@ -43,14 +45,16 @@ public final class FileTrust {
     /** The check itself, whoever runs it; a missing file is not this check's business. */
     static Optional<String> untrusted(Path file) {
         try {
-            Path real = file.toRealPath();
-            boolean isDir = Files.isDirectory(real);
+            Optional<Path> walked = walk(file, file.toAbsolutePath());
+            if (walked.isEmpty()) return Optional.empty();
+            Path real = walked.get();
+            boolean isDir = Files.isDirectory(real, LinkOption.NOFOLLOW_LINKS);
             Optional<String> f = check(real, isDir ? "directory " + real : "file", isDir);
             if (f.isPresent()) return f;
             Path dir = real.getParent();
-            return dir == null ? Optional.empty() : check(dir, "its directory " + dir, true);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
+            return dir == null ? Optional.empty() : check(dir, "its directory " + dir, false);
+        } catch (Untrusted e) {
+            return Optional.of(e.why);
         } catch (IOException e) {
             return Optional.of("cannot check who may write it: " + e.getMessage());
         }
@@ -77,7 +81,13 @@ public final class FileTrust {
 
     /** A file root both reads and writes (the freeze file) that another user could have planted, redirected or could replace. */
     public static final class Untrusted extends IOException {
-        public Untrusted(Path file, String why) { super(file + ": " + why); }
+        /** The reason alone, without the file's name. */
+        public final String why;
+
+        public Untrusted(Path file, String why) {
+            super(file + ": " + why);
+            this.why = why;
+        }
     }
 
     /**
@@ -98,6 +108,7 @@ public final class FileTrust {
         // A directory that does not exist, below directories only root may write, holds no file and nobody else can make one.
         if (walked.isEmpty()) return file.toAbsolutePath();
         Path dir = walked.get();
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) throw new Untrusted(file, dir + " is not a directory");
         Optional<String> d = check(dir, "its directory " + dir, false);
         if (d.isPresent()) throw new Untrusted(file, d.get());
         Path real = dir.resolve(name);
@@ -117,7 +128,8 @@ public final class FileTrust {
     /**
      * The real directory {@code dir} names, walked one component at a time from {@code /} without letting the OS
      * follow links: a link is read and its target walked in turn only when it is root's and the directory holding it
-     * is proven root's, so what it points at cannot change under us. Empty when a directory on the way does not exist.
+     * is proven root's, so what it points at cannot change under us. Every component but the last must be a
+     * directory; the last is returned unchecked. Empty when something on the way, or the last, does not exist.
      */
     private static Optional<Path> walk(Path file, Path dir) throws IOException {
         Deque<String> todo = new ArrayDeque<>();
@@ -152,7 +164,10 @@ public final class FileTrust {
                 if (target.isAbsolute()) at = target.getRoot();
                 continue;
             }
-            if (!a.isDirectory()) throw new Untrusted(file, next + " is not a directory");
+            if (!a.isDirectory()) {
+                if (todo.isEmpty()) return Optional.of(next);
+                throw new Untrusted(file, next + " is not a directory");
+            }
             Optional<String> p = check(next, "directory " + next, true);
             if (p.isPresent()) throw new Untrusted(file, p.get());
             at = next;

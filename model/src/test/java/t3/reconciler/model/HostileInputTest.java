@@ -78,10 +78,41 @@ class HostileInputTest {
         Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
         List<String> p = problems(f);
         assertEquals(1, p.size(), p.toString());
-        assertTrue(p.get(0).contains("its directory " + open + " is writable by group or others"), p.get(0));
+        assertTrue(p.get(0).contains("directory " + open + " is writable by group or others"), p.get(0));
 
-        Files.setAttribute(open, "unix:mode", 01777); // like /tmp: nobody but root may replace root's file
-        assertEquals(List.of("alice"), DesiredStateLoader.load(f).users().stream().map(User::name).toList());
+        Files.setAttribute(open, "unix:mode", 01777); // like /tmp: nobody else may replace root's file, but anyone may create the name while it is absent
+        List<String> sticky = problems(f);
+        assertEquals(1, sticky.size(), sticky.toString());
+        assertTrue(sticky.get(0).contains("its directory " + open + " is writable by group or others (rwxrwxrwx, sticky)"), sticky.get(0));
+
+        Path inside = Files.createDirectory(open.resolve("etc"));
+        Path g = Files.writeString(inside.resolve("desired.yaml"), "users: [alice]\n");
+        assertEquals(List.of("alice"), DesiredStateLoader.load(g).users().stream().map(User::name).toList(),
+                "a root-only directory inside a sticky one is root's alone: nobody else may rename it");
+    }
+
+    @Test
+    void aDirectoryAboveTheFileThatAnotherUserOwnsIsRefused() throws Exception {
+        assumeTrue(FileTrust.runningAsRoot());
+        Path theirs = Files.createDirectory(dir.resolve("theirs"));
+        Path etc = Files.createDirectory(theirs.resolve("etc"));
+        Path f = Files.writeString(etc.resolve("desired.yaml"), "users: [alice]\n");
+        Files.setAttribute(theirs, "unix:uid", 65534); // they could rename etc away and put their own in its place
+        List<String> p = problems(f);
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains("directory " + theirs + " is owned by nobody (uid 65534), not root"), p.get(0));
+    }
+
+    @Test
+    void aLinkToTheFileIsFollowedOnlyIfRootOwnsIt() throws Exception {
+        assumeTrue(FileTrust.runningAsRoot());
+        Path real = write("real.yaml", "users: [alice]\n");
+        Path link = Files.createSymbolicLink(dir.resolve("desired.yaml"), real);
+        assertEquals(List.of("alice"), DesiredStateLoader.load(link).users().stream().map(User::name).toList(), "root's link: followed");
+        Files.setAttribute(link, "unix:uid", 65534, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        List<String> p = problems(link);
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains("the symbolic link " + link + " on the way to it is owned by nobody (uid 65534), not root"), p.get(0));
     }
 
     @Test
