@@ -151,7 +151,7 @@ public final class DesiredStateLoader {
 
     private static DesiredState.Install install(Section s) {
         var v = new DesiredState.Install(
-                s.optional("registry", URL, Values::httpUrl),
+                s.optional("registry", "an http or https URL without credentials", Values::registryUrl),
                 s.value("versionsDir", Path.of("/var/lib/t3-reconciler/versions"), PATH, Values::absolutePath),
                 s.value("link", Path.of("/usr/local/bin/t3"), PATH, Values::absolutePath),
                 s.value("npm", Path.of("/usr/bin/npm"), PATH, Values::absolutePath),

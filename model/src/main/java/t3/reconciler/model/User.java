@@ -16,7 +16,7 @@ public record User(String name, String login) {
     public User {
         requireValidName(name);
         if (!LOGIN.matcher(login).matches()) {
-            throw new IllegalArgumentException("'" + login + "' is not a valid login (letters, digits, . _ @ -; at most 128)");
+            throw new IllegalArgumentException(Values.quote(String.valueOf(login)) + " is not a valid login (letters, digits, . _ @ -; at most 128)");
         }
     }
 
@@ -24,7 +24,7 @@ public record User(String name, String login) {
 
     public static void requireValidName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("'" + name + "' is not a valid user name (lowercase letters, digits, _ and -, starting with a letter or _, at most 32)");
+            throw new IllegalArgumentException(Values.quote(String.valueOf(name)) + " is not a valid user name (lowercase letters, digits, _ and -, starting with a letter or _, at most 32)");
         }
     }
 

@@ -24,7 +24,13 @@ public final class Values {
 
     private static final Pattern SHORT_DURATION = Pattern.compile("([0-9]{1,9})(s|m|h|d)");
     private static final Pattern TIME = Pattern.compile("([01][0-9]|2[0-3]):([0-5][0-9])");
-    private static final Pattern NPM_NAME = Pattern.compile("(?:@[a-z0-9-][a-z0-9._-]*/)?[a-z0-9-][a-z0-9._-]*");
+    /**
+     * npm's rule for new package names (lowercase, URL-safe, optional scope), narrowed so a name can never be read
+     * as a command-line option or a path: no leading {@code -}, {@code .} or {@code _} in the scope or the name. The
+     * one rule for {@code validate} and for the controller's npm command lines alike.
+     */
+    private static final Pattern NPM_NAME = Pattern.compile("(?:@[a-z0-9~][a-z0-9._~-]*/)?[a-z0-9~][a-z0-9._~-]*");
+    public static final int MAX_PACKAGE_NAME = 214;
     private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.@\\\\-]*");
     private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,5})");
     private static final Pattern DBUS_UNIX = Pattern.compile("unix:[a-z]+=[^,;\\s]+(,[a-z]+=[^,;\\s]+)*");
@@ -107,6 +113,20 @@ public final class Values {
         throw new IllegalArgumentException(quote(s) + " is not an http or https URL");
     }
 
+    /**
+     * An http(s) URL as for {@link #httpUrl}, without {@code user:password@}: the registry URL is handed to npm on its
+     * command line, where every local user can read it in {@code ps}, and it is echoed in logs and events.
+     */
+    public static URI registryUrl(String s) {
+        URI u = httpUrl(s);
+        if (u.getRawUserInfo() != null) {
+            String shown = u.getScheme() + "://***@" + u.getRawAuthority().substring(u.getRawAuthority().lastIndexOf('@') + 1) + (u.getRawPath() == null ? "" : u.getRawPath());
+            throw new IllegalArgumentException(quote(shown) + " carries credentials (user:password@); a command line shows them to every local user:"
+                    + " put them in npmrc (//host/:_authToken=... in /root/.npmrc or the file in NPM_CONFIG_USERCONFIG) and write the URL without them");
+        }
+        return u;
+    }
+
     /** An absolute path without control characters. */
     public static Path absolutePath(String s) {
         if (hasControl(s)) throw new IllegalArgumentException(quote(s) + " contains a control character");
@@ -123,10 +143,11 @@ public final class Values {
         }
     }
 
-    /** An npm package name: lowercase {@code [a-z0-9._-]}, optional {@code @scope/}, at most 214 characters. */
+    /** An npm package name: lowercase {@code [a-z0-9._~-]}, optional {@code @scope/}, at most 214 characters. */
     public static String packageName(String s) {
-        if (s.length() > 214 || !NPM_NAME.matcher(s).matches()) {
-            throw new IllegalArgumentException(quote(s) + " is not an npm package name (lowercase letters, digits, . _ -, optionally @scope/, not starting with . or _)");
+        if (s == null || s.length() > MAX_PACKAGE_NAME || !NPM_NAME.matcher(s).matches()) {
+            throw new IllegalArgumentException((s == null ? "(none)" : quote(s)) + " is not an npm package name (lowercase letters, digits, . _ ~ -,"
+                    + " optionally @scope/, not starting with . _ or -)");
         }
         return s;
     }

@@ -54,6 +54,8 @@ class DesiredStateSchemaTest {
             "users: [Alice]\n",
             "users: [{login: x}]\n",
             "users: [alice]\npackage: T3\n",
+            "users: [alice]\npackage: '-g'\n",
+            "users: [alice]\ninstall: {registry: 'https://u:p@npm.example.com/'}\n",
             "users: [alice]\nunit: t3.service\n",
             "users: [alice]\nunit: 't3-{user}.socket'\n",
             "users: [alice]\ndatabase: /home/x.sqlite\n",

@@ -78,10 +78,41 @@ class HostileInputTest {
         Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
         List<String> p = problems(f);
         assertEquals(1, p.size(), p.toString());
-        assertTrue(p.get(0).contains("its directory " + open + " is writable by group or others"), p.get(0));
+        assertTrue(p.get(0).contains("directory " + open + " is writable by group or others"), p.get(0));
 
-        Files.setAttribute(open, "unix:mode", 01777); // like /tmp: nobody but root may replace root's file
-        assertEquals(List.of("alice"), DesiredStateLoader.load(f).users().stream().map(User::name).toList());
+        Files.setAttribute(open, "unix:mode", 01777); // like /tmp: nobody else may replace root's file, but anyone may create the name while it is absent
+        List<String> sticky = problems(f);
+        assertEquals(1, sticky.size(), sticky.toString());
+        assertTrue(sticky.get(0).contains("its directory " + open + " is writable by group or others (rwxrwxrwx, sticky)"), sticky.get(0));
+
+        Path inside = Files.createDirectory(open.resolve("etc"));
+        Path g = Files.writeString(inside.resolve("desired.yaml"), "users: [alice]\n");
+        assertEquals(List.of("alice"), DesiredStateLoader.load(g).users().stream().map(User::name).toList(),
+                "a root-only directory inside a sticky one is root's alone: nobody else may rename it");
+    }
+
+    @Test
+    void aDirectoryAboveTheFileThatAnotherUserOwnsIsRefused() throws Exception {
+        assumeTrue(FileTrust.runningAsRoot());
+        Path theirs = Files.createDirectory(dir.resolve("theirs"));
+        Path etc = Files.createDirectory(theirs.resolve("etc"));
+        Path f = Files.writeString(etc.resolve("desired.yaml"), "users: [alice]\n");
+        Files.setAttribute(theirs, "unix:uid", 65534); // they could rename etc away and put their own in its place
+        List<String> p = problems(f);
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains("directory " + theirs + " is owned by nobody (uid 65534), not root"), p.get(0));
+    }
+
+    @Test
+    void aLinkToTheFileIsFollowedOnlyIfRootOwnsIt() throws Exception {
+        assumeTrue(FileTrust.runningAsRoot());
+        Path real = write("real.yaml", "users: [alice]\n");
+        Path link = Files.createSymbolicLink(dir.resolve("desired.yaml"), real);
+        assertEquals(List.of("alice"), DesiredStateLoader.load(link).users().stream().map(User::name).toList(), "root's link: followed");
+        Files.setAttribute(link, "unix:uid", 65534, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        List<String> p = problems(link);
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains("the symbolic link " + link + " on the way to it is owned by nobody (uid 65534), not root"), p.get(0));
     }
 
     @Test
@@ -110,6 +141,51 @@ class HostileInputTest {
                 () -> DesiredStateLoader.parse("users: [alice]\ncontroller: {metrics: \"127.0.0.1:9464; rm -rf /\"}\n", dir.resolve("d.yaml")))
                 .problems().stream().map(Problem::toString).toList();
         assertTrue(p.get(0).contains("controller.metrics"), p.toString());
+    }
+
+    /**
+     * A value of 10,000 characters with a bell, an escape and a carriage return in it, in each kind of field: every
+     * problem echoes it escaped (so a terminal shows the text, not the escape sequence) and cut to a bounded length.
+     */
+    @Test
+    void echoedValuesAreEscapedAndCapped() throws Exception {
+        String hostile = "x\\a\\e[2J\\r" + "y".repeat(10_000);
+        Path f = write("desired.yaml", "package: \"" + hostile + "\"\npin: \"" + hostile + "\"\nusers: [alice, \"" + hostile + "\"]\n"
+                + "install: {registry: \"https://" + hostile + "\", npm: \"/usr/bin/" + hostile + "\"}\n"
+                + "controller: {metrics: \"" + hostile + "\"}\n");
+        List<String> p = problems(f);
+        assertEquals(6, p.size(), p.toString());
+        for (String line : p) {
+            String head = line.substring(0, Math.min(300, line.length()));
+            assertTrue(line.length() < 600, "capped: " + line.length() + " chars: " + head);
+            assertTrue(line.codePoints().noneMatch(c -> c < 0x20 || c == 0x7f), "no raw control character: " + head);
+            if (line.contains(": pin: ")) {
+                assertTrue(line.endsWith("pin: version is longer than 256 characters"), "the pin is not echoed at all: " + head);
+                continue;
+            }
+            assertTrue(line.contains("x\\u0007\\u001b[2J\\u000d"), "escaped, still readable: " + head);
+            assertTrue(line.contains("..."), "says it was cut: " + line);
+        }
+    }
+
+    @Test
+    void aRegistryUrlWithCredentialsIsRefusedWithoutEchoingThem() throws Exception {
+        Path f = write("desired.yaml", "users: [alice]\ninstall:\n  registry: \"https://ci:hunter2@npm.example.com/\"\n");
+        List<String> p = problems(f);
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).startsWith(f + ":3:13: install.registry: 'https://***@npm.example.com/' carries credentials"), p.get(0));
+        assertTrue(p.get(0).contains("npmrc"), "says where they belong: " + p.get(0));
+        assertFalse(p.get(0).contains("hunter2") || p.get(0).contains("ci:"), "the secret is not repeated: " + p.get(0));
+        assertEquals("https://npm.example.com/", DesiredStateLoader.parse("users: [alice]\ninstall: {registry: \"https://npm.example.com/\"}\n", f)
+                .install().registry().orElseThrow().toString(), "without credentials it is accepted");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-g", "--global", "-", ".hidden", "_private", "@-scope/t3", "@scope/-t3", "../t3", "t3 --registry=http://evil/"})
+    void packageNamesNpmCouldReadAsAnOptionOrAPathFailValidate(String name) throws Exception {
+        List<String> p = problems(write("desired.yaml", "package: \"" + name + "\"\nusers: [alice]\n"));
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains(":1:10: package: ") && p.get(0).contains("is not an npm package name"), p.get(0));
     }
 
     private Path write(String name, String content) throws IOException {

@@ -13,7 +13,7 @@ import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
 
 @Command(name = "reconcile", mixinStandardHelpOptions = true, description = {
-        "Ask the running daemon to reconcile now (SIGHUP through its pid file).",
+        "Ask the running daemon to reconcile now: SIGHUP to the pid its pid file names, once the kernel shows that process holds the daemon's lock.",
         "With --wait, wait until that reconcile ends (as the daemon records it in the state store) and print its outcome:",
         "exit 0 converged, 3 held by a gate, 1 failed."})
 final class ReconcileCommand implements Callable<Integer> {
@@ -31,14 +31,15 @@ final class ReconcileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         DesiredState s = spec.load();
-        long pid = DaemonClient.running(s).orElseThrow(() -> new CliException(Main.FAILED, "no running daemon: " + s.controller().pidFile() + " is missing or names no live process"));
+        DaemonClient.Found daemon = DaemonClient.find(s);
+        long pid = daemon.pid().orElseThrow(() -> new CliException(Main.FAILED, "no daemon running (" + daemon.why() + "); nothing was signalled"));
         try (StateStore store = StateStore.open(s.controller().stateDb())) {
             if (override) {
                 Files.writeString(Daemon.overrideFileOf(s), Instant.now() + "\n");
                 store.event(Instant.now(), "window-override", "-", "ok", "requested by " + Args.who());
             }
             Instant sentAt = Instant.now();
-            DaemonClient.hup(pid);
+            DaemonClient.hup(s, pid);
             if (!await) {
                 System.out.println("sent SIGHUP to " + pid + (override ? " with a window override" : "") + "; follow with: t3-reconciler events");
                 return Main.OK;

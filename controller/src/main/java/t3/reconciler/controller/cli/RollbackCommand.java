@@ -115,7 +115,7 @@ final class RollbackCommand implements Callable<Integer> {
     }
 
     private int viaDaemon(DesiredState s, long pid, Instant at, Instant since) throws Exception {
-        DaemonClient.hup(pid);
+        DaemonClient.hup(s, pid);
         if (!await) {
             System.out.println("sent SIGHUP to the daemon (pid " + pid + "), which carries the rollback out; follow with 't3-reconciler status' or rerun with --wait");
             return Main.OK;
@@ -135,10 +135,10 @@ final class RollbackCommand implements Callable<Integer> {
         try (FileChannel ch = FileChannel.open(Daemon.lockFileOf(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = ch.tryLock()) {
             if (lock == null) {
-                throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but its pid file names no live process; the request is recorded, send it SIGHUP");
+                throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but it is not the one the pid file names (" + DaemonClient.find(s).why() + "); the request is recorded, send it SIGHUP");
             }
-            try (Wiring w = Wiring.open(s)) {
-                Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, new LogAlerter(log, s.alerts().webhook()), CrashPoints.none());
+            try (Wiring w = Wiring.open(s); LogAlerter alerter = new LogAlerter(log, s.alerts().webhook())) {
+                Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.none());
                 Reconciler.Result r = null;
                 // One pass normally finishes it (it runs until converged or held); a pass that did steps may be followed by another.
                 for (int pass = 0; pass < 5 && w.store.rollbackRequest().isPresent(); pass++) {

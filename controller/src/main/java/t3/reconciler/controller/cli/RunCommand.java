@@ -31,9 +31,8 @@ final class RunCommand implements Callable<Integer> {
         DesiredState s = spec.load();
         Clock clock = Clock.systemUTC();
         Log log = Log.toStderr(clock);
-        try (Wiring w = Wiring.open(s)) {
+        try (Wiring w = Wiring.open(s); LogAlerter alerter = new LogAlerter(log, s.alerts().webhook())) {
             SpecHolder holder = new SpecHolder(spec.path(), s, log);
-            LogAlerter alerter = new LogAlerter(log, s.alerts().webhook());
             Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.fromEnvironment());
             Daemon daemon = new Daemon(holder, w.store, reconciler, new Metrics(holder).persistIn(w.store), clock, log, alerter);
             Reconciler.Result r = daemon.run(once, override);

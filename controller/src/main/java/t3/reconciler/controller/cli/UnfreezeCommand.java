@@ -1,11 +1,11 @@
 package t3.reconciler.controller.cli;
 
-import java.nio.file.Files;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import t3.reconciler.controller.loop.FreezeFile;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.DesiredState;
@@ -21,7 +21,7 @@ final class UnfreezeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DesiredState s = spec.load();
         String who = System.getenv().getOrDefault("SUDO_USER", System.getProperty("user.name"));
-        boolean removed = Files.deleteIfExists(s.controller().freezeFile());
+        boolean removed = FreezeFile.remove(s.controller().freezeFile());
         try (StateStore store = StateStore.open(s.controller().stateDb())) {
             BreakerState b = store.breaker();
             if (!b.isClosed()) store.saveBreaker(BreakerState.closed());

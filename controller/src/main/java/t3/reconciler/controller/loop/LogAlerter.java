@@ -1,11 +1,8 @@
 package t3.reconciler.controller.loop;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,17 +11,19 @@ import t3.reconciler.controller.log.Log;
 
 /**
  * Every alert is a log line (journald/Loki can alert on it); with a webhook configured it is also POSTed in
- * Alertmanager's {@code /api/v2/alerts} format. A webhook that fails never stops the controller: it is logged.
+ * Alertmanager's {@code /api/v2/alerts} format, asynchronously ({@link WebhookQueue}): {@link #fire} returns at once,
+ * so a webhook that hangs or fails never delays the step that raised the alert. Close it to let queued alerts go out.
  */
-public final class LogAlerter implements Alerter {
+public final class LogAlerter implements Alerter, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Log log;
-    private final Optional<URI> webhook;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final Optional<WebhookQueue> webhook;
 
-    public LogAlerter(Log log, Optional<URI> webhook) {
+    public LogAlerter(Log log, Optional<URI> webhook) { this(log, webhook, WebhookQueue.Settings.DEFAULT); }
+
+    LogAlerter(Log log, Optional<URI> webhook, WebhookQueue.Settings settings) {
         this.log = log;
-        this.webhook = webhook;
+        this.webhook = webhook.map(u -> new WebhookQueue(log, u, settings));
     }
 
     @Override
@@ -36,13 +35,13 @@ public final class LogAlerter implements Alerter {
         l.put("severity", severity);
         l.put("service", "t3-reconciler");
         try {
-            String body = JSON.writeValueAsString(List.of(Map.of("labels", l, "annotations", Map.of("summary", summary))));
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(webhook.get()).timeout(Duration.ofSeconds(10))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() / 100 != 2) log.warn("alert-webhook", Log.kv("status", r.statusCode(), "reason", "webhook refused the alert: " + r.body()));
-        } catch (Exception e) {
-            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
-            log.warn("alert-webhook", Log.kv("reason", "webhook unreachable: " + e.getMessage()));
+            webhook.get().offer(name, JSON.writeValueAsString(List.of(Map.of("labels", l, "annotations", Map.of("summary", summary)))));
+        } catch (JsonProcessingException e) {
+            log.warn("alert-webhook", Log.kv("alert", name, "reason", "cannot encode the alert: " + e.getMessage()));
         }
     }
+
+    /** Delivers what is queued, within the queue's drain time. */
+    @Override
+    public void close() { webhook.ifPresent(WebhookQueue::close); }
 }

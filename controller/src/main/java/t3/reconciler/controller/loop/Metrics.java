@@ -160,11 +160,29 @@ public final class Metrics implements AutoCloseable {
 
     public String scrape() { return registry.scrape(); }
 
+    /** Exchanges at once: a scrape takes milliseconds, so a few threads serve any number of Prometheus servers. */
+    static final int THREADS = 4;
+    /** The longest one exchange may take, request and response: a scrape needs a fraction of it. */
+    static final Duration EXCHANGE_DEADLINE = Duration.ofSeconds(10);
+
+    static {
+        // The JDK server's own limits on reading a request and writing a response; it reads them once, when its
+        // ServerConfig class loads, so they are set before the first server is made. MetricsExecutor enforces the
+        // same deadline whether or not another HttpServer in this JVM loaded that class first.
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", Long.toString(EXCHANGE_DEADLINE.toSeconds()));
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", Long.toString(EXCHANGE_DEADLINE.toSeconds()));
+    }
+
+    private MetricsExecutor executor;
+
     /** {@code host:port}; binds where told, loopback unless the operator wrote another address. */
     public void serve(String address) throws IOException {
         if ("off".equals(address)) return;
         int colon = address.lastIndexOf(':');
         server = HttpServer.create(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))), 16);
+        // Not the default (the accepting thread itself): there, one client that sends half a request stops every scrape.
+        executor = new MetricsExecutor(THREADS, EXCHANGE_DEADLINE);
+        server.setExecutor(executor);
         server.createContext("/metrics", ex -> {
             byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
             ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -181,5 +199,6 @@ public final class Metrics implements AutoCloseable {
     @Override
     public void close() {
         if (server != null) server.stop(0);
+        if (executor != null) executor.close();
     }
 }

@@ -1,8 +1,6 @@
 package t3.reconciler.controller.loop;
 
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -16,7 +14,6 @@ import t3.reconciler.controller.actuator.UnitStatus;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
-import t3.reconciler.model.FileTrust;
 import t3.reconciler.model.ObservedState;
 import t3.reconciler.model.User;
 import t3.reconciler.model.UserState;
@@ -90,19 +87,5 @@ public final class Observer {
         return activations;
     }
 
-    static Optional<String> readFreezeFile(Path file) {
-        // Another user who could write the freeze file's directory could remove a self-freeze (or forge one): the
-        // controller does not trust it, and stays frozen until the file and its directory are root's alone.
-        boolean exists = Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        Optional<String> untrusted = exists ? FileTrust.problem(file) : Optional.ofNullable(file.toAbsolutePath().getParent()).flatMap(FileTrust::problem);
-        if (untrusted.isPresent()) return Optional.of("refused: " + file + ": " + untrusted.get());
-        try {
-            return Optional.of(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            // Present but unreadable still means frozen: err on the side of not acting.
-            return Optional.of("(unreadable: " + e.getMessage() + ")");
-        }
-    }
+    static Optional<String> readFreezeFile(Path file) { return FreezeFile.read(file); }
 }

@@ -26,11 +26,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** {@code java -cp <this test's classpath> Main run -f SPEC} (DaemonTest's helper, for any bed and environment), with its JSON log (stdout and stderr) read into a list. */
-final class DaemonProcess implements AutoCloseable {
+public final class DaemonProcess implements AutoCloseable {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    static Predicate<JsonNode> ev(String event) { return n -> event.equals(n.path("event").asText()); }
+    public static Predicate<JsonNode> ev(String event) { return n -> event.equals(n.path("event").asText()); }
 
     /** The daemon's metrics endpoint, as written in the bed's desired-state file. */
     static String scrape(Path spec) throws Exception {
@@ -56,7 +56,7 @@ final class DaemonProcess implements AutoCloseable {
         reader.start();
     }
 
-    static DaemonProcess start(Path spec, Map<String, String> env) throws IOException {
+    public static DaemonProcess start(Path spec, Map<String, String> env) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 "t3.reconciler.controller.cli.Main", "run", "-f", spec.toString())
@@ -66,7 +66,7 @@ final class DaemonProcess implements AutoCloseable {
         return new DaemonProcess(pb.start());
     }
 
-    long pid() { return process.pid(); }
+    public long pid() { return process.pid(); }
 
     void signal(String sig) throws Exception {
         Process k = new ProcessBuilder("kill", "-" + sig, String.valueOf(pid())).inheritIO().start();
@@ -98,7 +98,7 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    synchronized int mark() { return lines.size(); }
+    public synchronized int mark() { return lines.size(); }
 
     synchronized List<JsonNode> since(int from) { return List.copyOf(nodes.subList(from, nodes.size())); }
 
@@ -110,7 +110,7 @@ final class DaemonProcess implements AutoCloseable {
         while (!eof && System.nanoTime() < deadline) wait(1000);
     }
 
-    JsonNode await(int from, Predicate<JsonNode> p, Duration timeout, String what) throws InterruptedException {
+    public JsonNode await(int from, Predicate<JsonNode> p, Duration timeout, String what) throws InterruptedException {
         int i = awaitIndex(from, p, timeout, what);
         synchronized (this) {
             return nodes.get(i);
@@ -132,7 +132,7 @@ final class DaemonProcess implements AutoCloseable {
 
     private String exit() { return process.isAlive() ? "still running" : "exit " + process.exitValue(); }
 
-    synchronized String tail() { return tailLocked(); }
+    public synchronized String tail() { return tailLocked(); }
 
     private String tailLocked() {
         return "--- daemon " + pid() + " log tail ---\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));

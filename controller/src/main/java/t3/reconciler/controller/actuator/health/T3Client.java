@@ -11,11 +11,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import t3.reconciler.controller.http.WholeExchange;
 
 /** The slice of t3's HTTP contract the gates use. No cookie jar: cookies are read and sent by hand, by name. */
 final class T3Client {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String SESSION_PATH = "/api/auth/session";
+
+    /** The session JSON and pairing answers are small; a page is read only to see that it is one. */
+    static final int MAX_BODY = 1 << 20;
 
     record Response(int status, List<String> setCookies, String body) {}
 
@@ -62,14 +66,13 @@ final class T3Client {
         return new Session(n.get("authenticated").booleanValue(), name.isEmpty() ? Optional.empty() : Optional.of(name));
     }
 
+    /**
+     * The request's timeout bounds the whole exchange, body included: the server is a candidate build or a user's
+     * server, and one that sends headers and then trickles its body must not hold the health check or the canary.
+     */
     private Response send(HttpRequest req) throws IOException {
-        try {
-            HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-            return new Response(r.statusCode(), r.headers().allValues("set-cookie"), r.body());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
+        HttpResponse<String> r = WholeExchange.send(http, req, req.timeout().orElse(requestTimeout), MAX_BODY);
+        return new Response(r.statusCode(), r.headers().allValues("set-cookie"), r.body());
     }
 
     /** The value of cookie {@code name} among Set-Cookie headers. */

@@ -1,18 +1,15 @@
 package t3.reconciler.controller.actuator.npm;
 
-import java.util.regex.Pattern;
+import t3.reconciler.model.Values;
 
 /**
- * An npm package name safe for a command line: npm's rules for new packages (lowercase, optional scope), and never a
- * leading {@code -} or {@code .}, so it cannot be read as an option or a path.
+ * An npm package name safe for a command line: the rule {@code validate} applies ({@link Values#packageName}: npm's
+ * rules for new packages, never a leading {@code -} or {@code .}), so it cannot be read as an option or a path, and
+ * a name that passes {@code validate} never fails here.
  */
 public record PackageName(String value) {
-    private static final Pattern NAME = Pattern.compile("(?:@[a-z0-9~][a-z0-9._~-]*/)?[a-z0-9~][a-z0-9._~-]*");
-
     public PackageName {
-        if (value == null || value.length() > 214 || !NAME.matcher(value).matches()) {
-            throw new IllegalArgumentException("'" + value + "' is not a valid npm package name");
-        }
+        Values.packageName(value);
     }
 
     /** The binary npm links into {@code <prefix>/bin}: the name without its scope. */

@@ -1,0 +1,105 @@
+package t3.reconciler.controller.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import t3.reconciler.controller.cli.Main;
+import t3.reconciler.controller.store.Event;
+import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.model.BreakerState;
+import t3.reconciler.model.Version;
+
+/**
+ * The alert webhook answers with headers and then trickles its body, one byte a second, for as long as the test
+ * lets it. Before: the breaker's alert was POSTed inside the open-breaker step, and the JDK's request timeout stops
+ * at the headers, so the rollback never started. Now delivery is queued off the step: a build that fails its canary
+ * on the bed is rolled back all the way while no webhook exchange has ever been let finish.
+ */
+class HungWebhookRollbackTest {
+    static final String[] USERS = {"t3sc-hook-ann", "t3sc-hook-ben"};
+    static final Version V0 = Version.parse("0.0.25-nightly.20260601.1");
+    static final Version BAD = Version.parse("0.0.25-nightly.20260608.3");
+    static Bed bed;
+    static HttpServer webhook;
+    static final ExecutorService pool = Executors.newCachedThreadPool();
+    static final CountDownLatch release = new CountDownLatch(1);
+    static final AtomicInteger requests = new AtomicInteger(), finished = new AtomicInteger();
+    static final AtomicReference<Instant> firstRequest = new AtomicReference<>();
+
+    @BeforeAll
+    static void up() throws Exception {
+        bed = Bed.fresh(USERS);
+        webhook = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        webhook.setExecutor(pool);
+        webhook.createContext("/", ex -> {
+            ex.getRequestBody().readAllBytes();
+            firstRequest.compareAndSet(null, Instant.now());
+            requests.incrementAndGet();
+            ex.sendResponseHeaders(200, 0);
+            OutputStream os = ex.getResponseBody();
+            try {
+                do {
+                    os.write('.');
+                    os.flush();
+                } while (!release.await(1, TimeUnit.SECONDS));
+                os.close();
+                finished.incrementAndGet();
+            } catch (IOException | InterruptedException e) {
+                // the controller gave up on this exchange at its deadline and closed the connection
+            }
+        });
+        webhook.start();
+        Files.writeString(bed.spec, "alerts: {webhook: \"http://127.0.0.1:" + webhook.getAddress().getPort() + "/api/v2/alerts\"}\n", StandardOpenOption.APPEND);
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        release.countDown();
+        if (webhook != null) webhook.stop(0);
+        pool.shutdownNow();
+        if (bed != null) bed.close();
+    }
+
+    @Test
+    void aCanaryFailureIsRolledBackWhileTheWebhookTricklesItsAnswer() throws Exception {
+        bed.publish(BAD.toString(), "crash-under-systemd", "nightly");
+
+        // Bounded only so that the old behaviour (a step that never returns) fails instead of hanging the build.
+        Future<Integer> run = pool.submit(() -> Main.run("run", "--once", "-f", bed.spec.toString()));
+        assertEquals(Main.REFUSED, run.get(5, TimeUnit.MINUTES), "the pass ends held by the open breaker");
+
+        assertEquals(bed.dir.resolve("versions/" + V0 + "/bin/t3"), Files.readSymbolicLink(bed.link()), "the link is back on " + V0);
+        Event done;
+        try (StateStore store = StateStore.open(bed.stateDb())) {
+            List<Event> events = store.events(Optional.empty(), 1000);
+            done = events.stream().filter(e -> e.action().equals("finish-rollback") && e.target().equals(BAD.toString())).findFirst()
+                    .orElseThrow(() -> new AssertionError("the rollback finished: " + events));
+            assertEquals("ok", done.outcome(), done.toString());
+            assertEquals(BreakerState.Status.OPEN, store.breaker().status(), "breaker open");
+            assertTrue(store.blocked().contains(BAD));
+        }
+        assertTrue(requests.get() >= 1 && firstRequest.get().isBefore(done.at()), "the breaker's alert reached the webhook before the rollback finished");
+        assertEquals(1, release.getCount(), "the webhook never let an exchange finish");
+        assertEquals(0, finished.get(), "no answer was ever complete, yet the rollback went through");
+    }
+}
