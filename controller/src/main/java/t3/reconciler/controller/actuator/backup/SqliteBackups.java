@@ -181,19 +181,24 @@ public final class SqliteBackups implements Backups {
             }
         }
         boolean hasDatabase = false;
-        for (String suffix : ALL_FILES) {
-            Path from = Sqlite.sidecar(database, suffix);
-            Path tmp = tree.newFile(archive, ".tmp-");
-            UserSide.Result r = UserSide.run(account, UserSide.READ, List.of(from.toString()), null, tmp, err, USER_STEP_TIMEOUT);
-            if (r.ok()) {
-                BackupTree.sync(tmp);
-                Files.move(tmp, archive.resolve(from.getFileName()), StandardCopyOption.ATOMIC_MOVE);
-                hasDatabase |= suffix.isEmpty();
-                continue;
+        try {
+            for (String suffix : ALL_FILES) {
+                Path from = Sqlite.sidecar(database, suffix);
+                Path tmp = tree.newFile(archive, ".tmp-");
+                UserSide.Result r = UserSide.run(account, UserSide.READ, List.of(from.toString()), null, tmp, err, USER_STEP_TIMEOUT);
+                if (r.ok()) {
+                    BackupTree.sync(tmp);
+                    Files.move(tmp, archive.resolve(from.getFileName()), StandardCopyOption.ATOMIC_MOVE);
+                    hasDatabase |= suffix.isEmpty();
+                    continue;
+                }
+                Files.delete(tmp);
+                boolean absent = r.exit() == UserSide.MISSING || (!suffix.isEmpty() && r.refused());
+                if (!absent) throw userSideFailure("archive", user, from, r);
             }
-            Files.delete(tmp);
-            boolean absent = r.exit() == UserSide.MISSING || (!suffix.isEmpty() && r.refused());
-            if (!absent) throw userSideFailure("archive", user, from, r);
+        } catch (ActuatorException e) {
+            FileTrees.delete(archive); // a refused restore archives nothing
+            throw e;
         }
         BackupTree.sync(archive);
         return new Archived(archive, hasDatabase);
