@@ -85,7 +85,7 @@ class SymlinkedUserdataTest {
         as(ATTACKER, "mv", real().toString(), userdata(ATTACKER).toString());
         as(ATTACKER, "ln", "-s", secret.path().getParent().toString(), link().toString());
         int ok = 0, refused = 0, transientFaults = 0;
-        String exchanged;
+        String exchanged, firstRefusal = "";
         try (Racer racer = new Racer(ATTACKER, "exchange", userdata(ATTACKER).getParent().toString(), "userdata", "userdata.link", "20000000")) {
             for (int i = 0; i < RACED_BACKUPS; i++) {
                 try {
@@ -94,8 +94,11 @@ class SymlinkedUserdataTest {
                     ok++;
                 } catch (ActuatorException e) {
                     assertTrue(e.refusesUserFiles() || e.isTransient(), "neither a refusal of the user's files nor an outage: " + e);
-                    if (e.refusesUserFiles()) refused++;
-                    else transientFaults++;
+                    if (e.refusesUserFiles()) {
+                        if (refused++ == 0) firstRefusal = e.getMessage();
+                    } else {
+                        transientFaults++;
+                    }
                 }
             }
             exchanged = String.join(" ", racer.finish());
@@ -104,7 +107,7 @@ class SymlinkedUserdataTest {
         Path parent = userdata(ATTACKER).getParent();
         Path realNow = Files.isSymbolicLink(parent.resolve("userdata")) ? parent.resolve("userdata.link") : parent.resolve("userdata");
         as(ATTACKER, "mv", realNow.toString(), real().toString());
-        System.out.printf("exchange race: %d backups ok, %d refused, %d transient; racer: %s%n", ok, refused, transientFaults, exchanged);
+        System.out.printf("exchange race: %d backups ok, %d refused, %d transient; racer: %s; first refusal: %s%n", ok, refused, transientFaults, exchanged, firstRefusal);
         assertEquals(RACED_BACKUPS, ok + refused + transientFaults);
     }
 
