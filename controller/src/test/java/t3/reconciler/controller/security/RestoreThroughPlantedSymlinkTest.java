@@ -55,6 +55,7 @@ class RestoreThroughPlantedSymlinkTest {
             for (int i = 0; i < RESTORES; i++) {
                 try {
                     backups.restore(ATTACKER, backup.path(), db);
+                    victim.assertIntact();
                     ok++;
                     assertTrue(Files.isRegularFile(db, LinkOption.NOFOLLOW_LINKS), "after a restore, " + db + " is a regular file");
                     assertEquals(ATTACKER, Files.getOwner(db, LinkOption.NOFOLLOW_LINKS).getName());
