@@ -29,7 +29,7 @@ import t3.reconciler.model.Version;
  * the attacker, a real unprivileged account; the controller must take the directory back without following
  * anything in it, and from then on the user can neither read nor list nor plant anything there.
  */
-@Timeout(value = 10, unit = TimeUnit.MINUTES) // a safety net: the FIFO would otherwise hang the test, not fail it
+@Timeout(value = 10, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a safety net: a FIFO opened by mistake would hang, not fail
 class BackupDirOwnedByUserTest {
     static final String ATTACKER = "t3sa-olddir1", OTHER = "t3sa-olddir2";
     static final Version V = Version.parse("0.0.25-nightly.20260601.1");

@@ -26,7 +26,7 @@ import t3.reconciler.model.Version;
  * promptly (a FIFO must not hang the backup), naming the user and the path, with nothing outside their files changed.
  * The attacker is the bed user, a real unprivileged account.
  */
-@Timeout(value = 10, unit = TimeUnit.MINUTES) // a safety net: a FIFO opened by mistake would hang, not fail
+@Timeout(value = 10, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a safety net: a FIFO opened by mistake would hang, not fail
 class DatabaseNotARegularFileTest {
     static final String ATTACKER = "t3sa-fifo1", OTHER = "t3sa-fifo2";
     static final Version V = Version.parse("0.0.25-nightly.20260601.1");
