@@ -208,15 +208,17 @@ public final class SqliteBackups implements Backups {
 
     /**
      * Counted on the archived copy, root's own file, never on the live path. SQLite wants a -shm beside a WAL
-     * database it reads, so the archive is linked into a scratch directory of ours and read there, leaving the
-     * archive byte for byte what the user had. -1 when it cannot be read: a corrupt database must still be restorable.
+     * database it reads, so the archive is copied (reflinked where the filesystem can) into a scratch directory of
+     * ours and read there, leaving the archive byte for byte what the user had. Not hard links: the tree's
+     * take-back removes files with more than one link, as links a user made in the old layout.
+     * -1 when it cannot be read: a corrupt database must still be restorable.
      */
     private long projectionRowsLost(Path archive, String dbName, Path backup, Path userDir) throws IOException {
         Path scratch = tree.newDir(userDir, ".loss-" + tree.token());
         try {
             for (String suffix : List.of("", "-wal", "-journal")) {
                 Path f = archive.resolve(dbName + suffix);
-                if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) Files.createLink(scratch.resolve(dbName + suffix), f);
+                if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) SeedCopy.copy(f, scratch.resolve(dbName + suffix));
             }
             return ProjectionLoss.count(scratch.resolve(dbName), backup);
         } catch (SQLException e) {
