@@ -61,14 +61,13 @@ public final class SqliteBackups implements Backups {
     public synchronized BackupInfo backup(String user, Path database, Version onVersion) throws ActuatorException {
         requireUser(user);
         Account account = account(user);
-        Path dir = null, tmp = null, err = null;
+        Path dir = null, tmp = null;
         try {
             dir = tree.userDir(user);
             BackupName name = freeName(dir, onVersion);
             Path target = dir.resolve(name.fileName());
             tmp = tree.newFile(dir, "." + name.fileName() + ".tmp-");
-            err = tree.newFile(dir, ".stderr-");
-            UserSide.Result r = UserSide.run(account, UserSide.SNAPSHOT, List.of(absolute(database).toString()), null, tmp, err, USER_STEP_TIMEOUT);
+            UserSide.Result r = UserSide.run(account, UserSide.SNAPSHOT, List.of(absolute(database).toString()), null, tmp, USER_STEP_TIMEOUT);
             if (!r.ok()) throw userSideFailure("back up", user, database, r);
             String integrity = Sqlite.integrity(tmp);
             if (!integrity.equals("ok")) {
@@ -85,7 +84,6 @@ public final class SqliteBackups implements Backups {
             throw ActuatorException.transientFault("cannot back up " + user + "'s database " + database + ": " + e, e);
         } finally {
             deleteQuietly(tmp);
-            deleteQuietly(err);
         }
     }
 
@@ -137,21 +135,17 @@ public final class SqliteBackups implements Backups {
         }
         Account account = account(user);
         database = absolute(database);
-        Path err = null;
         try {
             Path dir = tree.userDir(user);
-            err = tree.newFile(dir, ".stderr-");
-            Archived archived = archive(user, account, database, dir, err);
+            Archived archived = archive(user, account, database, dir);
             long lost = archived.database() ? projectionRowsLost(archived.dir(), database.getFileName().toString(), backup, dir) : 0;
-            UserSide.Result r = UserSide.run(account, UserSide.REPLACE, List.of(database.toString(), sha.get()), backup, null, err, USER_STEP_TIMEOUT);
+            UserSide.Result r = UserSide.run(account, UserSide.REPLACE, List.of(database.toString(), sha.get()), backup, null, USER_STEP_TIMEOUT);
             if (!r.ok()) throw userSideFailure("restore " + backup.getFileName() + " over", user, database, r);
             return new RestoreReport(archived.dir(), lost);
         } catch (BackupTree.Unsafe e) {
             throw ActuatorException.verdict("cannot restore " + user + "'s database: " + e.getMessage());
         } catch (IOException e) {
             throw ActuatorException.transientFault("cannot restore " + backup + " over " + user + "'s database " + database + ": " + e, e);
-        } finally {
-            deleteQuietly(err);
         }
     }
 
@@ -163,7 +157,7 @@ public final class SqliteBackups implements Backups {
      * hold committed rows. Each file is read by the user's process into a file root created: a link or a FIFO at
      * the database's name refuses the restore; at a sidecar's, it is not archived (the restore removes it).
      */
-    private Archived archive(String user, Account account, Path database, Path userDir, Path err) throws IOException, ActuatorException {
+    private Archived archive(String user, Account account, Path database, Path userDir) throws IOException, ActuatorException {
         Path parent;
         try {
             parent = tree.newDir(userDir, ARCHIVE);
@@ -185,7 +179,7 @@ public final class SqliteBackups implements Backups {
             for (String suffix : ALL_FILES) {
                 Path from = Sqlite.sidecar(database, suffix);
                 Path tmp = tree.newFile(archive, ".tmp-");
-                UserSide.Result r = UserSide.run(account, UserSide.READ, List.of(from.toString()), null, tmp, err, USER_STEP_TIMEOUT);
+                UserSide.Result r = UserSide.run(account, UserSide.READ, List.of(from.toString()), null, tmp, USER_STEP_TIMEOUT);
                 if (r.ok()) {
                     BackupTree.sync(tmp);
                     Files.move(tmp, archive.resolve(from.getFileName()), StandardCopyOption.ATOMIC_MOVE);
@@ -264,10 +258,12 @@ public final class SqliteBackups implements Backups {
 
     /**
      * What the user's process reported. A refusal, or any failure we cannot put down to an outage, is a verdict about
-     * this user's files (they are quarantined; the others go on); SQLite busy, full or failing I/O is transient.
+     * this user's files (they are quarantined; the others go on). Transient: our own output file could not be
+     * written (the backup disk is full), or SQLite was busy, full or failing I/O.
      */
-    private static ActuatorException userSideFailure(String what, String user, Path path, UserSide.Result r) {
+    private ActuatorException userSideFailure(String what, String user, Path path, UserSide.Result r) {
         String message = "cannot " + what + " " + user + "'s database: " + path + ": " + (r.stderr().isBlank() ? "exit " + r.exit() : r.stderr());
+        if (r.outputFailed()) return ActuatorException.transientFault(message + " (writing into " + tree.root() + ": the backup filesystem is full or failing)", null);
         if (r.exit() == UserSide.SQLITE && TRANSIENT_SQLITE.matcher(r.stderr()).find()) return ActuatorException.transientFault(message, null);
         return ActuatorException.refusedUserFiles(message + " (as " + user + ")");
     }

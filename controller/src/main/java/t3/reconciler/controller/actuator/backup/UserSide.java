@@ -23,7 +23,7 @@ import t3.reconciler.controller.actuator.proc.ProcessTree;
  */
 final class UserSide {
     /** Exit codes the scripts use to say the user's files are refused (a verdict about that user, not the build). */
-    static final int LINK = 65, MISSING = 66, NOT_REGULAR = 67, NO_TEMP = 68, MISMATCH = 69, SQLITE = 70;
+    static final int LINK = 65, MISSING = 66, NOT_REGULAR = 67, NO_TEMP = 68, MISMATCH = 69, SQLITE = 70, OUTPUT = 71;
 
     private static final String SH = "/bin/sh";
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
@@ -49,13 +49,13 @@ final class UserSide {
             trap 'rm -rf -- "$work"' EXIT
             cd -- "$work"
             sqlite3 -batch -bail -init /dev/null -readonly "$db" ".timeout 30000" "VACUUM INTO 'snapshot.sqlite'" >&2 || exit 70
-            cat snapshot.sqlite
+            cat snapshot.sqlite || exit 71
             """;
 
     /** One file out to stdout, for the archive; exit 66 when it is simply not there. */
     static final String READ = "set -eu\n" + CHECK + """
             check "$1"
-            exec cat -- "$1"
+            cat -- "$1" || exit 71
             """;
 
     /**
@@ -88,36 +88,49 @@ final class UserSide {
 
         /** The user's files were refused, as opposed to the tool failing. */
         boolean refused() { return exit >= LINK && exit <= MISMATCH; }
+
+        /**
+         * Writing to stdout failed: root's file, on root's disk (full, failing). cat says "write error" only for
+         * its output; a read error on the user's side says otherwise.
+         */
+        boolean outputFailed() { return exit == OUTPUT && stderr.contains("write error"); }
     }
 
     private UserSide() {}
 
     /**
      * Runs {@code script} as {@code account} with {@code args} as {@code $1...}; stdin from {@code in} (or
-     * /dev/null), stdout into {@code out} (or discarded), stderr into {@code err}: all root's files. The process tree
-     * is killed after {@code timeout} (a FIFO swapped in at the last moment blocks its open for ever).
+     * /dev/null), stdout into {@code out} (or discarded): both root's files. stderr goes to a temp file of root's
+     * in the JVM's temp directory (random name, O_EXCL, 0600), not beside {@code out}: when the backup disk is full,
+     * the message saying so must still have somewhere to go. The process tree is killed after {@code timeout} (a
+     * FIFO swapped in at the last moment blocks its open for ever).
      */
-    static Result run(Account account, String script, List<String> args, Path in, Path out, Path err, Duration timeout) throws IOException {
+    static Result run(Account account, String script, List<String> args, Path in, Path out, Duration timeout) throws IOException {
         List<String> argv = new ArrayList<>(List.of(SH, "-c", script, "sh"));
         argv.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(account.wrap(argv)).directory(new File("/"))
-                .redirectInput(in == null ? ProcessBuilder.Redirect.from(new File("/dev/null")) : ProcessBuilder.Redirect.from(in.toFile()))
-                .redirectOutput(out == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(out.toFile()))
-                .redirectError(ProcessBuilder.Redirect.to(err.toFile()));
-        pb.environment().clear();
-        Process p = pb.start();
+        Path err = Files.createTempFile("t3-backup-", ".err");
         try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            ProcessBuilder pb = new ProcessBuilder(account.wrap(argv)).directory(new File("/"))
+                    .redirectInput(in == null ? ProcessBuilder.Redirect.from(new File("/dev/null")) : ProcessBuilder.Redirect.from(in.toFile()))
+                    .redirectOutput(out == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(out.toFile()))
+                    .redirectError(ProcessBuilder.Redirect.to(err.toFile()));
+            pb.environment().clear();
+            Process p = pb.start();
+            try {
+                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    ProcessTree.kill(p, KILL_GRACE);
+                    throw new IOException("did not finish within " + timeout.toSeconds() + "s as " + account.name() + " (killed)");
+                }
+            } catch (InterruptedException e) {
                 ProcessTree.kill(p, KILL_GRACE);
-                throw new IOException("did not finish within " + timeout.toSeconds() + "s as " + account.name() + " (killed)");
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while working as " + account.name(), e);
             }
-        } catch (InterruptedException e) {
-            ProcessTree.kill(p, KILL_GRACE);
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while working as " + account.name(), e);
-        }
-        try (InputStream s = Files.newInputStream(err)) {
-            return new Result(p.exitValue(), new String(s.readNBytes(MAX_STDERR), StandardCharsets.UTF_8).strip());
+            try (InputStream s = Files.newInputStream(err)) {
+                return new Result(p.exitValue(), new String(s.readNBytes(MAX_STDERR), StandardCharsets.UTF_8).strip());
+            }
+        } finally {
+            Files.deleteIfExists(err);
         }
     }
 }

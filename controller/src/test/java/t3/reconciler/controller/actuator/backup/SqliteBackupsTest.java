@@ -240,6 +240,38 @@ class SqliteBackupsTest {
     }
 
     @Test
+    void aBackupDirThatIsALinkOrNotADirectoryIsRefusedNamingIt() throws Exception {
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Files.createSymbolicLink(root, elsewhere);
+        ActuatorException linked = assertThrows(ActuatorException.class, () -> at(T0).backup(ALICE, db, V1));
+        assertFalse(linked.isTransient());
+        assertTrue(linked.getMessage().contains(root + " is a symbolic link"), linked.getMessage());
+        assertThrows(ActuatorException.class, () -> at(T0).list(ALICE));
+        try (Stream<Path> nothing = Files.list(elsewhere)) {
+            assertEquals(0, nothing.count(), "nothing was written through the link");
+        }
+        Files.delete(root);
+        Files.writeString(root, "a file");
+        ActuatorException file = assertThrows(ActuatorException.class, () -> at(T0).backup(ALICE, db, V1));
+        assertTrue(file.getMessage().contains(root + " is not a directory"), file.getMessage());
+    }
+
+    @Test
+    void anExistingBackupDirIsMadeRootsAloneOnUse() throws Exception {
+        Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxrwxrwx")));
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxrwxrwx"));
+        at(T0).list(ALICE);
+        assertEquals("rwx------", perms(root));
+    }
+
+    @Test
+    void rootIsNeverAUserToActAs() {
+        ActuatorException e = assertThrows(ActuatorException.class, () -> at(T0).backup("root", db, V1));
+        assertTrue(e.refusesUserFiles(), e.toString());
+        assertTrue(e.getMessage().contains("uid/gid 0"), e.getMessage());
+    }
+
+    @Test
     void aBackupChangedInItsRowsPassesIntegrityCheckButIsNeverRestored() throws Exception {
         Fixtures.sql(db, "INSERT INTO projection_messages (thread, body) VALUES ('t1', 'the user typed this')");
         BackupInfo b = at(T0).backup(ALICE, db, V1);
