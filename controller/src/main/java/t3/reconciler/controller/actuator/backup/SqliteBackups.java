@@ -44,6 +44,8 @@ public final class SqliteBackups implements Backups {
     static final String ARCHIVE = "archive";
     /** Bounds one user-side step: a FIFO swapped in at the last moment would block it for ever. */
     static final Duration USER_STEP_TIMEOUT = Duration.ofMinutes(10);
+    /** What an archive holds: the database and its sidecars. */
+    private static final List<String> ALL_FILES = Stream.concat(Stream.of(""), Sqlite.SIDECARS.stream()).toList();
 
     private final BackupTree tree;
     private final Clock clock;
@@ -117,6 +119,10 @@ public final class SqliteBackups implements Backups {
     @Override
     public synchronized RestoreReport restore(String user, Path backup, Path database) throws ActuatorException {
         requireUser(user);
+        // Root reads the backup (checks, and the user's stdin): only ever a file of our own tree.
+        if (!backup.toAbsolutePath().normalize().startsWith(tree.root().resolve(user))) {
+            throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: it is not one of their backups in " + tree.root().resolve(user));
+        }
         if (!Files.isRegularFile(backup, LinkOption.NOFOLLOW_LINKS)) throw ActuatorException.verdict("no backup file " + backup);
         String integrity = Sqlite.integrity(backup);
         if (!integrity.equals("ok")) {
@@ -190,15 +196,13 @@ public final class SqliteBackups implements Backups {
                 boolean absent = r.exit() == UserSide.MISSING || (!suffix.isEmpty() && r.refused());
                 if (!absent) throw userSideFailure("archive", user, from, r);
             }
-        } catch (ActuatorException e) {
-            FileTrees.delete(archive); // a refused restore archives nothing
+        } catch (ActuatorException | IOException e) {
+            FileTrees.delete(archive); // a refused or failed restore leaves no partial archive (the database is untouched yet)
             throw e;
         }
         BackupTree.sync(archive);
         return new Archived(archive, hasDatabase);
     }
-
-    private static final List<String> ALL_FILES = Stream.concat(Stream.of(""), Sqlite.SIDECARS.stream()).toList();
 
     /**
      * Counted on the archived copy, root's own file, never on the live path. SQLite wants a -shm beside a WAL
