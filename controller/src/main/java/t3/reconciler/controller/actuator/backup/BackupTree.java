@@ -44,6 +44,7 @@ final class BackupTree {
     private final SecureRandom random = new SecureRandom();
     /** Users whose whole directory was taken back by this process; afterwards only its top needs a look. */
     private final Set<String> adopted = ConcurrentHashMap.newKeySet();
+    private volatile boolean ancestorsChecked;
 
     BackupTree(Path root) {
         this.root = root.toAbsolutePath().normalize();
@@ -131,7 +132,10 @@ final class BackupTree {
         BasicFileAttributes a = Files.readAttributes(root, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (a.isSymbolicLink()) throw new Unsafe("backup.dir " + root + " is a symbolic link; it must be a real directory only root can enter");
         if (!a.isDirectory()) throw new Unsafe("backup.dir " + root + " is not a directory");
-        ancestorsTrusted(parent);
+        if (!ancestorsChecked) { // once per process: every pass lists every user's backups
+            ancestorsTrusted(parent);
+            ancestorsChecked = true;
+        }
         try {
             own(root, DIR);
         } catch (IOException e) {
