@@ -39,9 +39,9 @@ final class Checksums {
 
     /**
      * Writes the sidecar of a checked backup: a new file under a random name ({@code O_EXCL}), fsynced, renamed over
-     * (so it is never half-written), and the directory fsynced. Returns the hash.
+     * (so it is never half-written), and the directory fsynced.
      */
-    static String write(Path backup, BackupTree tree) throws IOException {
+    static void write(Path backup, BackupTree tree) throws IOException {
         Path side = sidecar(backup);
         Path tmp = tree.newFile(side.getParent(), "." + side.getFileName() + ".tmp-");
         try {
@@ -52,7 +52,6 @@ final class Checksums {
             Files.move(tmp, side, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
             BackupTree.sync(side.getParent());
-            return sha;
         } finally {
             if (tmp != null) Files.deleteIfExists(tmp);
         }
@@ -60,8 +59,7 @@ final class Checksums {
 
     /** The hash a verified backup's sidecar vouches for; empty when the backup is not verified. */
     Optional<String> expected(Path backup) throws IOException {
-        if (!verified(backup)) return Optional.empty();
-        return Optional.of(readSidecar(backup).orElseThrow().split(" ", 2)[0]);
+        return verified(backup) ? readSidecar(backup).map(line -> line.split(" ", 2)[0]) : Optional.empty();
     }
 
     boolean verified(Path backup) {
