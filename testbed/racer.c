@@ -6,6 +6,10 @@
  *       inotify on DIR: every entry created in DIR whose name starts with one of PREFIX is at once replaced, by
  *       rename(2), with a symlink to TARGET. Prints "swapped NAME" per swap; exits after MAX swaps. (Only IN_CREATE:
  *       the racer's own rename is an IN_MOVED_TO, which would set it swapping its own links.)
+ *   racer fifo DIR NAME MAX PREFIX...
+ *       inotify on DIR: whenever an entry whose name starts with one of PREFIX is created there, DIR/NAME is
+ *       replaced, by rename(2), with a new FIFO (a file that was checked a moment ago is no longer one). Prints
+ *       "fifo NAME" per replacement; exits after MAX.
  *   racer exchange DIR A B MAX
  *       renameat2(RENAME_EXCHANGE) of DIR/A and DIR/B, MAX times (e.g. a real directory and a symlink to a
  *       directory the attacker cannot read), as fast as it can. Prints the count at the end.
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int has_prefix(const char *name, char **prefixes, int n) {
@@ -29,7 +34,8 @@ static int has_prefix(const char *name, char **prefixes, int n) {
     return 0;
 }
 
-static int swap(const char *dir, const char *target, long max, char **prefixes, int n) {
+/* With fifo_name set, the created entry is left alone and fifo_name is replaced by a FIFO instead. */
+static int swap(const char *dir, const char *target, const char *fifo_name, long max, char **prefixes, int n) {
     int fd = inotify_init1(0);
     if (fd < 0 || inotify_add_watch(fd, dir, IN_CREATE) < 0) { perror("inotify"); return 2; }
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
@@ -48,10 +54,12 @@ static int swap(const char *dir, const char *target, long max, char **prefixes, 
             char link[64];
             snprintf(link, sizeof link, ".racer-%ld", swaps);
             unlinkat(dfd, link, 0);
-            if (symlinkat(target, dfd, link) != 0) { perror("symlinkat"); continue; }
-            if (renameat(dfd, link, dfd, e->name) == 0) {
+            int made = fifo_name ? mkfifoat(dfd, link, 0600) : symlinkat(target, dfd, link);
+            if (made != 0) { perror(fifo_name ? "mkfifoat" : "symlinkat"); continue; }
+            const char *victim = fifo_name ? fifo_name : e->name;
+            if (renameat(dfd, link, dfd, victim) == 0) {
                 swaps++;
-                printf("swapped %s\n", e->name);
+                printf("%s %s\n", fifo_name ? "fifo" : "swapped", victim);
                 fflush(stdout);
             } else {
                 unlinkat(dfd, link, 0);
@@ -80,8 +88,9 @@ static int exchange(const char *dir, const char *a, const char *b, long max) {
 }
 
 int main(int argc, char **argv) {
-    if (argc >= 6 && strcmp(argv[1], "swap") == 0) return swap(argv[2], argv[3], atol(argv[4]), argv + 5, argc - 5);
+    if (argc >= 6 && strcmp(argv[1], "swap") == 0) return swap(argv[2], argv[3], NULL, atol(argv[4]), argv + 5, argc - 5);
+    if (argc >= 6 && strcmp(argv[1], "fifo") == 0) return swap(argv[2], NULL, argv[3], atol(argv[4]), argv + 5, argc - 5);
     if (argc == 6 && strcmp(argv[1], "exchange") == 0) return exchange(argv[2], argv[3], argv[4], atol(argv[5]));
-    fprintf(stderr, "usage: racer swap DIR TARGET MAX PREFIX... | racer exchange DIR A B MAX\n");
+    fprintf(stderr, "usage: racer swap DIR TARGET MAX PREFIX... | racer fifo DIR NAME MAX PREFIX... | racer exchange DIR A B MAX\n");
     return 2;
 }

@@ -73,6 +73,41 @@ class DatabaseNotARegularFileTest {
         as("rm", "-f", db().toString());
     }
 
+    /**
+     * The race the checks cannot close: a FIFO swapped in after the user's process checked the file, before sqlite3
+     * opens it (the racer acts when the snapshot's private directory appears). The open blocks; the bound on the
+     * user's step cuts it off and refuses that user, so it holds nobody else up. Bounded tries: the racer nearly
+     * always wins, and a lost race is an ordinary backup.
+     */
+    @Test
+    void aFifoSwappedInAfterTheCheckIsCutOffAndRefused() throws Exception {
+        SqliteBackups bounded = new SqliteBackups(bed.backups(), java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(5));
+        ActuatorException cutOff = null;
+        for (int attempt = 0; attempt < 3 && cutOff == null; attempt++) {
+            as("rm", "-f", db().toString());
+            as("cp", db() + ".mine", db().toString());
+            try (Racer racer = new Racer(ATTACKER, "fifo", db().getParent().toString(), db().getFileName().toString(), "1", ".t3-backup-")) {
+                try {
+                    bounded.backup(ATTACKER, db(), V);
+                } catch (ActuatorException e) {
+                    assertTrue(e.refusesUserFiles(), "a refusal of the user's files, not " + e);
+                    assertTrue(e.getMessage().contains("did not finish") && e.getMessage().contains(ATTACKER) && e.getMessage().contains(db().toString()), e.getMessage());
+                    cutOff = e;
+                }
+                assertEquals(1, racer.count("fifo "), "the racer replaced the database with a FIFO");
+            }
+        }
+        assertTrue(cutOff != null, "in 3 tries the FIFO never landed between the check and the open");
+        assertTrue(Files.readAttributes(db(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther());
+        assertTrue(pgrep("sqlite3 .*" + db()).isEmpty(), "the blocked sqlite3 was killed with its step");
+        assertUnchangedForEveryoneElse();
+        as("rm", "-f", db().toString());
+    }
+
+    private static String pgrep(String pattern) throws Exception {
+        return Hostile.run(List.of("pgrep", "-f", "-u", ATTACKER, pattern)).output().strip();
+    }
+
     /** Refused as this user's files, naming the user and the path, and neither a backup nor an archive left behind. */
     private static void assertRefused(Executable step, String why) throws Exception {
         List<BackupInfo> before = backups.list(ATTACKER);

@@ -34,7 +34,10 @@ final class Racer implements AutoCloseable {
         return lines;
     }
 
-    long swaps() throws IOException { return finish().stream().filter(l -> l.startsWith("swapped ")).count(); }
+    long swaps() throws IOException { return count("swapped "); }
+
+    /** How many of the racer's lines start with {@code prefix} (its moves: "swapped NAME", "fifo NAME"). */
+    long count(String prefix) throws IOException { return finish().stream().filter(l -> l.startsWith(prefix)).count(); }
 
     @Override
     public void close() throws IOException { finish(); }

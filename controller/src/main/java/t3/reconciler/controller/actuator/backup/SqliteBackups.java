@@ -43,20 +43,25 @@ public final class SqliteBackups implements Backups {
     public static final Path DEFAULT_ROOT = Path.of("/var/backups/t3-state");
     static final String ARCHIVE = "archive";
     /** Bounds one user-side step: a FIFO swapped in at the last moment would block it for ever. */
-    static final Duration USER_STEP_TIMEOUT = Duration.ofMinutes(10);
+    static final Duration DEFAULT_USER_STEP_TIMEOUT = Duration.ofMinutes(10);
     /** What an archive holds: the database and its sidecars. */
     private static final List<String> ALL_FILES = Stream.concat(Stream.of(""), Sqlite.SIDECARS.stream()).toList();
 
     private final BackupTree tree;
     private final Clock clock;
+    private final Duration userStepTimeout;
     private final Checksums checksums = new Checksums();
 
     public SqliteBackups(Path root) { this(root, Clock.systemUTC()); }
 
     /** @param clock names backups and archives; tests pin it to get known names */
-    public SqliteBackups(Path root, Clock clock) {
+    public SqliteBackups(Path root, Clock clock) { this(root, clock, DEFAULT_USER_STEP_TIMEOUT); }
+
+    /** @param userStepTimeout bounds each step a user's process does; past it, that user's files are refused */
+    public SqliteBackups(Path root, Clock clock, Duration userStepTimeout) {
         this.tree = new BackupTree(root);
         this.clock = clock;
+        this.userStepTimeout = userStepTimeout;
     }
 
     @Override
@@ -69,7 +74,7 @@ public final class SqliteBackups implements Backups {
             BackupName name = freeName(dir, onVersion);
             Path target = dir.resolve(name.fileName());
             tmp = tree.newFile(dir, "." + name.fileName() + ".tmp-");
-            UserSide.Result r = UserSide.run(account, UserSide.SNAPSHOT, List.of(absolute(database).toString()), null, tmp, USER_STEP_TIMEOUT);
+            UserSide.Result r = UserSide.run(account, UserSide.SNAPSHOT, List.of(absolute(database).toString()), null, tmp, userStepTimeout);
             if (!r.ok()) throw userSideFailure("back up", user, database, r);
             String integrity = Sqlite.integrity(tmp);
             if (!integrity.equals("ok")) {
@@ -145,7 +150,7 @@ public final class SqliteBackups implements Backups {
             Path dir = tree.userDir(user);
             Archived archived = archive(user, account, database, dir);
             long lost = archived.database() ? projectionRowsLost(archived.dir(), database.getFileName().toString(), backup, dir) : 0;
-            UserSide.Result r = UserSide.run(account, UserSide.REPLACE, List.of(database.toString(), sha.get()), backup, null, USER_STEP_TIMEOUT);
+            UserSide.Result r = UserSide.run(account, UserSide.REPLACE, List.of(database.toString(), sha.get()), backup, null, userStepTimeout);
             if (!r.ok()) throw userSideFailure("restore " + backup.getFileName() + " over", user, database, r);
             return new RestoreReport(archived.dir(), lost);
         } catch (BackupTree.Unsafe e) {
@@ -185,7 +190,7 @@ public final class SqliteBackups implements Backups {
             for (String suffix : ALL_FILES) {
                 Path from = Sqlite.sidecar(database, suffix);
                 Path tmp = tree.newFile(archive, ".tmp-");
-                UserSide.Result r = UserSide.run(account, UserSide.READ, List.of(from.toString()), null, tmp, USER_STEP_TIMEOUT);
+                UserSide.Result r = UserSide.run(account, UserSide.READ, List.of(from.toString()), null, tmp, userStepTimeout);
                 if (r.ok()) {
                     BackupTree.sync(tmp);
                     Files.move(tmp, archive.resolve(from.getFileName()), StandardCopyOption.ATOMIC_MOVE);

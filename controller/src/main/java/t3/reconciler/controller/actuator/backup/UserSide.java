@@ -24,6 +24,8 @@ import t3.reconciler.controller.actuator.proc.ProcessTree;
 final class UserSide {
     /** Exit codes the scripts use to say the user's files are refused (a verdict about that user, not the build). */
     static final int LINK = 65, MISSING = 66, NOT_REGULAR = 67, NO_TEMP = 68, MISMATCH = 69, SQLITE = 70, OUTPUT = 71;
+    /** Not the script's: it ran past its bound and was killed (as coreutils' timeout(1) says it). */
+    static final int TIMED_OUT = 124;
 
     private static final String SH = "/bin/sh";
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
@@ -103,7 +105,7 @@ final class UserSide {
      * /dev/null), stdout into {@code out} (or discarded): both root's files. stderr goes to a temp file of root's
      * in the JVM's temp directory (random name, O_EXCL, 0600), not beside {@code out}: when the backup disk is full,
      * the message saying so must still have somewhere to go. The process tree is killed after {@code timeout} (a
-     * FIFO swapped in at the last moment blocks its open for ever).
+     * FIFO swapped in at the last moment blocks its open for ever) and the result says {@link #TIMED_OUT}.
      */
     static Result run(Account account, String script, List<String> args, Path in, Path out, Duration timeout) throws IOException {
         List<String> argv = new ArrayList<>(List.of(SH, "-c", script, "sh"));
@@ -118,8 +120,10 @@ final class UserSide {
             Process p = pb.start();
             try {
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    // Most likely the user's doing (a FIFO swapped in after the check): a verdict about them, so
+                    // that retrying it cannot hold up everyone else.
                     ProcessTree.kill(p, KILL_GRACE);
-                    throw new IOException("did not finish within " + timeout.toSeconds() + "s as " + account.name() + " (killed)");
+                    return new Result(TIMED_OUT, "did not finish within " + timeout.toSeconds() + "s as " + account.name() + " (killed)");
                 }
             } catch (InterruptedException e) {
                 ProcessTree.kill(p, KILL_GRACE);
