@@ -1,6 +1,7 @@
 package t3.reconciler.controller.cli;
 
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,7 +43,8 @@ final class BackupCommand implements Callable<Integer> {
             for (String name : names) {
                 UserState u = obs.user(name).orElseThrow();
                 Optional<Version> on = u.runningVersion().or(obs::installed);
-                if (!Files.exists(s.databaseOf(name))) {
+                // lstat, existence only: root does not follow a link the user planted; the backup itself refuses one.
+                if (!Files.exists(s.databaseOf(name), LinkOption.NOFOLLOW_LINKS)) {
                     System.out.println(name + ": skipped, no database at " + s.databaseOf(name));
                     continue;
                 }

@@ -59,7 +59,8 @@ public final class Observer {
             Optional<Version> running = s.active() ? s.execMainStart().flatMap(t -> versionAt(activations, t)) : Optional.empty();
             List<String> busy = s.active() ? io.busy().busyProcesses(s, spec.canary().busyPattern()) : List.of();
             Path db = spec.databaseOf(user.name());
-            users.add(new UserState(user.name(), unit, s.activeState(), s.mainPid(), running, busy, db, Files.exists(db), io.backups().list(user.name())));
+            // lstat, existence only: a link the user planted is not followed by root here; the backup refuses it.
+            users.add(new UserState(user.name(), unit, s.activeState(), s.mainPid(), running, busy, db, Files.exists(db, java.nio.file.LinkOption.NOFOLLOW_LINKS), io.backups().list(user.name())));
         }
 
         return new ObservedState(now, installed, io.releases().present(), store.lastGood(), candidate, users,

@@ -33,6 +33,7 @@ final class BackupBench {
         Path dir = Bench.work().resolve("backup");
         Files.createDirectories(dir);
         SqliteBackups backups = new SqliteBackups(dir.resolve("backups"));
+        String user = owner(db);
         Version v = Version.parse("0.0.25-nightly.20260601.1");
         int reps = Bench.intOpt("reps", 3);
         int cutoff = Bench.intOpt("backup-timeout", 60);
@@ -43,7 +44,7 @@ final class BackupBench {
                 new M("`sqlite3 .backup` (CLI), writer running", false, (a, b) -> cli(a, b, cutoff)),
                 new M("`sqlite3 .backup` (CLI), writer paused", true, (a, b) -> cli(a, b, cutoff)),
                 new M("bare `VACUUM INTO` (sqlite-jdbc)", false, (a, b) -> { vacuumInto(a, b); return b; }),
-                new M("**`SqliteBackups.backup`** (VACUUM INTO + integrity_check + fsync + sha256)", false, (a, b) -> backups.backup("bench", a, v).path()));
+                new M("**`SqliteBackups.backup`** (VACUUM INTO + integrity_check + fsync + sha256)", false, (a, b) -> backups.backup(user, a, v).path()));
 
         Map<String, List<Double>> ms = new LinkedHashMap<>();
         Map<String, Long> commits = new LinkedHashMap<>();
@@ -89,6 +90,19 @@ final class BackupBench {
         t.note("MB/s is the source DB size over wall time; page cache warm. `cp` of a live WAL database is not a consistent backup: it is the physical bound only."
                 + " The writer is never blocked by VACUUM INTO (a WAL reader). The CLI's `.backup` restarts its copy whenever another connection commits.");
         t.print();
+    }
+
+    /**
+     * Whose database it is: a backup is taken by the database's user (a local account, never root). As root, a
+     * system account made for the bench gets the data directory; otherwise it is ourselves.
+     */
+    static String owner(Path db) throws Exception {
+        String me = System.getProperty("user.name");
+        if (!me.equals("root")) return me;
+        String user = "t3bn-backup";
+        if (Sh.run(List.of("id", "-u", user)).exit() != 0) Sh.ok("useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", user);
+        Sh.ok("chown", "-R", user + ":", db.getParent().toString());
+        return user;
     }
 
     static Path cli(Path db, Path out, int cutoff) throws Exception {

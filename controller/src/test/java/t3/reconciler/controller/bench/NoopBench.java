@@ -171,7 +171,14 @@ final class NoopBench {
             Files.copy(template, db);
             Path bdir = s.backup().dir().resolve(u);
             if (firstBackupDir == null) {
-                backups.backup(u, db, installed); // a real verified backup, then the same bytes for everyone else
+                // Synthetic users have no local account to take a backup as: a verified backup is made by hand (the
+                // file under its name, and a sha256 sidecar), then the same bytes for everyone else.
+                Files.createDirectories(bdir);
+                String name = java.time.format.DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmssSSS'Z'").withZone(java.time.ZoneOffset.UTC)
+                        .format(java.time.Instant.now()) + "_" + installed + ".sqlite";
+                Files.copy(template, bdir.resolve(name));
+                Files.writeString(bdir.resolve(name + ".sha256"), Sh.ok("sha256sum", bdir.resolve(name).toString()).split(" ")[0] + "  " + name + "\n");
+                backups.list(u); // taken into the root-only tree (0700/0600), as every later pass finds it
                 firstBackupDir = bdir;
             } else {
                 Sh.ok("cp", "-a", firstBackupDir.toString(), bdir.toString());

@@ -8,12 +8,14 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -27,6 +29,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Checksums {
     static final String SUFFIX = ".sha256";
+    private static final int MAX_SIDECAR = 4096;
 
     private record Stamp(Object fileKey, long size, long mtimeNanos, long sidecarMtimeNanos) {}
 
@@ -34,14 +37,29 @@ final class Checksums {
 
     static Path sidecar(Path backup) { return backup.resolveSibling(backup.getFileName() + SUFFIX); }
 
-    /** Writes the sidecar of a checked backup, via a temp file and rename so it is never half-written. */
-    static void write(Path backup, Owner owner) throws IOException {
-        Path side = sidecar(backup), tmp = side.resolveSibling("." + side.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        owner.newFile(tmp);
-        Files.writeString(tmp, sha256(backup) + "  " + backup.getFileName() + "\n", StandardCharsets.US_ASCII);
-        Owner.sync(tmp);
-        Files.move(tmp, side, StandardCopyOption.ATOMIC_MOVE);
+    /**
+     * Writes the sidecar of a checked backup: a new file under a random name ({@code O_EXCL}), fsynced, renamed over
+     * (so it is never half-written), and the directory fsynced.
+     */
+    static void write(Path backup, BackupTree tree) throws IOException {
+        Path side = sidecar(backup);
+        Path tmp = tree.newFile(side.getParent(), "." + side.getFileName() + ".tmp-");
+        try {
+            String sha = sha256(backup);
+            Files.writeString(tmp, sha + "  " + backup.getFileName() + "\n", StandardCharsets.US_ASCII, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            BackupTree.sync(tmp);
+            Files.move(tmp, side, StandardCopyOption.ATOMIC_MOVE);
+            tmp = null;
+            BackupTree.sync(side.getParent());
+        } finally {
+            if (tmp != null) Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The hash a verified backup's sidecar vouches for; empty when the backup is not verified. */
+    Optional<String> expected(Path backup) throws IOException {
+        return verified(backup) ? readSidecar(backup).map(line -> line.split(" ", 2)[0]) : Optional.empty();
     }
 
     boolean verified(Path backup) {
@@ -60,13 +78,22 @@ final class Checksums {
     void forget(Path backup) { memo.remove(backup); }
 
     private static boolean matches(Path backup) throws IOException {
-        String line;
-        try {
-            line = Files.readString(sidecar(backup), StandardCharsets.US_ASCII).strip();
+        Optional<String> line = readSidecar(backup);
+        return line.isPresent() && line.get().equals(sha256(backup) + "  " + backup.getFileName());
+    }
+
+    /**
+     * Only a regular file is read: opening a FIFO would block for ever (and every pass with it). A sidecar is one
+     * short line, so a huge file is not read whole.
+     */
+    private static Optional<String> readSidecar(Path backup) throws IOException {
+        Path side = sidecar(backup);
+        if (!Files.isRegularFile(side, LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+        try (InputStream in = Files.newInputStream(side, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.of(new String(in.readNBytes(MAX_SIDECAR), StandardCharsets.US_ASCII).strip());
         } catch (NoSuchFileException e) {
-            return false;
+            return Optional.empty();
         }
-        return line.equals(sha256(backup) + "  " + backup.getFileName());
     }
 
     private static Stamp stamp(Path backup) throws IOException {
@@ -87,7 +114,7 @@ final class Checksums {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java has SHA-256", e);
         }
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
             byte[] buf = new byte[1 << 16];
             for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
         }

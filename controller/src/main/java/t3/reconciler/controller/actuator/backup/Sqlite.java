@@ -25,8 +25,8 @@ final class Sqlite {
     private static final byte[] HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
     /**
-     * A user's live database, read-only: a backup must never write it. SQLite still needs its -wal/-shm to read a
-     * WAL database and creates them if absent; call {@link #adoptSidecars} after closing.
+     * A database with its -wal, read-only: never written. SQLite still needs a -shm to read a WAL database and creates
+     * one if absent, so open only files in a directory of ours.
      */
     static Connection live(Path db) throws SQLException {
         SQLiteConfig c = new SQLiteConfig();
@@ -56,7 +56,7 @@ final class Sqlite {
     /** {@code "ok"}, or what {@code PRAGMA integrity_check} (or opening the file) found wrong. */
     static String integrity(Path file) {
         // An empty or truncated-to-nothing file opens as a valid empty database: the header is the first check.
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
             if (!Arrays.equals(in.readNBytes(HEADER.length), HEADER)) return "not a SQLite database (no SQLite header)";
         } catch (IOException e) {
             return "cannot read: " + e.getMessage();
@@ -67,17 +67,6 @@ final class Sqlite {
             return found.isEmpty() ? "integrity_check returned nothing" : String.join("; ", found);
         } catch (SQLException e) {
             return e.getMessage();
-        }
-    }
-
-    /**
-     * As root, SQLite itself chowns the -wal/-shm it creates to the database's owner; this makes sure of it, so
-     * the user's server is never locked out of its own database by a root-owned -shm.
-     */
-    static void adoptSidecars(Path db, Owner owner) throws IOException {
-        for (String suffix : SIDECARS) {
-            Path p = sidecar(db, suffix);
-            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) owner.apply(p);
         }
     }
 

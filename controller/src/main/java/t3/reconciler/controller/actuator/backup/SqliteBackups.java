@@ -1,109 +1,113 @@
 package t3.reconciler.controller.actuator.backup;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.sqlite.SQLiteErrorCode;
-import org.sqlite.SQLiteException;
+import java.util.stream.Stream;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Backups;
+import t3.reconciler.controller.actuator.proc.Account;
+import t3.reconciler.controller.actuator.proc.FileTrees;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.User;
 import t3.reconciler.model.Version;
 
 /**
- * {@link Backups} of users' t3 databases with sqlite-jdbc, under {@code <root>/<user>/}. A backup is an online
- * {@code VACUUM INTO} (a consistent snapshot even while the server writes), checked by {@code integrity_check},
- * fsynced and renamed into place, with a {@code .sha256} sidecar that {@link #list} uses for {@code verified}.
- * Everything created for a user belongs to the owner of the user's database (0600 files, 0700 directories).
+ * {@link Backups} of users' t3 databases under {@code <root>/<user>/}, a tree only root can enter ({@link BackupTree}).
+ * A backup is an online {@code VACUUM INTO} (a consistent snapshot even while the server writes) taken by the user's
+ * own process and streamed to root ({@link UserSide}), checked by {@code integrity_check}, fsynced and renamed into
+ * place, with a {@code .sha256} sidecar that {@link #list} uses for {@code verified}. Backups and archives are root's
+ * (0600 files, 0700 directories); a restored database is written by the user, so it is theirs.
+ *
+ * <p>Users are the local accounts of the same name ({@link Account#unprivileged}): never root, and never whoever
+ * happens to own a file. A user whose files are refused (a link, a FIFO, a directory they cannot reach) gets
+ * {@link ActuatorException#refusedUserFiles}, a verdict about them alone.
  */
 public final class SqliteBackups implements Backups {
     public static final Path DEFAULT_ROOT = Path.of("/var/backups/t3-state");
     static final String ARCHIVE = "archive";
+    /** Bounds one user-side step: a FIFO swapped in at the last moment would block it for ever. */
+    static final Duration DEFAULT_USER_STEP_TIMEOUT = Duration.ofMinutes(10);
+    /** What an archive holds: the database and its sidecars. */
+    private static final List<String> ALL_FILES = Stream.concat(Stream.of(""), Sqlite.SIDECARS.stream()).toList();
 
-    private final Path root;
+    private final BackupTree tree;
     private final Clock clock;
+    private final Duration userStepTimeout;
     private final Checksums checksums = new Checksums();
-    private final SecureRandom random = new SecureRandom();
 
     public SqliteBackups(Path root) { this(root, Clock.systemUTC()); }
 
     /** @param clock names backups and archives; tests pin it to get known names */
-    public SqliteBackups(Path root, Clock clock) {
-        this.root = root.toAbsolutePath().normalize();
+    public SqliteBackups(Path root, Clock clock) { this(root, clock, DEFAULT_USER_STEP_TIMEOUT); }
+
+    /** @param userStepTimeout bounds each step a user's process does; past it, that user's files are refused */
+    public SqliteBackups(Path root, Clock clock, Duration userStepTimeout) {
+        this.tree = new BackupTree(root);
         this.clock = clock;
+        this.userStepTimeout = userStepTimeout;
     }
 
     @Override
     public synchronized BackupInfo backup(String user, Path database, Version onVersion) throws ActuatorException {
         requireUser(user);
-        Owner owner = ownerOfDatabase(user, database);
-        Path tmp = null;
+        Account account = account(user);
+        Path dir = null, tmp = null;
         try {
-            Path dir = userDir(user, owner);
+            dir = tree.userDir(user);
             BackupName name = freeName(dir, onVersion);
             Path target = dir.resolve(name.fileName());
-            // SQLite accepts an empty file as VACUUM INTO's target: creating it first makes it the user's, 0600,
-            // before a byte is in it, and the random name keeps a concurrent backup from sharing it.
-            tmp = owner.newFile(dir.resolve("." + name.fileName() + "." + token() + ".tmp"));
-            vacuumInto(database, tmp, owner);
+            tmp = tree.newFile(dir, "." + name.fileName() + ".tmp-");
+            UserSide.Result r = UserSide.run(account, UserSide.SNAPSHOT, List.of(absolute(database).toString()), null, tmp, userStepTimeout);
+            if (!r.ok()) throw userSideFailure("back up", user, database, r);
             String integrity = Sqlite.integrity(tmp);
             if (!integrity.equals("ok")) {
                 throw ActuatorException.verdict("backup of " + user + "'s database " + database + " fails integrity_check: " + integrity);
             }
-            Owner.sync(tmp);
+            BackupTree.sync(tmp);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
-            Checksums.write(target, owner);
-            Owner.sync(dir);
+            Checksums.write(target, tree);
             return new BackupInfo(user, target, onVersion, name.takenAt(), Files.size(target), true);
+        } catch (BackupTree.Unsafe e) {
+            throw ActuatorException.verdict("cannot back up " + user + "'s database: " + e.getMessage());
         } catch (IOException e) {
             throw ActuatorException.transientFault("cannot back up " + user + "'s database " + database + ": " + e, e);
-        } catch (SQLException e) {
-            throw sqlFault("cannot back up " + user + "'s database " + database, e);
         } finally {
-            if (tmp != null) deleteQuietly(tmp);
-        }
-    }
-
-    /** On a dedicated read-only connection in autocommit: VACUUM INTO reads one snapshot, so writers go on. */
-    private static void vacuumInto(Path database, Path target, Owner owner) throws SQLException, IOException {
-        try (Connection c = Sqlite.live(database); PreparedStatement p = c.prepareStatement("VACUUM INTO ?")) {
-            p.setString(1, target.toString());
-            p.execute();
-        } finally {
-            Sqlite.adoptSidecars(database, owner);
+            deleteQuietly(tmp);
         }
     }
 
     @Override
     public synchronized List<BackupInfo> list(String user) throws ActuatorException {
         requireUser(user);
-        Path dir = root.resolve(user);
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return List.of();
         List<BackupInfo> out = new ArrayList<>();
+        Optional<Path> found;
+        try {
+            found = tree.existingUserDir(user);
+        } catch (BackupTree.Unsafe e) {
+            throw ActuatorException.verdict("cannot list " + user + "'s backups: " + e.getMessage());
+        } catch (IOException e) {
+            throw ActuatorException.transientFault("cannot list " + user + "'s backups in " + tree.root() + ": " + e, e);
+        }
+        if (found.isEmpty()) return List.of();
+        Path dir = found.get();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path p : files) {
                 Optional<BackupName> name = BackupName.parse(p.getFileName().toString());
@@ -120,78 +124,110 @@ public final class SqliteBackups implements Backups {
     @Override
     public synchronized RestoreReport restore(String user, Path backup, Path database) throws ActuatorException {
         requireUser(user);
+        // Root reads the backup (checks, and the user's stdin): only ever a file of our own tree.
+        if (!backup.toAbsolutePath().normalize().startsWith(tree.root().resolve(user))) {
+            throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: it is not one of their backups in " + tree.root().resolve(user));
+        }
         if (!Files.isRegularFile(backup, LinkOption.NOFOLLOW_LINKS)) throw ActuatorException.verdict("no backup file " + backup);
         String integrity = Sqlite.integrity(backup);
         if (!integrity.equals("ok")) {
             throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: it fails integrity_check: " + integrity);
         }
         // integrity_check sees a broken b-tree, not a changed byte in a row: the sidecar is what vouches for the content.
-        if (!checksums.verified(backup)) {
+        Optional<String> sha;
+        try {
+            sha = checksums.expected(backup);
+        } catch (IOException e) {
+            throw ActuatorException.transientFault("cannot read the sha256 sidecar of " + backup + ": " + e, e);
+        }
+        if (sha.isEmpty()) {
             throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: its sha256 sidecar "
                     + Checksums.sidecar(backup).getFileName() + " is missing or no longer matches (changed since it was taken)");
         }
-        if (Files.isSymbolicLink(database)) throw ActuatorException.verdict(user + "'s database " + database + " is a symbolic link; refusing to replace it");
-        Path tmp = null;
+        Account account = account(user);
+        database = absolute(database);
         try {
-            boolean exists = Files.exists(database, LinkOption.NOFOLLOW_LINKS);
-            // A missing database takes its owner from its directory (the user's), and the server's usual mode.
-            Owner owner = Owner.of(exists ? database : database.getParent());
-            Set<PosixFilePermission> mode = exists ? Files.getPosixFilePermissions(database, LinkOption.NOFOLLOW_LINKS) : Owner.FILE;
-            Path archive = archive(user, database, owner);
-            long lost = exists ? projectionRowsLost(database, backup, owner) : 0;
-
-            tmp = owner.newFile(database.resolveSibling("." + database.getFileName() + ".restore-" + token() + ".tmp"));
-            try (InputStream in = Files.newInputStream(backup); OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.TRUNCATE_EXISTING)) {
-                in.transferTo(out);
-            }
-            Files.setPosixFilePermissions(tmp, mode);
-            Owner.sync(tmp);
-            String copied = Sqlite.integrity(tmp);
-            if (!copied.equals("ok")) throw ActuatorException.verdict("the copy of " + backup + " fails integrity_check: " + copied);
-            // Sidecars go before the rename: a -wal or hot -journal left beside the restored file would be replayed
-            // into it as if it were its own, corrupting it. They are in the archive.
-            for (String suffix : Sqlite.SIDECARS) Files.deleteIfExists(Sqlite.sidecar(database, suffix));
-            Files.move(tmp, database, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
-            Owner.sync(database.getParent());
-            return new RestoreReport(archive, lost);
+            Path dir = tree.userDir(user);
+            Archived archived = archive(user, account, database, dir);
+            long lost = archived.database() ? projectionRowsLost(archived.dir(), database.getFileName().toString(), backup, dir) : 0;
+            UserSide.Result r = UserSide.run(account, UserSide.REPLACE, List.of(database.toString(), sha.get()), backup, null, userStepTimeout);
+            if (!r.ok()) throw userSideFailure("restore " + backup.getFileName() + " over", user, database, r);
+            return new RestoreReport(archived.dir(), lost);
+        } catch (BackupTree.Unsafe e) {
+            throw ActuatorException.verdict("cannot restore " + user + "'s database: " + e.getMessage());
         } catch (IOException e) {
             throw ActuatorException.transientFault("cannot restore " + backup + " over " + user + "'s database " + database + ": " + e, e);
-        } finally {
-            if (tmp != null) deleteQuietly(tmp);
         }
     }
 
-    /** Copies (never moves) the database and its sidecars byte for byte: the -wal may hold committed rows. */
-    private Path archive(String user, Path database, Owner owner) throws IOException {
-        Path dir = owner.dir(userDir(user, owner).resolve(ARCHIVE));
-        Instant at = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-        while (Files.exists(dir.resolve(BackupName.stamp(at)), LinkOption.NOFOLLOW_LINKS)) at = at.plusMillis(1);
-        Path archive = owner.dir(dir.resolve(BackupName.stamp(at)));
-        List<String> suffixes = new ArrayList<>(List.of(""));
-        suffixes.addAll(Sqlite.SIDECARS);
-        for (String suffix : suffixes) {
-            Path from = Sqlite.sidecar(database, suffix);
-            if (!Files.isRegularFile(from, LinkOption.NOFOLLOW_LINKS)) continue;
-            Path to = owner.newFile(archive.resolve(from.getFileName()));
-            try (InputStream in = Files.newInputStream(from); OutputStream out = Files.newOutputStream(to, StandardOpenOption.TRUNCATE_EXISTING)) {
-                in.transferTo(out);
-            }
-            Owner.sync(to);
-        }
-        Owner.sync(archive);
-        Owner.sync(dir);
-        return archive;
-    }
+    /** @param database whether the database itself was there to archive (its sidecars are archived when regular files) */
+    private record Archived(Path dir, boolean database) {}
 
-    /** -1 when the current database cannot be read: a corrupt database must still be restorable. */
-    private static long projectionRowsLost(Path database, Path backup, Owner owner) throws IOException {
+    /**
+     * Copies (never moves) the database and its sidecars byte for byte into {@code archive/<stamp>/}: the -wal may
+     * hold committed rows. Each file is read by the user's process into a file root created: a link or a FIFO at
+     * the database's name refuses the restore; at a sidecar's, it is not archived (the restore removes it).
+     */
+    private Archived archive(String user, Account account, Path database, Path userDir) throws IOException, ActuatorException {
+        Path parent;
         try {
-            return ProjectionLoss.count(database, backup);
+            parent = tree.newDir(userDir, ARCHIVE);
+        } catch (FileAlreadyExistsException e) {
+            parent = userDir.resolve(ARCHIVE); // already taken back with the rest of userDir
+        }
+        Instant at = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        Path archive;
+        while (true) {
+            try {
+                archive = tree.newDir(parent, BackupName.stamp(at));
+                break;
+            } catch (FileAlreadyExistsException e) {
+                at = at.plusMillis(1);
+            }
+        }
+        boolean hasDatabase = false;
+        try {
+            for (String suffix : ALL_FILES) {
+                Path from = Sqlite.sidecar(database, suffix);
+                Path tmp = tree.newFile(archive, ".tmp-");
+                UserSide.Result r = UserSide.run(account, UserSide.READ, List.of(from.toString()), null, tmp, userStepTimeout);
+                if (r.ok()) {
+                    BackupTree.sync(tmp);
+                    Files.move(tmp, archive.resolve(from.getFileName()), StandardCopyOption.ATOMIC_MOVE);
+                    hasDatabase |= suffix.isEmpty();
+                    continue;
+                }
+                Files.delete(tmp);
+                boolean absent = r.exit() == UserSide.MISSING || (!suffix.isEmpty() && r.refused());
+                if (!absent) throw userSideFailure("archive", user, from, r);
+            }
+        } catch (ActuatorException | IOException e) {
+            FileTrees.delete(archive); // a refused or failed restore leaves no partial archive (the database is untouched yet)
+            throw e;
+        }
+        BackupTree.sync(archive);
+        return new Archived(archive, hasDatabase);
+    }
+
+    /**
+     * Counted on the archived copy, root's own file, never on the live path. SQLite wants a -shm beside a WAL
+     * database it reads, so the archive is copied (reflinked where the filesystem can) into a scratch directory of
+     * ours and read there, leaving the archive byte for byte what the user had. Not hard links: the tree's
+     * take-back removes files with more than one link, as links a user made in the old layout.
+     * -1 when it cannot be read: a corrupt database must still be restorable.
+     */
+    private long projectionRowsLost(Path archive, String dbName, Path backup, Path userDir) throws IOException {
+        Path scratch = tree.newDir(userDir, ".loss-" + tree.token());
+        try {
+            for (String suffix : List.of("", "-wal", "-journal")) {
+                Path f = archive.resolve(dbName + suffix);
+                if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) SeedCopy.copy(f, scratch.resolve(dbName + suffix));
+            }
+            return ProjectionLoss.count(scratch.resolve(dbName), backup);
         } catch (SQLException e) {
             return -1;
         } finally {
-            Sqlite.adoptSidecars(database, owner);
+            FileTrees.delete(scratch);
         }
     }
 
@@ -204,7 +240,7 @@ public final class SqliteBackups implements Backups {
         try {
             for (BackupInfo b : all.subList(Math.min(keep, all.size()), all.size())) {
                 if (kept.contains(b.path().toAbsolutePath().normalize())) continue;
-                Files.deleteIfExists(b.path());
+                Files.deleteIfExists(b.path()); // in our tree: nothing there is a link we did not make
                 Files.deleteIfExists(Checksums.sidecar(b.path()));
                 checksums.forget(b.path());
                 deleted.add(b.path());
@@ -215,29 +251,33 @@ public final class SqliteBackups implements Backups {
         return deleted;
     }
 
-    private Owner ownerOfDatabase(String user, Path database) throws ActuatorException {
-        if (!Files.isRegularFile(database, LinkOption.NOFOLLOW_LINKS)) {
-            throw ActuatorException.verdict(user + "'s database " + database + " does not exist or is not a regular file");
-        }
+    private static Account account(String user) throws ActuatorException {
         try {
-            return Owner.of(database);
+            return Account.unprivileged(user);
         } catch (IOException e) {
-            throw ActuatorException.transientFault("cannot read the owner of " + database + ": " + e, e);
+            throw ActuatorException.refusedUserFiles("cannot act as " + user + ": " + e.getMessage());
         }
     }
 
-    /** {@code <root>} is the controller's (0700 when we make it); {@code <root>/<user>} is the user's. */
-    private Path userDir(String user, Owner owner) throws IOException {
-        if (!Files.isDirectory(root)) {
-            Files.createDirectories(root.getParent());
-            try {
-                Files.createDirectory(root, Owner.attr(Owner.DIR));
-            } catch (FileAlreadyExistsException e) {
-                if (!Files.isDirectory(root)) throw e;
-            }
-        }
-        return owner.dir(root.resolve(user));
+    private static Path absolute(Path database) throws ActuatorException {
+        // The user-side scripts get it as an argument: relative, it would be resolved against their working directory.
+        if (!database.isAbsolute()) throw ActuatorException.verdict("the database path must be absolute: " + database);
+        return database.normalize();
     }
+
+    /**
+     * What the user's process reported. A refusal, or any failure we cannot put down to an outage, is a verdict about
+     * this user's files (they are quarantined; the others go on). Transient: our own output file could not be
+     * written (the backup disk is full), or SQLite was busy, full or failing I/O.
+     */
+    private ActuatorException userSideFailure(String what, String user, Path path, UserSide.Result r) {
+        String message = "cannot " + what + " " + user + "'s database: " + path + ": " + (r.stderr().isBlank() ? "exit " + r.exit() : r.stderr());
+        if (r.outputFailed()) return ActuatorException.transientFault(message + " (writing into " + tree.root() + ": the backup filesystem is full or failing)", null);
+        if (r.exit() == UserSide.SQLITE && TRANSIENT_SQLITE.matcher(r.stderr()).find()) return ActuatorException.transientFault(message, null);
+        return ActuatorException.refusedUserFiles(message + " (as " + user + ")");
+    }
+
+    private static final Pattern TRANSIENT_SQLITE = Pattern.compile("database is locked|database table is locked|disk I/O error|database or disk is full");
 
     private BackupName freeName(Path dir, Version v) {
         Instant at = clock.instant();
@@ -246,26 +286,12 @@ public final class SqliteBackups implements Backups {
         return name;
     }
 
-    private String token() {
-        byte[] b = new byte[6];
-        random.nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
-
     private static void requireUser(String user) throws ActuatorException {
         if (!User.isValidName(user)) throw ActuatorException.verdict("'" + user + "' is not a valid user name");
     }
 
-    private static ActuatorException sqlFault(String what, SQLException e) {
-        SQLiteErrorCode code = e instanceof SQLiteException s ? s.getResultCode() : SQLiteErrorCode.UNKNOWN_ERROR;
-        String message = what + ": " + e.getMessage();
-        return switch (code.code & 0xff) { // primary result code
-            case 5, 6, 10, 13, 14 -> ActuatorException.transientFault(message, e); // BUSY, LOCKED, IOERR, FULL, CANTOPEN
-            default -> new ActuatorException(message, false, e); // CORRUPT, NOTADB and the rest are verdicts
-        };
-    }
-
     private static void deleteQuietly(Path p) {
+        if (p == null) return;
         try {
             Files.deleteIfExists(p);
         } catch (IOException ignored) {

@@ -23,8 +23,9 @@ import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.Version;
 
 /**
- * The controller runs as root; a user's server runs as the user. Everything the backups touch must stay the user's,
- * checked with a real system account created for the test.
+ * The controller runs as root; a user's server runs as the user. Everything in the user's directory stays the user's
+ * (the backup leaves nothing behind there, the restored database is theirs); backups and archives are root's alone.
+ * Checked with a real system account created for the test.
  */
 class BackupOwnershipTest {
     private static final Version V1 = Version.parse("0.0.24");
@@ -63,29 +64,33 @@ class BackupOwnershipTest {
 
         BackupInfo b = backups.backup(user, db, V1);
 
-        assertOwned(b.path(), "rw-------");
-        assertOwned(Checksums.sidecar(b.path()), "rw-------");
-        assertOwned(root.resolve(user), "rwx------");
-        assertEquals("root", Files.getOwner(root).getName(), "the backup root stays the controller's");
+        assertOwned(b.path(), "root", "rw-------");
+        assertOwned(Checksums.sidecar(b.path()), "root", "rw-------");
+        assertOwned(root.resolve(user), "root", "rwx------");
+        assertOwned(root, "root", "rwx------");
         assertAllOwned(userdata);
+        try (Stream<Path> files = Files.list(userdata)) {
+            assertEquals(List.of("state.sqlite", "state.sqlite-shm", "state.sqlite-wal"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(), "the user-side snapshot leaves no temp behind");
+        }
         // The user's server can still open and write its database.
         Fixtures.sqlite3(user, db, "INSERT INTO projection_threads VALUES ('t3');");
 
         RestoreReport report = backups.restore(user, b.path(), db);
 
         assertEquals(1, report.projectionRowsLost());
-        assertOwned(db, "rw-r--r--");
+        assertOwned(db, user, "rw-r--r--");
         assertAllOwned(userdata);
-        assertOwned(report.archive(), "rwx------");
-        assertOwned(report.archive().getParent(), "rwx------");
+        assertOwned(report.archive(), "root", "rwx------");
+        assertOwned(report.archive().getParent(), "root", "rwx------");
         try (Stream<Path> archived = Files.list(report.archive())) {
-            for (Path p : archived.toList()) assertOwned(p, "rw-------");
+            for (Path p : archived.toList()) assertOwned(p, "root", "rw-------");
         }
         assertEquals("2", Fixtures.sqlite3(user, db, "INSERT INTO projection_threads VALUES ('t4'); SELECT count(*) FROM projection_threads WHERE id <> 't4';"));
 
         BackupInfo second = backups.backup(user, db, V1);
         assertEquals(List.of(b.path()), backups.prune(user, 1, Set.of()));
-        assertOwned(second.path(), "rw-------");
+        assertOwned(second.path(), "root", "rw-------");
         assertAllOwned(userdata);
     }
 
@@ -97,10 +102,10 @@ class BackupOwnershipTest {
         }
     }
 
-    private void assertOwned(Path p, String mode) throws Exception {
+    private static void assertOwned(Path p, String owner, String mode) throws Exception {
         PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        assertEquals(user, a.owner().getName(), p + " owner");
-        assertEquals(user, a.group().getName(), p + " group");
+        assertEquals(owner, a.owner().getName(), p + " owner");
+        assertEquals(owner, a.group().getName(), p + " group");
         assertEquals(mode, PosixFilePermissions.toString(a.permissions()), p + " mode");
     }
 }

@@ -1,7 +1,9 @@
 package t3.reconciler.controller.actuator.backup;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -9,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import t3.reconciler.controller.security.Hostile;
 
 /** Real SQLite files shaped like a t3 user database, and the tools to poke them. */
 final class Fixtures {
@@ -30,6 +33,23 @@ final class Fixtures {
         }
         sql(file, messages.toArray(String[]::new));
         return file;
+    }
+
+    /** {@code <dir>/home/<user>/.t3/userdata}, made for a real local account (created once, kept for later runs). */
+    static Path home(Path dir, String user) throws IOException {
+        Hostile.requireRoot();
+        Hostile.ensureUser(user);
+        return Files.createDirectories(dir.resolve("home").resolve(user));
+    }
+
+    /**
+     * Hands the home to its account, as a server would have it: the account can reach it through {@code dir}
+     * (JUnit makes temp directories 0700) and owns everything in it.
+     */
+    static void giveHome(Path dir, String user) throws IOException, InterruptedException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setPosixFilePermissions(dir.resolve("home"), PosixFilePermissions.fromString("rwx--x--x"));
+        run(List.of("chown", "-R", user + ":", dir.resolve("home").resolve(user).toString()));
     }
 
     static void sql(Path db, String... statements) throws SQLException {
