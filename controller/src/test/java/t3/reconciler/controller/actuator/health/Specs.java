@@ -31,7 +31,7 @@ final class Specs {
         return new DesiredState(
                 root.resolve("desired.yaml"), "t3", Channel.NIGHTLY, true, Optional.empty(), false, List.of(user), Optional.empty(),
                 "t3-serve@{user}.service", root + "/home/{user}/.t3/userdata/state.sqlite",
-                new DesiredState.Install(Optional.empty(), root.resolve("versions"), root.resolve("bin/t3"), Path.of("npm"), Duration.ofMinutes(2), 3),
+                new DesiredState.Install(Optional.empty(), root.resolve("versions"), root.resolve("bin/t3"), Path.of("npm"), Duration.ofMinutes(2), 3, DesiredState.Install.DEFAULT_USER),
                 new DesiredState.Backup(root.resolve("backups"), 5, LocalTime.of(3, 0)),
                 healthCheck(root.resolve("scratch")),
                 new DesiredState.Canary(Pattern.compile("claude|codex"), dispatch, verifyAttempts, Duration.ofMillis(200), Duration.ofMinutes(5)),
