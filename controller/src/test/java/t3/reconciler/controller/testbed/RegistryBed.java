@@ -121,6 +121,25 @@ public final class RegistryBed implements AutoCloseable {
         }
     }
 
+    /** npm as found on PATH, absolute: candidate code is started by absolute path only (see {@code Account.wrap}). */
+    public static Path npm() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            Path p = Path.of(dir, "npm").toAbsolutePath();
+            if (Files.isExecutable(p)) return p;
+        }
+        throw new IllegalStateException("no npm on PATH");
+    }
+
+    /** The account the controller runs candidate code as by default; created (useradd --system) if missing. */
+    public static String candidateAccount() throws IOException {
+        String name = t3.reconciler.model.DesiredState.Install.DEFAULT_USER;
+        if (!Exec.run(List.of("id", "-u", name), CALL_TIMEOUT).ok()) {
+            Exec.Result r = Exec.run(List.of("useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name), CALL_TIMEOUT);
+            if (!r.ok() && !Exec.run(List.of("id", "-u", name), CALL_TIMEOUT).ok()) throw new IOException("useradd " + name + " failed: " + r.tail());
+        }
+        return name;
+    }
+
     /** The checkout's root: the nearest directory at or above {@code user.dir} that has {@code testbed/}. */
     public static Path repoRoot() {
         for (Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath(); p != null; p = p.getParent()) {
