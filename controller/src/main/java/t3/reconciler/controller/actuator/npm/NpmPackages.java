@@ -101,7 +101,8 @@ public final class NpmPackages implements Packages {
             Handoff.give(staging, "prefix", as, "rwxr-xr-x");
             Handoff.give(staging, "home", as, "rwx------");
         } catch (IOException e) {
-            throw new ActuatorException("cannot make a staging dir beside " + target + ": " + e.getMessage(), false, e);
+            // Transient: a setup fault (the account cannot reach versionsDir) is the operator's to fix, not the build's.
+            throw ActuatorException.transientFault("cannot make a staging dir beside " + target + ": " + e.getMessage(), e);
         }
         try {
             Path staged = staging.resolve("prefix");

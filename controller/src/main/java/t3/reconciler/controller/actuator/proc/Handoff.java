@@ -22,9 +22,14 @@ import java.nio.file.attribute.UserPrincipalLookupService;
 public final class Handoff {
     private Handoff() {}
 
-    /** Creates {@code <parent>/<namePrefix><random>} (and {@code parent} if missing: root's, 0755). */
+    /**
+     * Creates {@code <parent>/<namePrefix><random>} (and {@code parent} if missing: root's, 0755).
+     *
+     * @throws IOException also when the account could not reach it, naming the directory in the way
+     */
     public static Path create(Path parent, String namePrefix, Account as) throws IOException {
         Files.createDirectories(parent);
+        requireSearchable(parent.toAbsolutePath(), as);
         Path dir = Files.createTempDirectory(parent, namePrefix); // mkdir of a new random name: 0700, root's
         PosixFileAttributeView view = Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
         view.setGroup(group(dir, as));
@@ -68,6 +73,20 @@ public final class Handoff {
                 view.setGroup(group);
             }
         });
+    }
+
+    /** Each directory from / down to {@code dir} must let the account through (it has no supplementary groups). */
+    static void requireSearchable(Path dir, Account as) throws IOException {
+        for (Path p = dir; p != null; p = p.getParent()) {
+            int mode = (Integer) Files.getAttribute(p, "unix:mode");
+            int uid = (Integer) Files.getAttribute(p, "unix:uid");
+            int gid = (Integer) Files.getAttribute(p, "unix:gid");
+            int bit = uid == as.uid() ? 0100 : gid == as.gid() ? 010 : 01;
+            if ((mode & bit) == 0) {
+                throw new IOException("account '" + as.name() + "' cannot reach " + dir + ": " + p + " is mode "
+                        + String.format("%04o", mode & 07777) + " (uid " + uid + ", gid " + gid + "); make it searchable (o+x)");
+            }
+        }
     }
 
     private static UserPrincipal user(Path on, Account as) throws IOException {

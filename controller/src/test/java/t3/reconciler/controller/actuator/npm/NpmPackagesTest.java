@@ -106,6 +106,7 @@ class NpmPackagesTest {
         ActuatorException resolve = assertThrows(ActuatorException.class, () -> offline.resolve(PKG, Channel.LATEST));
         assertTrue(resolve.isTransient(), resolve.getMessage());
         assertTrue(resolve.getMessage().contains("ECONNREFUSED"), resolve.getMessage());
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         ActuatorException install = assertThrows(ActuatorException.class, () -> offline.install(PKG, Version.parse("0.0.24"), tmp.resolve("p")));
         assertTrue(install.isTransient(), install.getMessage());
     }
