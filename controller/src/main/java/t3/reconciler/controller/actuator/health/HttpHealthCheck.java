@@ -20,13 +20,12 @@ import java.util.regex.Pattern;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.HealthCheck;
 import t3.reconciler.controller.actuator.proc.Account;
-import t3.reconciler.controller.actuator.proc.AccountProcesses;
 import t3.reconciler.controller.actuator.proc.CandidateAccount;
 import t3.reconciler.controller.actuator.proc.DescriptorTrees;
 import t3.reconciler.controller.actuator.proc.Exec;
 import t3.reconciler.controller.actuator.proc.Handoff;
 import t3.reconciler.controller.actuator.proc.ProcessStamp;
-import t3.reconciler.controller.actuator.proc.ProcessTree;
+import t3.reconciler.controller.actuator.proc.PidNamespace;
 import t3.reconciler.model.DesiredState;
 
 /**
@@ -42,11 +41,11 @@ import t3.reconciler.model.DesiredState;
  * The candidate runs as {@code install.user}, never as root, on a copy that account owns: root makes a fresh
  * {@link Handoff} directory (random name, root's, only root and the account may enter), copies the seed backup into
  * {@code base/} while it is still root's, hands {@code base/} to the account and starts the server and its minter as
- * the account with {@code HOME} there. The log stays root's, beside it. Afterwards every process of the account is
- * killed and the directory deleted through descriptors.
+ * the account with {@code HOME} there, each in a PID namespace of its own. The log stays root's, beside it.
+ * Afterwards the server's namespace is killed (everything it started goes with it) and the directory deleted
+ * through descriptors.
  */
 public final class HttpHealthCheck implements HealthCheck {
-    private static final Duration KILL_GRACE = Duration.ofSeconds(5);
     private static final long POLL_MS = 100;
 
     private final String account;
@@ -77,8 +76,8 @@ public final class HttpHealthCheck implements HealthCheck {
             Path log = scratch.resolve("serve.log"); // root's: opened by us, written through the inherited descriptor
             int port = spec.port() != 0 ? spec.port() : freePort();
             // env -i in the wrapper: nothing of ours (a systemd notify socket, watchdog, invocation id) reaches it.
-            ProcessBuilder pb = new ProcessBuilder(as.wrap(List.of(t3Binary.toAbsolutePath().toString(), "serve", "--host", "127.0.0.1",
-                    "--port", Integer.toString(port), "--base-dir", baseDir.toString()), Optional.of(baseDir), List.of()))
+            ProcessBuilder pb = new ProcessBuilder(PidNamespace.wrap(as.wrap(List.of(t3Binary.toAbsolutePath().toString(), "serve", "--host", "127.0.0.1",
+                    "--port", Integer.toString(port), "--base-dir", baseDir.toString()), Optional.of(baseDir), List.of())))
                     .redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .directory(baseDir.toFile());
@@ -88,10 +87,9 @@ public final class HttpHealthCheck implements HealthCheck {
         } catch (IOException e) {
             throw new ActuatorException("health check could not run: " + e.getMessage(), true, e);
         } finally {
-            if (server != null) ProcessTree.kill(server, KILL_GRACE);
+            // Its PID namespace goes with it: nothing it started (a daemonized child) keeps writing into the scratch.
+            if (server != null) PidNamespace.kill(server.toHandle());
             try {
-                // What the server or the minter left running (a daemonized child) could still write into the scratch.
-                AccountProcesses.killAll(as);
                 DescriptorTrees.delete(scratch);
             } catch (IOException e) {
                 // the verdict stands; a leftover scratch dir is only disk, in a directory no one else can enter

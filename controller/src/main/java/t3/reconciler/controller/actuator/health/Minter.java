@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import t3.reconciler.controller.actuator.proc.Account;
 import t3.reconciler.controller.actuator.proc.Exec;
+import t3.reconciler.controller.actuator.proc.PidNamespace;
 
 /** {@code t3 auth pairing create --json}: a one-time credential written into the server's own database. */
 final class Minter {
@@ -28,7 +29,7 @@ final class Minter {
         List<String> argv = List.of(binary.toAbsolutePath().toString(), "auth", "pairing", "create", "--base-dir", baseDir.toString(), "--ttl", "5m", "--json");
         Exec.Result r;
         try {
-            r = Exec.run(as.wrap(argv, home, List.of()), timeout, Map.of(), Path.of("/"));
+            r = Exec.run(PidNamespace.wrap(as.wrap(argv, home, List.of())), timeout, Map.of(), Path.of("/"));
         } catch (IOException e) {
             throw new Failure("could not run '" + binary + " auth pairing create': " + e.getMessage());
         }

@@ -17,9 +17,9 @@ import java.util.Set;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Packages;
 import t3.reconciler.controller.actuator.proc.Account;
-import t3.reconciler.controller.actuator.proc.AccountProcesses;
 import t3.reconciler.controller.actuator.proc.CandidateAccount;
 import t3.reconciler.controller.actuator.proc.Handoff;
+import t3.reconciler.controller.actuator.proc.PidNamespace;
 import t3.reconciler.controller.actuator.proc.DescriptorTrees;
 import t3.reconciler.controller.actuator.proc.Exec;
 import t3.reconciler.controller.actuator.proc.FileTrees;
@@ -34,8 +34,9 @@ import t3.reconciler.model.Version;
  * <p>Candidate code never runs as root: {@code npm install} (whose install scripts are the candidate's code; the real
  * t3 compiles a native module in one, so {@code --ignore-scripts} is no option) and {@code t3 --version} run as the
  * unprivileged {@code install.user} account. The install lands in a staging directory only root and that account can
- * enter; once every process of the account is dead the tree is re-owned to root (no links followed) and only then
- * renamed into place, in a directory only root writes, so nothing the candidate left running can change a release.
+ * enter, npm runs in a PID namespace of its own, so once it exits nothing it started is left running; then the tree
+ * is re-owned to root (no links followed) and only then renamed into place, in a directory only root writes, so
+ * nothing the candidate started can change a release.
  */
 public final class NpmPackages implements Packages {
     /** npm error codes that say "try again later" rather than "this does not exist". */
@@ -107,16 +108,13 @@ public final class NpmPackages implements Packages {
         try {
             Path staged = staging.resolve("prefix");
             Path home = staging.resolve("home");
-            Exec.Result r;
-            try {
-                r = npm(as, home, "install", List.of("-g", "--prefix", staged.toString(), name + "@" + version,
-                        "--json", "--no-audit", "--no-fund", "--no-update-notifier"));
-            } finally {
-                // An install script may have left something running (a daemon) that keeps writing into the stage.
-                killAll(as);
-            }
+            // In a PID namespace: when npm exits, whatever an install script left running (a daemon that would keep
+            // writing into the stage) is killed with it, before root re-owns anything.
+            Exec.Result r = npm(as, home, "install", List.of("-g", "--prefix", staged.toString(), name + "@" + version,
+                    "--json", "--no-audit", "--no-fund", "--no-update-notifier"));
             if (!r.ok()) throw failure("npm install " + name + "@" + version, r);
             try {
+                Handoff.close(staging);
                 DescriptorTrees.reownToRoot(staged);
             } catch (IOException e) {
                 throw ActuatorException.verdict("npm install " + name + "@" + version + " left something no release may hold: " + e.getMessage());
@@ -146,11 +144,9 @@ public final class NpmPackages implements Packages {
         Account as = CandidateAccount.resolve(account);
         Exec.Result r;
         try {
-            r = Exec.run(as.wrap(List.of(bin.toString(), "--version")), VERSION_TIMEOUT, Map.of(), Path.of("/"));
+            r = Exec.run(PidNamespace.wrap(as.wrap(List.of(bin.toString(), "--version"))), VERSION_TIMEOUT, Map.of(), Path.of("/"));
         } catch (IOException e) {
             return Optional.empty(); // there, but not runnable (a dangling link, a missing interpreter, a hang)
-        } finally {
-            killAll(as);
         }
         if (!r.ok()) return Optional.empty();
         try {
@@ -160,19 +156,11 @@ public final class NpmPackages implements Packages {
         }
     }
 
-    private static void killAll(Account as) throws ActuatorException {
-        try {
-            AccountProcesses.killAll(as);
-        } catch (IOException e) {
-            throw new ActuatorException("cannot end the candidate's processes: " + e.getMessage(), false, e);
-        }
-    }
-
     /** {@code npm install} as the candidate account, its cache and HOME in its private {@code home}. */
     private Exec.Result npm(Account as, Path home, String command, List<String> args) throws ActuatorException {
         List<String> argv = npmArgv(command, args, home.resolve("npm-cache"));
         try {
-            return Exec.run(as.wrap(argv, Optional.of(home), List.of("NO_UPDATE_NOTIFIER=1")), timeout, Map.of(), home);
+            return Exec.run(PidNamespace.wrap(as.wrap(argv, Optional.of(home), List.of("NO_UPDATE_NOTIFIER=1"))), timeout, Map.of(), home);
         } catch (Exec.TimedOut e) {
             throw ActuatorException.transientFault("npm " + command + " timed out: " + e.getMessage(), e);
         } catch (IOException e) {

@@ -75,8 +75,8 @@ public final class DescriptorTrees {
      * dropped, without following links (symlinks are re-owned themselves). Refuses FIFOs, sockets and devices, and
      * files with more than one hard link (a link to a file elsewhere would be re-owned with it).
      *
-     * <p>Path-based, so it must only run once nothing but root can change the tree: the account that wrote it has no
-     * process left ({@link AccountProcesses#killAll}) and no other account can enter its parent.
+     * <p>Path-based, so it must only run once nothing but root can change the tree: the run that wrote it has no
+     * process left ({@link PidNamespace}) and its parent has been closed to everyone but root ({@link Handoff#close}).
      */
     public static void reownToRoot(Path root) throws IOException {
         BasicFileAttributes top = Files.readAttributes(root, BasicFileAttributes.class, NOFOLLOW);

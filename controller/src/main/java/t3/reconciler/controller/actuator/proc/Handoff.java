@@ -47,6 +47,13 @@ public final class Handoff {
         return d;
     }
 
+    /** Takes the directory back: root:root 0700, so no process of the account can look anything up in it any more. */
+    public static void close(Path dir) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        view.setPermissions(PosixFilePermissions.fromString("rwx------"));
+        view.setGroup(lookup(dir).lookupPrincipalByGroupName("root"));
+    }
+
     /**
      * Gives a tree root filled (a copy of a backup) to the account, links not followed. Only for a tree in a
      * {@link #create}d directory that the account has not been given yet: nobody else can have changed it.

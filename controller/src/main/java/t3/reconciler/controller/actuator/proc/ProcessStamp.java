@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -13,8 +12,6 @@ import java.util.Optional;
  * up, so a stamp journaled before a crash still designates our process, or nothing, after the restart.
  */
 public record ProcessStamp(long pid, long startTicks) {
-    private static final Duration KILL_GRACE = Duration.ofSeconds(5);
-
     public static Optional<ProcessStamp> of(long pid) {
         try {
             String stat = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "stat")), StandardCharsets.UTF_8);
@@ -32,10 +29,13 @@ public record ProcessStamp(long pid, long startTicks) {
         return h.isPresent() && of(pid).equals(Optional.of(this)) ? h : Optional.empty();
     }
 
-    /** Kills it and its descendants if it is still this process; false when it was already gone (or the pid reused). */
+    /**
+     * SIGKILL to it and its descendants if it is still this process (a {@link PidNamespace} run: its namespace goes
+     * with it); false when it was already gone, or its pid now belongs to another process, which is left alone.
+     */
     public boolean kill() {
         Optional<ProcessHandle> h = alive();
-        h.ifPresent(p -> ProcessTree.kill(p, KILL_GRACE));
+        h.ifPresent(PidNamespace::kill);
         return h.isPresent();
     }
 }

@@ -72,7 +72,8 @@ class NpmPackagesTest {
     }
 
     @Test
-    void aVersionTheRegistryDoesNotHaveIsAVerdict(@TempDir Path tmp) {
+    void aVersionTheRegistryDoesNotHaveIsAVerdict(@TempDir Path tmp) throws Exception {
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         ActuatorException e = assertThrows(ActuatorException.class, () -> npm.install(PKG, Version.parse("9.9.9"), tmp.resolve("p")));
         assertTrue(!e.isTransient(), e.getMessage());
     }
