@@ -13,21 +13,21 @@ import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.User;
 
 /** Desired states for actuator tests: only the parts the health check and pairing read are meaningful. */
-final class Specs {
-    static final List<String> ENDPOINTS = List.of("/api/auth/browser-session", "/api/auth/bootstrap");
-    static final List<Pattern> MIGRATION_PATTERNS = List.of(Pattern.compile("MigrationError"), Pattern.compile("(?i)migration \\S+ failed"));
+public final class Specs {
+    public static final List<String> ENDPOINTS = List.of("/api/auth/browser-session", "/api/auth/bootstrap");
+    public static final List<Pattern> MIGRATION_PATTERNS = List.of(Pattern.compile("MigrationError"), Pattern.compile("(?i)migration \\S+ failed"));
 
     private Specs() {}
 
-    static DesiredState.HealthCheck healthCheck(Path scratch, Duration startTimeout, Duration requestTimeout, List<Pattern> patterns) {
+    public static DesiredState.HealthCheck healthCheck(Path scratch, Duration startTimeout, Duration requestTimeout, List<Pattern> patterns) {
         return new DesiredState.HealthCheck(Optional.empty(), scratch, 0, ENDPOINTS, startTimeout, requestTimeout, patterns);
     }
 
-    static DesiredState.HealthCheck healthCheck(Path scratch) {
+    public static DesiredState.HealthCheck healthCheck(Path scratch) {
         return healthCheck(scratch, Duration.ofSeconds(30), Duration.ofSeconds(5), MIGRATION_PATTERNS);
     }
 
-    static DesiredState desired(Path root, User user, int verifyAttempts, Optional<URI> dispatch) {
+    public static DesiredState desired(Path root, User user, int verifyAttempts, Optional<URI> dispatch) {
         return new DesiredState(
                 root.resolve("desired.yaml"), "t3", Channel.NIGHTLY, true, Optional.empty(), false, List.of(user), Optional.empty(),
                 "t3-serve@{user}.service", root + "/home/{user}/.t3/userdata/state.sqlite",
