@@ -10,11 +10,15 @@ const { record } = require('./record');
 
 if (process.argv[2] !== 'child') {
   record('preinstall');
-  spawn(process.execPath, [__filename, 'child', process.cwd()], { detached: true, stdio: 'ignore' }).unref();
-  process.exit(0);
+  // Exits only once the child has recorded itself, so the child surely outlives this script.
+  const child = spawn(process.execPath, [__filename, 'child', process.cwd()], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  child.stdout.once('data', () => { child.unref(); process.exit(0); });
+  return;
 }
 
 record('linger');
+process.stdout.write('ready\n');
+process.stdout.destroy();
 const pkgDir = process.argv[3];
 const targets = [pkgDir, pkgDir.replace(/\/\.staging-[^/]+\/prefix\//, `/${build.version}/`)];
 const end = Date.now() + 120000;

@@ -8,10 +8,15 @@ const build = require('./build');
 
 const RECORD_ROOT = '/tmp/t3-standin-record';
 
+/** The pid as the machine sees it: inside a PID namespace process.pid is the namespace's number, /proc/self is not. */
+function hostPid() {
+  try { return Number(fs.readlinkSync('/proc/self')) || process.pid; } catch { return process.pid; }
+}
+
 function record(what) {
   if (!build.flavor.recordUid) return;
   try {
-    fs.writeFileSync(path.join(RECORD_ROOT, build.version, `${what}.${process.getuid()}.${process.pid}`), '');
+    fs.writeFileSync(path.join(RECORD_ROOT, build.version, `${what}.${process.getuid()}.${hostPid()}`), '');
   } catch {
     // no directory made for this version: nothing to record into
   }
