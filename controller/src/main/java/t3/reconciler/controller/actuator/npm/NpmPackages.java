@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -96,9 +97,11 @@ public final class NpmPackages implements Packages {
         Account as = CandidateAccount.resolve(account);
         Path target = prefix.toAbsolutePath().normalize();
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw ActuatorException.verdict("refusing to install over " + target + ": it already exists");
+        String stagePrefix = ".staging-" + version + "-";
+        removeStaleStages(target.getParent(), stagePrefix);
         Path staging;
         try {
-            staging = Handoff.create(target.getParent(), ".staging-" + version + "-", as);
+            staging = Handoff.create(target.getParent(), stagePrefix, as);
             Handoff.give(staging, "prefix", as, "rwxr-xr-x");
             Handoff.give(staging, "home", as, "rwx------");
         } catch (IOException e) {
@@ -134,6 +137,19 @@ public final class NpmPackages implements Packages {
             } catch (IOException e) {
                 // only disk: a dot-named stage is never taken for a version
             }
+        }
+    }
+
+    /**
+     * Stages of this version left by a controller that died mid-install. The parent is root's (only root creates
+     * entries in it), so listing it by name is safe here, unlike in a directory others can write.
+     */
+    private static void removeStaleStages(Path parent, String stagePrefix) {
+        if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) return;
+        try (DirectoryStream<Path> stale = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(stagePrefix))) {
+            for (Path p : stale) DescriptorTrees.delete(p);
+        } catch (IOException e) {
+            // only disk: a dot-named stage is never taken for a version
         }
     }
 
