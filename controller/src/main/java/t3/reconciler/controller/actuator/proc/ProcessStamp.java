@@ -17,6 +17,8 @@ public record ProcessStamp(long pid, long startTicks) {
             String stat = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "stat")), StandardCharsets.UTF_8);
             // The command name (field 2) is in parentheses and may itself hold spaces and ')': fields follow the last ')'.
             String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // A zombie has exited: it runs nothing and holds nothing open, it only waits to be reaped.
+            if (after[0].equals("Z") || after[0].equals("X")) return Optional.empty();
             return Optional.of(new ProcessStamp(pid, Long.parseLong(after[22 - 3])));
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // gone
