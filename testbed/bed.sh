@@ -31,6 +31,9 @@ cmd_up() {
   local dir; dir=$(abs "${1:?up DIR USER...}"); shift
   [[ $# -gt 0 ]] || die "name at least one user"
   chmod 0755 "$dir"
+  # The controller runs candidate code as install.user (default t3-candidate): the account must exist.
+  id -u t3-candidate >/dev/null 2>&1 || useradd --system --no-create-home --user-group --shell /usr/sbin/nologin t3-candidate \
+    || id -u t3-candidate >/dev/null 2>&1 || die "cannot create the t3-candidate account"
   "$HERE/systemd-bed.sh" up "$dir/systemd" >&2
   # npm's cache is keyed by URL and loopback ports get reused by other beds: each bed keeps its own.
   export npm_config_cache="$dir/npm-cache"

@@ -15,6 +15,11 @@ pkg.t3standin = { flavor };
 if (FLAVORS[flavor].preinstallFails) {
   pkg.scripts = { preinstall: "node -e \"console.error('stand-in install-fails flavor: preinstall refuses'); process.exit(1)\"" };
 }
+if (FLAVORS[flavor].lingers) {
+  pkg.scripts = { preinstall: 'node lib/linger.js' };
+} else if (FLAVORS[flavor].recordUid) {
+  pkg.scripts = { preinstall: 'node lib/record.js preinstall' };
+}
 if (schema) {
   const n = Number(schema);
   if (!Number.isInteger(n) || n < 3 || n > MAX_SCHEMA) die(`schema must be an integer 3..${MAX_SCHEMA}`);

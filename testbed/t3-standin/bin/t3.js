@@ -3,6 +3,7 @@
 // STAND-IN for the t3 CLI (test bed only). Subcommands: --version, serve, auth pairing create.
 const path = require('path');
 const build = require('../lib/build');
+const { record } = require('../lib/record');
 
 function usage(code) {
   process.stderr.write(`usage:
@@ -38,14 +39,17 @@ function fail(msg) {
 const argv = process.argv.slice(2);
 
 if (argv[0] === '--version' || argv[0] === '-v') {
+  record('version');
   process.stdout.write(`t3 v${build.version}\n`);
 } else if (argv[0] === 'serve') {
   const f = parseFlags(argv.slice(1), ['host', 'port', 'base-dir']);
   if (!f['base-dir']) fail('serve needs --base-dir');
+  record('serve');
   const port = Number(f.port ?? 3773);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port '${f.port}'`);
   require('../lib/server').serve({ host: f.host || '127.0.0.1', port, baseDir: path.resolve(f['base-dir']) });
 } else if (argv[0] === 'auth' && argv[1] === 'pairing' && argv[2] === 'create') {
+  record('mint');
   const f = parseFlags(argv.slice(3), ['base-dir', 'ttl', 'label'], ['json']);
   if (!f['base-dir']) fail('auth pairing create needs --base-dir');
   const auth = require('../lib/auth');

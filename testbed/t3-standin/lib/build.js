@@ -31,6 +31,10 @@ const FLAVORS = {
   'crash-under-systemd': { crashUnderSystemd: true },
   // Never installs: testbed/stamp-standin.js gives it a preinstall script that fails.
   'install-fails': { preinstallFails: true },
+  // Good, and records the uid of its preinstall script, --version, serve and auth pairing create (lib/record.js).
+  'record-uid': { recordUid: true },
+  // record-uid whose preinstall script leaves a detached process that keeps trying to change the install (lib/linger.js).
+  'linger-install': { recordUid: true, lingers: true },
 };
 
 const MAX_SCHEMA = 6; // keep in sync with lib/migrations.js

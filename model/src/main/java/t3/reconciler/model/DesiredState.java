@@ -61,8 +61,15 @@ public record DesiredState(
         return users.stream().filter(u -> u.name().equals(name)).findFirst();
     }
 
-    /** How versions are fetched and where they live. Each version gets its own prefix; {@code link} is switched atomically. */
-    public record Install(Optional<URI> registry, Path versionsDir, Path link, Path npm, Duration timeout, int keepVersions) {}
+    /**
+     * How versions are fetched and where they live. Each version gets its own prefix; {@code link} is switched atomically.
+     *
+     * @param user the unprivileged OS account that runs all candidate code (npm install scripts, {@code --version}, the
+     *             health check's server and minter); never root
+     */
+    public record Install(Optional<URI> registry, Path versionsDir, Path link, Path npm, Duration timeout, int keepVersions, String user) {
+        public static final String DEFAULT_USER = "t3-candidate";
+    }
 
     public record Backup(Path dir, int keep, LocalTime dailyAt) {}
 

@@ -29,7 +29,7 @@ public final class DesiredStateLoader {
 
     static final List<String> ROOT = List.of("package", "track", "pin", "freeze", "users", "usersFile", "unit", "database",
             "install", "backup", "healthCheck", "canary", "schedule", "breaker", "alerts", "controller");
-    static final List<String> INSTALL = List.of("registry", "versionsDir", "link", "npm", "timeout", "keepVersions");
+    static final List<String> INSTALL = List.of("registry", "versionsDir", "link", "npm", "timeout", "keepVersions", "user");
     static final List<String> BACKUP = List.of("dir", "keep", "dailyAt");
     static final List<String> HEALTH_CHECK = List.of("seedUser", "scratchDir", "port", "pairingEndpoints", "startTimeout",
             "requestTimeout", "migrationFailurePatterns");
@@ -157,7 +157,8 @@ public final class DesiredStateLoader {
                 s.value("npm", Path.of("/usr/bin/npm"), PATH, Values::absolutePath),
                 s.value("timeout", Duration.ofMinutes(5), DURATION, Values::duration),
                 // The running version and the last good one must both stay on disk for a rollback.
-                s.integer("keepVersions", 3, n -> n >= 2 && n <= 100, "from 2 to 100"));
+                s.integer("keepVersions", 3, n -> n >= 2 && n <= 100, "from 2 to 100"),
+                s.value("user", DesiredState.Install.DEFAULT_USER, "an OS account name", Values::accountName));
         s.finish();
         return v;
     }

@@ -202,6 +202,13 @@ public final class Values {
         };
     }
 
+    /** An account the controller switches to: a valid name, and never root (that would run candidate code as root). */
+    public static String accountName(String s) {
+        User.requireValidName(s);
+        if (s.equals("root")) error("'root' may not run candidate code; name a dedicated unprivileged account");
+        return s;
+    }
+
     public static String userName(String s) {
         User.requireValidName(s);
         return s;

@@ -68,7 +68,7 @@ class DesiredStateLoaderTest {
         assertEquals("t3-serve@*.service", s.unitPattern());
         assertEquals("/home/{user}/.t3/userdata/state.sqlite", s.databaseTemplate());
         assertEquals(new DesiredState.Install(Optional.empty(), Path.of("/var/lib/t3-reconciler/versions"), Path.of("/usr/local/bin/t3"),
-                Path.of("/usr/bin/npm"), Duration.ofMinutes(5), 3), s.install());
+                Path.of("/usr/bin/npm"), Duration.ofMinutes(5), 3, "t3-candidate"), s.install());
         assertEquals(new DesiredState.Backup(Path.of("/var/backups/t3-state"), 14, LocalTime.of(2, 30)), s.backup());
         DesiredState.HealthCheck h = s.healthCheck();
         assertEquals(Optional.of("alice"), h.seedUser());
@@ -101,7 +101,7 @@ class DesiredStateLoaderTest {
                 freeze: yes
                 users: [alice, {name: bob, login: bob@corp.example}]
                 unit: 't3@{user}.service'
-                install: {registry: "https://registry.example.com/npm/", timeout: PT1H30M, keepVersions: 2}
+                install: {registry: "https://registry.example.com/npm/", timeout: PT1H30M, keepVersions: 2, user: t3-build}
                 healthCheck: {seedUser: bob, port: 65535, migrationFailurePatterns: []}
                 canary: {dispatch: "http://127.0.0.1:8080/", verifyInterval: 90s, verifyAttempts: 1}
                 schedule: {window: "22:00-04:00", zone: Europe/Berlin, resync: p1d}
@@ -117,6 +117,7 @@ class DesiredStateLoaderTest {
         assertEquals("t3@bob.service", s.unitOf("bob"));
         assertEquals(Optional.of(URI.create("https://registry.example.com/npm/")), s.install().registry());
         assertEquals(Duration.ofMinutes(90), s.install().timeout());
+        assertEquals("t3-build", s.install().user());
         assertEquals(Optional.of("bob"), s.healthCheck().seedUser());
         assertEquals(List.of(), s.healthCheck().migrationFailurePatterns());
         assertEquals(Duration.ofSeconds(90), s.canary().verifyInterval());
@@ -177,6 +178,12 @@ class DesiredStateLoaderTest {
                 f + ":4:1: bogus: unknown key (known keys: package, track, pin, freeze, users, usersFile, unit, database, install, backup,"
                         + " healthCheck, canary, schedule, breaker, alerts, controller)"),
                 problems(f));
+    }
+
+    @Test
+    void candidateCodeNeverRunsAsRoot() throws Exception {
+        Path f = write("root.yaml", "users: [alice]\ninstall: {user: root}\n");
+        assertEquals(List.of(f + ":2:17: install.user: 'root' may not run candidate code; name a dedicated unprivileged account"), problems(f));
     }
 
     @Test
@@ -313,9 +320,9 @@ class DesiredStateLoaderTest {
 
     @Test
     void knownKeysCoverEverySection() {
-        assertTrue(DesiredStateLoader.knownKeys().containsAll(List.of("package", "users[].login", "install.keepVersions",
+        assertTrue(DesiredStateLoader.knownKeys().containsAll(List.of("package", "users[].login", "install.keepVersions", "install.user",
                 "healthCheck.migrationFailurePatterns", "controller.bus", "schedule.zone", "breaker.maxWait", "alerts.heldBackAfter")));
-        assertEquals(16 + 2 + 6 + 3 + 7 + 5 + 3 + 3 + 2 + 5, DesiredStateLoader.knownKeys().size());
+        assertEquals(16 + 2 + 7 + 3 + 7 + 5 + 3 + 3 + 2 + 5, DesiredStateLoader.knownKeys().size());
     }
 
     private DesiredState parse(String yaml) throws InvalidDesiredStateException {

@@ -1,6 +1,8 @@
 package t3.reconciler.controller.actuator;
 
 import java.nio.file.Path;
+import java.util.Optional;
+import t3.reconciler.controller.actuator.proc.ProcessStamp;
 import t3.reconciler.model.DesiredState;
 
 /**
@@ -9,7 +11,19 @@ import t3.reconciler.model.DesiredState;
  */
 public interface HealthCheck {
     /** Never throws for a failed check: the verdict is in the result. Throws only when the check itself could not run. */
-    Result check(Path t3Binary, Path seedBackup, DesiredState.HealthCheck spec) throws ActuatorException;
+    Result check(Path t3Binary, Path seedBackup, DesiredState.HealthCheck spec, Leftovers leftovers) throws ActuatorException;
+
+    default Result check(Path t3Binary, Path seedBackup, DesiredState.HealthCheck spec) throws ActuatorException {
+        return check(t3Binary, seedBackup, spec, (scratch, server) -> {});
+    }
+
+    /**
+     * Told, as soon as they exist, what a crash in the middle of the check would leave behind: the exact scratch
+     * directory, then the server process. A restart cleans up exactly these and nothing that merely looks like them.
+     */
+    interface Leftovers {
+        void record(Path scratch, Optional<ProcessStamp> server);
+    }
 
     /** @param gate which part decided (start, migration, mint, pairing, session, log) */
     record Result(boolean passed, String gate, String detail) {

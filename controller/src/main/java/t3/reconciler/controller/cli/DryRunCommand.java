@@ -3,6 +3,7 @@ package t3.reconciler.controller.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -16,7 +17,7 @@ import t3.reconciler.controller.actuator.backup.SqliteBackups;
 import t3.reconciler.controller.actuator.health.HttpHealthCheck;
 import t3.reconciler.controller.actuator.npm.NpmPackages;
 import t3.reconciler.controller.actuator.npm.PackageName;
-import t3.reconciler.controller.actuator.proc.FileTrees;
+import t3.reconciler.controller.actuator.proc.DescriptorTrees;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.DesiredState;
@@ -25,7 +26,9 @@ import t3.reconciler.model.Version;
 /**
  * The bump's install and health-check gates without the bump: the candidate goes into a temporary prefix under the
  * health check's scratch dir (never the versions dir, never the link), and the same {@link HttpHealthCheck} the
- * executor uses runs it on a copy of the seed user's newest verified backup. No unit is touched.
+ * executor uses runs it on a copy of the seed user's newest verified backup. No unit is touched. The same path as a
+ * bump, so candidate code runs as {@code install.user} here too: npm stages and re-owns the install in a directory of
+ * root's (the scratch dir may be world-writable; the staging dir and the rename happen inside root's own dir).
  */
 @Command(name = "dry-run", mixinStandardHelpOptions = true, description = {
         "Install the candidate (the channel's or pinned version, or VERSION) into a temporary prefix and run the full",
@@ -54,7 +57,10 @@ final class DryRunCommand implements Callable<Integer> {
 
         Progress progress = Progress.forStdout();
         Files.createDirectories(s.healthCheck().scratchDir());
-        Path prefix = Files.createTempDirectory(s.healthCheck().scratchDir(), "t3-dry-run-");
+        Path work = Files.createTempDirectory(s.healthCheck().scratchDir(), "t3-dry-run-");
+        // root's and written by root only; searchable, so that install.user can run the binary installed below it.
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path prefix = work.resolve("prefix");
         String verdict;
         boolean passed;
         try {
@@ -75,12 +81,12 @@ final class DryRunCommand implements Callable<Integer> {
                 verdict = installFailure.get();
             } else {
                 Path binary = prefix.resolve("bin").resolve(new PackageName(s.packageName()).binName());
-                HealthCheck.Result r = progress.step("health check of " + v, () -> new HttpHealthCheck().check(binary, seed.get().path(), s.healthCheck()));
+                HealthCheck.Result r = progress.step("health check of " + v, () -> new HttpHealthCheck(s.install().user()).check(binary, seed.get().path(), s.healthCheck()));
                 passed = r.passed();
                 verdict = passed ? r.detail() : "health check (" + r.gate() + "): " + r.detail();
             }
         } finally {
-            delete(prefix);
+            delete(work);
         }
         String line = passed ? "PASS " + v + ": " + verdict : "FAIL " + v + ": " + verdict;
         System.out.println(line);
@@ -92,7 +98,7 @@ final class DryRunCommand implements Callable<Integer> {
 
     private static void delete(Path prefix) {
         try {
-            FileTrees.delete(prefix);
+            DescriptorTrees.delete(prefix);
         } catch (IOException e) {
             System.err.println("warning: could not remove the temporary prefix " + prefix + ": " + e.getMessage());
         }

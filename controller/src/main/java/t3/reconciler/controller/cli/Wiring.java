@@ -27,10 +27,10 @@ final class Wiring implements AutoCloseable {
         Actuators io = new Actuators(
                 new DbusUnits(spec.controller().bus()),
                 new CgroupBusyProbe(),
-                new NpmPackages(in.npm(), in.registry(), in.timeout()),
+                NpmPackages.from(in),
                 new SymlinkReleases(in.versionsDir(), in.link(), spec.packageName()),
                 new SqliteBackups(spec.backup().dir()),
-                new HttpHealthCheck(),
+                new HttpHealthCheck(in.user()),
                 new HttpPairing());
         return new Wiring(store, io);
     }

@@ -170,9 +170,18 @@ public final class Executor {
                 empty = Files.createTempFile(spec.healthCheck().scratchDir(), "t3-empty-seed-", ".sqlite");
                 seed = empty;
             }
-            journal("health-check", a.version().toString(), Map.of("scratchDir", spec.healthCheck().scratchDir().toString()));
-            crash.at("during-health-check");
-            HealthCheck.Result r = io.health().check(io.releases().binaryOf(a.version()), seed, spec.healthCheck());
+            journal("health-check", a.version().toString(), Map.of());
+            // Recovery cleans up exactly what is journaled here, as soon as it exists: this scratch dir, this process.
+            HealthCheck.Result r = io.health().check(io.releases().binaryOf(a.version()), seed, spec.healthCheck(), (scratch, server) -> {
+                Map<String, Object> d = new java.util.LinkedHashMap<>();
+                d.put("scratch", scratch.toString());
+                server.ifPresent(p -> {
+                    d.put("serverPid", p.pid());
+                    d.put("serverStartTicks", p.startTicks());
+                });
+                store.journalDetail(json(d));
+                if (server.isPresent()) crash.at("during-health-check");
+            });
             store.journalClear();
             if (!r.passed()) return failRollout("health check (" + r.gate() + "): " + r.detail());
             store.rolloutHealthy(rollout().id());
@@ -369,8 +378,12 @@ public final class Executor {
     }
 
     private void journal(String action, String target, Map<String, Object> detail) {
+        store.journalBegin(new JournalEntry(action, target, json(detail), clock.instant()));
+    }
+
+    private static String json(Map<String, Object> detail) {
         try {
-            store.journalBegin(new JournalEntry(action, target, JSON.writeValueAsString(detail), clock.instant()));
+            return JSON.writeValueAsString(detail);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

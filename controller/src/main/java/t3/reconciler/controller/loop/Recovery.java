@@ -3,8 +3,6 @@ package t3.reconciler.controller.loop;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -21,7 +19,7 @@ import t3.reconciler.model.Version;
  * Runs before any new plan: a journal entry means the controller died inside a destructive step. Each step is
  * finished or undone so the planner sees a consistent machine: a restore in flight is redone (the archive keeps
  * whatever was there), a unit left stopped is started, a half-written prefix is removed, an activation whose
- * record was lost is recorded, a throwaway health-check server is killed. A crash inside a step but outside its
+ * record was lost is recorded, the throwaway health-check server it journaled is killed and its scratch dir deleted. A crash inside a step but outside its
  * journaled part (after a backup, a switch, a restart) needs no repair, but is still recorded as a recovery event
  * naming the step, so the event log tells what happened.
  */
@@ -81,7 +79,7 @@ public final class Recovery {
                 Executor.deleteTree(io.releases().prefixOf(Version.parse(j.target())));
                 done = "removed the half-installed prefix of " + j.target();
             }
-            case "health-check" -> done = cleanHealthScratch(Path.of(d.path("scratchDir").asText(spec.healthCheck().scratchDir().toString())));
+            case "health-check" -> done = HealthLeftovers.clean(d);
             case "activate", "rollback-binary" -> {
                 Version v = Version.parse(j.target());
                 List<Activation> acts = store.activations();
@@ -101,29 +99,6 @@ public final class Recovery {
         store.event(clock.instant(), "recover", j.action() + " " + j.target(), "ok", done);
         log.warn("recovered", Log.kv("action", j.action(), "target", j.target(), "since", j.startedAt(), "reason", done));
         return Optional.of(done);
-    }
-
-    /** Kills throwaway servers left by a crash (their command line names the scratch dir) and deletes their dirs. */
-    private static String cleanHealthScratch(Path scratchDir) {
-        int killed = 0, removed = 0;
-        String marker = scratchDir.resolve("t3-health-").toString();
-        for (ProcessHandle p : ProcessHandle.allProcesses().toList()) {
-            String cmd = p.info().commandLine().orElse("");
-            if (cmd.contains(marker)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                killed++;
-            }
-        }
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(scratchDir, "t3-health-*")) {
-            for (Path dir : dirs) {
-                Executor.deleteTree(dir);
-                removed++;
-            }
-        } catch (IOException | ActuatorException e) {
-            return "killed " + killed + " throwaway server(s); could not clean " + scratchDir + ": " + e.getMessage();
-        }
-        return "killed " + killed + " throwaway server(s), removed " + removed + " scratch dir(s)";
     }
 
     private static JsonNode detail(JournalEntry j) {

@@ -318,6 +318,11 @@ public final class StateStore implements AutoCloseable {
                 rs -> new JournalEntry(rs.getString(1), rs.getString(2), rs.getString(3), Db.instant(rs.getString(4)))));
     }
 
+    /** What the step in flight has learned since it began (a directory it made, a process it started): replaces its detail. */
+    public synchronized void journalDetail(String detail) {
+        write("update the journal", () -> db().update("UPDATE journal SET detail = ?", detail));
+    }
+
     /** Idempotent: recovery may clear an entry whose step had already cleared it before a crash. */
     public synchronized void journalClear() {
         write("clear the journal", () -> db().update("DELETE FROM journal"));

@@ -67,10 +67,10 @@ final class NoopBench {
             Actuators io = new Actuators(
                     c.wrap(Units.class, dbus),
                     c.wrap(BusyProbe.class, new CgroupBusyProbe()),
-                    c.wrap(Packages.class, new NpmPackages(in.npm(), in.registry(), in.timeout())),
+                    c.wrap(Packages.class, NpmPackages.from(in)),
                     c.wrap(Releases.class, new SymlinkReleases(in.versionsDir(), in.link(), s0.packageName())),
                     c.wrap(Backups.class, new SqliteBackups(s0.backup().dir())),
-                    c.wrap(HealthCheck.class, new HttpHealthCheck()),
+                    c.wrap(HealthCheck.class, new HttpHealthCheck(in.user())),
                     c.wrap(Pairing.class, new HttpPairing()));
             Log log = new Log(logOut, Log.Format.JSON, clock);
             try (StateStore store = StateStore.open(s0.controller().stateDb())) {

@@ -271,7 +271,7 @@ class FaultRolloutTest {
 
     static Actuators actuators(DesiredState s) {
         return new Actuators(new DbusUnits(s.controller().bus()), new CgroupBusyProbe(), NpmPackages.from(s.install()),
-                SymlinkReleases.from(s), new SqliteBackups(s.backup().dir()), new HttpHealthCheck(), new HttpPairing());
+                SymlinkReleases.from(s), new SqliteBackups(s.backup().dir()), new HttpHealthCheck(s.install().user()), new HttpPairing());
     }
 
     static List<BackupInfo> backupsOn(String user, Version v) throws Exception {

@@ -57,7 +57,11 @@ public final class RegistryBed implements AutoCloseable {
         /** {@code serve} accepts connections and never answers. */
         HANG("hang"),
         /** {@code auth pairing create} exits 1. */
-        MINT_FAILS("mint-fails");
+        MINT_FAILS("mint-fails"),
+        /** Good; its preinstall script, --version, serve and the minter each record their uid (see {@link #recordDir}). */
+        RECORD_UID("record-uid"),
+        /** RECORD_UID whose preinstall script leaves a detached process that keeps trying to change the install. */
+        LINGER_INSTALL("linger-install");
 
         private final String id;
 
@@ -119,6 +123,40 @@ public final class RegistryBed implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** npm as found on PATH, absolute: candidate code is started by absolute path only (see {@code Account.wrap}). */
+    public static Path npm() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            Path p = Path.of(dir, "npm").toAbsolutePath();
+            if (Files.isExecutable(p)) return p;
+        }
+        throw new IllegalStateException("no npm on PATH");
+    }
+
+    /** The account the controller runs candidate code as by default; created (useradd --system) if missing. */
+    public static String candidateAccount() throws IOException {
+        String name = t3.reconciler.model.DesiredState.Install.DEFAULT_USER;
+        if (!Exec.run(List.of("id", "-u", name), CALL_TIMEOUT).ok()) {
+            Exec.Result r = Exec.run(List.of("useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name), CALL_TIMEOUT);
+            if (!r.ok() && !Exec.run(List.of("id", "-u", name), CALL_TIMEOUT).ok()) throw new IOException("useradd " + name + " failed: " + r.tail());
+        }
+        return name;
+    }
+
+    /**
+     * Where a {@link Flavor#RECORD_UID} build of {@code version} records who ran it: one empty file
+     * {@code <what>.<uid>.<pid>} per run. Made afresh here: root's, world-writable and not sticky, so every account may
+     * add its own file.
+     */
+    public static Path recordDir(String version) throws IOException {
+        Path root = Path.of("/tmp/t3-standin-record");
+        Files.createDirectories(root);
+        Path dir = root.resolve(version);
+        Exec.run(List.of("rm", "-rf", "--", dir.toString()), CALL_TIMEOUT);
+        Files.createDirectory(dir);
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        return dir;
     }
 
     /** The checkout's root: the nearest directory at or above {@code user.dir} that has {@code testbed/}. */

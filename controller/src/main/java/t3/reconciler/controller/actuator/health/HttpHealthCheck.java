@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -20,78 +19,101 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.HealthCheck;
+import t3.reconciler.controller.actuator.proc.Account;
+import t3.reconciler.controller.actuator.proc.CandidateAccount;
+import t3.reconciler.controller.actuator.proc.DescriptorTrees;
 import t3.reconciler.controller.actuator.proc.Exec;
-import t3.reconciler.controller.actuator.proc.FileTrees;
-import t3.reconciler.controller.actuator.proc.ProcessTree;
+import t3.reconciler.controller.actuator.proc.Handoff;
+import t3.reconciler.controller.actuator.proc.ProcessStamp;
+import t3.reconciler.controller.actuator.proc.PidNamespace;
 import t3.reconciler.model.DesiredState;
 
 /**
  * {@link HealthCheck} with a throwaway {@code t3 serve} on a copy of a real backup. Gates, in order:
  * <ul>
- *   <li>{@code start}: the server answers {@code GET /} with 200 within startTimeout (dying first fails it);</li>
+ *   <li>{@code start}: a socket of the server's own process tree listens on 127.0.0.1:port and {@code GET /} answers
+ *   200 within startTimeout (dying first fails it; an answer from anyone else's socket never counts);</li>
  *   <li>{@code migration}: it did not come up, and its log matches a migration-failure pattern;</li>
- *   <li>{@code session}, {@code mint}, {@code pairing}: the handshake of {@link Handshake};</li>
+ *   <li>{@code session}, {@code mint}, {@code pairing}: the handshake of {@link Handshake}, after which the server must
+ *   still hold that very socket;</li>
  *   <li>{@code log}: it passed all that, yet its log matches a migration-failure pattern.</li>
  * </ul>
- * The server's process tree is always killed and the scratch directory always deleted.
+ * The candidate runs as {@code install.user}, never as root, on a copy that account owns: root makes a fresh
+ * {@link Handoff} directory (random name, root's, only root and the account may enter), copies the seed backup into
+ * {@code base/} while it is still root's, hands {@code base/} to the account and starts the server and its minter as
+ * the account with {@code HOME} there, each in a PID namespace of its own. The log stays root's, beside it.
+ * Afterwards the server's namespace is killed (everything it started goes with it) and the directory deleted
+ * through descriptors.
  */
 public final class HttpHealthCheck implements HealthCheck {
-    private static final Set<String> SYSTEMD_SERVICE_ENV = Set.of("INVOCATION_ID", "JOURNAL_STREAM", "NOTIFY_SOCKET",
-            "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "WATCHDOG_PID", "WATCHDOG_USEC", "MAINPID", "MANAGERPID");
-
-    private static final Duration KILL_GRACE = Duration.ofSeconds(5);
     private static final long POLL_MS = 100;
 
+    private final String account;
+
+    /** @param account the unprivileged account that runs the candidate ({@code install.user}) */
+    public HttpHealthCheck(String account) {
+        this.account = account;
+    }
+
     @Override
-    public Result check(Path t3Binary, Path seedBackup, DesiredState.HealthCheck spec) throws ActuatorException {
+    public Result check(Path t3Binary, Path seedBackup, DesiredState.HealthCheck spec, Leftovers leftovers) throws ActuatorException {
         if (!Files.isRegularFile(seedBackup)) throw ActuatorException.verdict("seed backup " + seedBackup + " is not a file");
         if (!Files.isExecutable(t3Binary)) throw ActuatorException.verdict(t3Binary + " is not executable");
+        Account as = CandidateAccount.resolve(account);
         Path scratch;
         try {
-            Files.createDirectories(spec.scratchDir());
-            scratch = Files.createTempDirectory(spec.scratchDir(), "t3-health-");
+            scratch = Handoff.create(spec.scratchDir(), "t3-health-", as);
         } catch (IOException e) {
             throw new ActuatorException("cannot create a scratch dir under " + spec.scratchDir() + ": " + e.getMessage(), true, e);
         }
+        leftovers.record(scratch, Optional.empty());
         Process server = null;
         try {
-            Path baseDir = scratch; // the database lands at <scratch>/userdata/state.sqlite, as in a user's base dir
+            Path baseDir = scratch.resolve("base"); // the database lands at <base>/userdata/state.sqlite, as in a user's base dir
+            Files.createDirectory(baseDir);
             copySeed(seedBackup, baseDir.resolve("userdata").resolve("state.sqlite"));
-            Path log = scratch.resolve("serve.log");
+            Handoff.giveTree(baseDir, as);
+            Path log = scratch.resolve("serve.log"); // root's: opened by us, written through the inherited descriptor
             int port = spec.port() != 0 ? spec.port() : freePort();
-            ProcessBuilder pb = new ProcessBuilder(t3Binary.toString(), "serve", "--host", "127.0.0.1", "--port", Integer.toString(port),
-                    "--base-dir", baseDir.toString())
+            // env -i in the wrapper: nothing of ours (a systemd notify socket, watchdog, invocation id) reaches it.
+            ProcessBuilder pb = new ProcessBuilder(PidNamespace.wrap(as.wrap(List.of(t3Binary.toAbsolutePath().toString(), "serve", "--host", "127.0.0.1",
+                    "--port", Integer.toString(port), "--base-dir", baseDir.toString()), Optional.of(baseDir), List.of())))
                     .redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .directory(scratch.toFile());
-            // The controller usually runs as a systemd service: the throwaway server must not pass for part of it
-            // (notify socket, watchdog, passed fds, the controller's invocation id).
-            pb.environment().keySet().removeAll(SYSTEMD_SERVICE_ENV);
+                    .directory(baseDir.toFile());
             server = pb.start();
-            return gate(server, t3Binary, baseDir, URI.create("http://127.0.0.1:" + port + "/"), log, spec);
+            leftovers.record(scratch, ProcessStamp.of(server.pid()));
+            return gate(server, t3Binary, as, baseDir, port, log, spec);
         } catch (IOException e) {
             throw new ActuatorException("health check could not run: " + e.getMessage(), true, e);
         } finally {
-            if (server != null) ProcessTree.kill(server, KILL_GRACE);
+            // Its PID namespace goes with it: nothing it started (a daemonized child) keeps writing into the scratch.
+            if (server != null) PidNamespace.kill(server.toHandle());
             try {
-                FileTrees.delete(scratch);
+                DescriptorTrees.delete(scratch);
             } catch (IOException e) {
-                // the verdict stands; a leftover scratch dir is only disk
+                // the verdict stands; a leftover scratch dir is only disk, in a directory no one else can enter
             }
         }
     }
 
-    private Result gate(Process server, Path binary, Path baseDir, URI base, Path log, DesiredState.HealthCheck spec) throws IOException {
+    private Result gate(Process server, Path binary, Account as, Path baseDir, int port, Path log, DesiredState.HealthCheck spec) throws IOException {
         T3Client http = new T3Client(spec.requestTimeout());
-        Optional<String> notUp = awaitRoot(server, http, base, spec);
+        URI base = URI.create("http://127.0.0.1:" + port + "/");
+        Optional<String> notUp = awaitRoot(server, http, base, port, spec);
         if (notUp.isPresent()) {
             Optional<String> migration = firstMatch(log, spec.migrationFailurePatterns());
             // A server that logged a migration failure and then died or never served: the migration is the cause.
             if (migration.isPresent()) return Result.fail("migration", notUp.get() + " after a migration failure: " + migration.get());
             return Result.fail("start", notUp.get() + logTail(log));
         }
+        Optional<String> socket = ListeningSockets.ownListener(server.pid(), port);
         Result handshake = Handshake.run(http, base, spec.pairingEndpoints(),
-                () -> Minter.mint(binary, baseDir, Optional.empty(), spec.startTimeout()));
+                () -> Minter.mint(binary, baseDir, as, Optional.of(baseDir), spec.startTimeout()));
+        // Had the server let go of its socket meanwhile, someone else could have answered part of the handshake.
+        if (!server.isAlive() || socket.isEmpty() || !socket.equals(ListeningSockets.ownListener(server.pid(), port))) {
+            return Result.fail("start", "the server did not hold its socket on 127.0.0.1:" + port + " through the handshake" + logTail(log));
+        }
         if (!handshake.passed()) return handshake;
         Optional<String> migration = firstMatch(log, spec.migrationFailurePatterns());
         if (migration.isPresent()) return Result.fail("log", "handshake passed but the log reports: " + migration.get());
@@ -99,7 +121,7 @@ public final class HttpHealthCheck implements HealthCheck {
     }
 
     /** Empty once {@code GET /} answers 200; otherwise why not, when the server died or startTimeout ran out. */
-    private static Optional<String> awaitRoot(Process server, T3Client http, URI base, DesiredState.HealthCheck spec) {
+    private static Optional<String> awaitRoot(Process server, T3Client http, URI base, int port, DesiredState.HealthCheck spec) {
         Instant deadline = Instant.now().plus(spec.startTimeout());
         String last = "no answer";
         while (true) {
@@ -108,7 +130,10 @@ public final class HttpHealthCheck implements HealthCheck {
             if (left.isNegative() || left.isZero()) {
                 return Optional.of("GET / did not answer 200 within " + spec.startTimeout().toSeconds() + "s (last: " + last + ")");
             }
-            try {
+            if (ListeningSockets.ownListener(server.pid(), port).isEmpty()) {
+                // Whatever else answers on this port (a user who took it) is not the candidate: it is never asked.
+                last = "no socket of the server's own listens on 127.0.0.1:" + port;
+            } else try {
                 Duration bound = left.compareTo(spec.requestTimeout()) < 0 ? left : spec.requestTimeout();
                 T3Client.Response r = http.get(base, Map.of(), bound);
                 if (r.status() == 200) return Optional.empty();

@@ -9,6 +9,7 @@ import java.util.Optional;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.HealthCheck.Result;
 import t3.reconciler.controller.actuator.Pairing;
+import t3.reconciler.controller.actuator.proc.Account;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.User;
 
@@ -50,14 +51,16 @@ public final class HttpPairing implements Pairing {
             return Result.fail("start", "pid " + mainPid + " listens on " + endpoints.stream().map(e -> e.port()).toList()
                     + " but none answers " + T3Client.SESSION_PATH);
         }
-        RunAs runAs;
+        // Looked up by the name in the desired state, never from a file's owner: a path the user controls (their
+        // ~/.t3, a link in it) must not choose whom root becomes.
+        Account owner;
         try {
-            runAs = RunAs.ownerOf(baseDir);
+            owner = Account.unprivileged(user.name());
         } catch (IOException e) {
-            throw new ActuatorException("cannot read the owner of " + baseDir + ": " + e.getMessage(), false, e);
+            throw new ActuatorException("cannot mint a credential as " + user.name() + ": " + e.getMessage(), false, e);
         }
         Result r = Handshake.run(http, base.get(), spec.healthCheck().pairingEndpoints(),
-                () -> Minter.mint(binary, baseDir, Optional.of(runAs), spec.healthCheck().startTimeout()));
+                () -> Minter.mint(binary, baseDir, owner, Optional.empty(), spec.healthCheck().startTimeout()));
         return r.passed() ? Result.pass(user.name() + "'s server at " + base.get() + ": " + r.detail()) : r;
     }
 

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -34,6 +35,32 @@ final class ListeningSockets {
     }
 
     private ListeningSockets() {}
+
+    /**
+     * The inode of the IPv4 socket that {@code pid}'s tree listens on at {@code 127.0.0.1:port} (or the IPv4 wildcard,
+     * which takes loopback connections too): proof that what answers there is that tree and not a squatter.
+     */
+    static Optional<String> ownListener(long pid, int port) {
+        Set<String> inodes = treeInodes(pid);
+        Path f = Path.of("/proc", Long.toString(pid), "net", "tcp");
+        try (Stream<String> lines = Files.lines(f)) {
+            return lines.skip(1).map(String::strip).map(l -> l.split("\\s+")).filter(c -> c.length > 9)
+                    .filter(c -> LISTEN.equals(c[3]) && inodes.contains(c[9]))
+                    .filter(c -> {
+                        Endpoint e = endpoint(c[1]);
+                        return e.port() == port && (e.address().isLoopbackAddress() || e.address().isAnyLocalAddress());
+                    })
+                    .map(c -> c[9]).findFirst();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return Optional.empty(); // the process is gone
+        }
+    }
+
+    private static Set<String> treeInodes(long pid) {
+        Set<String> inodes = new HashSet<>(socketInodes(pid));
+        ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> inodes.addAll(socketInodes(d.pid()))));
+        return inodes;
+    }
 
     static List<Endpoint> of(long pid) throws IOException {
         Set<String> inodes = new HashSet<>();

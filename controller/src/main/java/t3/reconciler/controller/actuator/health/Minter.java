@@ -7,7 +7,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import t3.reconciler.controller.actuator.proc.Account;
 import t3.reconciler.controller.actuator.proc.Exec;
+import t3.reconciler.controller.actuator.proc.PidNamespace;
 
 /** {@code t3 auth pairing create --json}: a one-time credential written into the server's own database. */
 final class Minter {
@@ -17,14 +19,17 @@ final class Minter {
 
     private Minter() {}
 
-    /** @param runAs the user whose database it is (empty: run as ourselves) */
-    static String mint(Path binary, Path baseDir, Optional<RunAs> runAs, Duration timeout) throws Failure {
-        List<String> argv = List.of(binary.toString(), "auth", "pairing", "create", "--base-dir", baseDir.toString(), "--ttl", "5m", "--json");
+    /**
+     * Never as root: the minter is the candidate's code, and it writes into the database it is pointed at.
+     *
+     * @param as   who runs it: the user whose database it is (the canary), or the candidate account (the health check)
+     * @param home its HOME, or empty for the account's own
+     */
+    static String mint(Path binary, Path baseDir, Account as, Optional<Path> home, Duration timeout) throws Failure {
+        List<String> argv = List.of(binary.toAbsolutePath().toString(), "auth", "pairing", "create", "--base-dir", baseDir.toString(), "--ttl", "5m", "--json");
         Exec.Result r;
         try {
-            List<String> cmd = runAs.isPresent() ? runAs.get().wrap(argv) : argv;
-            Map<String, String> env = runAs.isPresent() ? runAs.get().env(baseDir) : Map.of();
-            r = Exec.run(cmd, timeout, env, null);
+            r = Exec.run(PidNamespace.wrap(as.wrap(argv, home, List.of())), timeout, Map.of(), Path.of("/"));
         } catch (IOException e) {
             throw new Failure("could not run '" + binary + " auth pairing create': " + e.getMessage());
         }

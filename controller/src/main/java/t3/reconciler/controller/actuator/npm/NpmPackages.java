@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +17,11 @@ import java.util.Optional;
 import java.util.Set;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Packages;
+import t3.reconciler.controller.actuator.proc.Account;
+import t3.reconciler.controller.actuator.proc.CandidateAccount;
+import t3.reconciler.controller.actuator.proc.Handoff;
+import t3.reconciler.controller.actuator.proc.PidNamespace;
+import t3.reconciler.controller.actuator.proc.DescriptorTrees;
 import t3.reconciler.controller.actuator.proc.Exec;
 import t3.reconciler.controller.actuator.proc.FileTrees;
 import t3.reconciler.model.Channel;
@@ -23,6 +31,13 @@ import t3.reconciler.model.Version;
 /**
  * {@link Packages} through the npm CLI. Every argument is either a constant, a validated {@link PackageName} or
  * {@link Version}, the operator's registry URI, or a path we chose; the registry's answers are parsed before use.
+ *
+ * <p>Candidate code never runs as root: {@code npm install} (whose install scripts are the candidate's code; the real
+ * t3 compiles a native module in one, so {@code --ignore-scripts} is no option) and {@code t3 --version} run as the
+ * unprivileged {@code install.user} account. The install lands in a staging directory only root and that account can
+ * enter, npm runs in a PID namespace of its own, so once it exits nothing it started is left running; then the tree
+ * is re-owned to root (no links followed) and only then renamed into place, in a directory only root writes, so
+ * nothing the candidate started can change a release.
  */
 public final class NpmPackages implements Packages {
     /** npm error codes that say "try again later" rather than "this does not exist". */
@@ -36,20 +51,23 @@ public final class NpmPackages implements Packages {
     private final Path npm;
     private final Optional<URI> registry;
     private final Duration timeout;
+    private final String account;
 
     /**
      * @param npm      the npm executable
      * @param registry overrides npm's configured registry when present
      * @param timeout  bound on one npm run; its process tree is killed past it
+     * @param account  the unprivileged account that runs candidate code ({@code install.user})
      */
-    public NpmPackages(Path npm, Optional<URI> registry, Duration timeout) {
+    public NpmPackages(Path npm, Optional<URI> registry, Duration timeout, String account) {
         this.npm = npm;
         this.registry = registry;
         this.timeout = timeout;
+        this.account = account;
     }
 
     public static NpmPackages from(DesiredState.Install install) {
-        return new NpmPackages(install.npm(), install.registry(), install.timeout());
+        return new NpmPackages(install.npm(), install.registry(), install.timeout(), install.user());
     }
 
     @Override
@@ -76,27 +94,73 @@ public final class NpmPackages implements Packages {
     @Override
     public void install(String pkg, Version version, Path prefix) throws ActuatorException {
         PackageName name = new PackageName(pkg);
+        Account as = CandidateAccount.resolve(account);
+        Path target = prefix.toAbsolutePath().normalize();
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw ActuatorException.verdict("refusing to install over " + target + ": it already exists");
+        String stagePrefix = ".staging-" + version + "-";
+        removeStaleStages(target.getParent(), stagePrefix);
+        Path staging;
         try {
-            Files.createDirectories(prefix);
+            staging = Handoff.create(target.getParent(), stagePrefix, as);
+            Handoff.give(staging, "prefix", as, "rwxr-xr-x");
+            Handoff.give(staging, "home", as, "rwx------");
         } catch (IOException e) {
-            throw new ActuatorException("cannot create prefix " + prefix + ": " + e.getMessage(), false, e);
+            // Transient: a setup fault (the account cannot reach versionsDir) is the operator's to fix, not the build's.
+            throw ActuatorException.transientFault("cannot make a staging dir beside " + target + ": " + e.getMessage(), e);
         }
-        Exec.Result r = npm("install", List.of("-g", "--prefix", prefix.toAbsolutePath().toString(), name + "@" + version,
-                "--json", "--no-audit", "--no-fund", "--no-update-notifier"));
-        if (!r.ok()) throw failure("npm install " + name + "@" + version, r);
-        Path bin = prefix.resolve("bin").resolve(name.binName());
-        if (!Files.isExecutable(bin)) {
-            throw ActuatorException.verdict("npm installed " + name + "@" + version + " but " + bin + " is not an executable");
+        try {
+            Path staged = staging.resolve("prefix");
+            Path home = staging.resolve("home");
+            // In a PID namespace: when npm exits, whatever an install script left running (a daemon that would keep
+            // writing into the stage) is killed with it, before root re-owns anything.
+            Exec.Result r = npm(as, home, "install", List.of("-g", "--prefix", staged.toString(), name + "@" + version,
+                    "--json", "--no-audit", "--no-fund", "--no-update-notifier"));
+            if (!r.ok()) throw failure("npm install " + name + "@" + version, r);
+            try {
+                Handoff.close(staging);
+                DescriptorTrees.reownToRoot(staged);
+            } catch (IOException e) {
+                throw ActuatorException.verdict("npm install " + name + "@" + version + " left something no release may hold: " + e.getMessage());
+            }
+            Path bin = staged.resolve("bin").resolve(name.binName());
+            if (!Files.isExecutable(bin)) {
+                throw ActuatorException.verdict("npm installed " + name + "@" + version + " but " + target.resolve("bin").resolve(name.binName()) + " is not an executable");
+            }
+            try {
+                Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new ActuatorException("cannot move the staged install into " + target + ": " + e.getMessage(), false, e);
+            }
+        } finally {
+            try {
+                DescriptorTrees.delete(staging);
+            } catch (IOException e) {
+                // only disk: a dot-named stage is never taken for a version
+            }
+        }
+    }
+
+    /**
+     * Stages of this version left by a controller that died mid-install. The parent is root's (only root creates
+     * entries in it), so listing it by name is safe here, unlike in a directory others can write.
+     */
+    private static void removeStaleStages(Path parent, String stagePrefix) {
+        if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) return;
+        try (DirectoryStream<Path> stale = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(stagePrefix))) {
+            for (Path p : stale) DescriptorTrees.delete(p);
+        } catch (IOException e) {
+            // only disk: a dot-named stage is never taken for a version
         }
     }
 
     @Override
     public Optional<Version> installedVersion(String pkg, Path prefix) throws ActuatorException {
-        Path bin = prefix.resolve("bin").resolve(new PackageName(pkg).binName());
+        Path bin = prefix.toAbsolutePath().resolve("bin").resolve(new PackageName(pkg).binName());
         if (!Files.isExecutable(bin)) return Optional.empty();
+        Account as = CandidateAccount.resolve(account);
         Exec.Result r;
         try {
-            r = Exec.run(List.of(bin.toString(), "--version"), VERSION_TIMEOUT);
+            r = Exec.run(PidNamespace.wrap(as.wrap(List.of(bin.toString(), "--version"))), VERSION_TIMEOUT, Map.of(), Path.of("/"));
         } catch (IOException e) {
             return Optional.empty(); // there, but not runnable (a dangling link, a missing interpreter, a hang)
         }
@@ -108,13 +172,31 @@ public final class NpmPackages implements Packages {
         }
     }
 
-    private Exec.Result npm(String command, List<String> args) throws ActuatorException {
+    /** {@code npm install} as the candidate account, its cache and HOME in its private {@code home}. */
+    private Exec.Result npm(Account as, Path home, String command, List<String> args) throws ActuatorException {
+        List<String> argv = npmArgv(command, args, home.resolve("npm-cache"));
+        try {
+            return Exec.run(PidNamespace.wrap(as.wrap(argv, Optional.of(home), List.of("NO_UPDATE_NOTIFIER=1"))), timeout, Map.of(), home);
+        } catch (Exec.TimedOut e) {
+            throw ActuatorException.transientFault("npm " + command + " timed out: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new ActuatorException("cannot run " + npm + " as " + as.name() + ": " + e.getMessage(), false, e);
+        }
+    }
+
+    private List<String> npmArgv(String command, List<String> args, Path cache) {
         List<String> argv = new ArrayList<>(List.of(npm.toString(), command));
         argv.addAll(args);
         registry.ifPresent(u -> argv.add("--registry=" + u));
         // npm's default retries a dead registry for about 70 s; fail at once and let the controller's backoff retry.
         long fetchMs = Math.max(1000, Math.min(timeout.toMillis() / 2, 60_000));
         argv.addAll(List.of("--fetch-retries=0", "--fetch-timeout=" + fetchMs, "--loglevel=error"));
+        argv.add("--cache=" + cache);
+        return argv;
+    }
+
+    /** {@code npm view} and the like: they run no package code, so as ourselves. */
+    private Exec.Result npm(String command, List<String> args) throws ActuatorException {
         // A cache of its own per run: npm answers from a stale cached packument when the registry does not answer
         // (so an outage would look like a tag that did not move), and its cache is keyed by URL, so another
         // registry once served from the same address (a mirror moved, a loopback port reused) could answer instead.
@@ -124,7 +206,7 @@ public final class NpmPackages implements Packages {
         } catch (IOException e) {
             throw new ActuatorException("cannot create a cache dir for npm: " + e.getMessage(), false, e);
         }
-        argv.add("--cache=" + cache);
+        List<String> argv = npmArgv(command, args, cache);
         try {
             return Exec.run(argv, timeout, Map.of("NO_UPDATE_NOTIFIER", "1"), null);
         } catch (Exec.TimedOut e) {

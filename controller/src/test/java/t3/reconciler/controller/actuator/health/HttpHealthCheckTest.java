@@ -36,10 +36,12 @@ class HttpHealthCheckTest {
     static Path newerSeed;
 
     @TempDir Path scratch;
-    final HttpHealthCheck check = new HttpHealthCheck();
+    final HttpHealthCheck check = new HttpHealthCheck(DesiredState.Install.DEFAULT_USER);
 
     @BeforeAll
     static void builds() throws Exception {
+        // Searchable: the candidate account runs the builds installed below it.
+        Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         bed = RegistryBed.start(shared.resolve("registry"));
         Standins standins = new Standins(bed, shared.resolve("prefixes"));
         int patch = 20;
@@ -54,6 +56,11 @@ class HttpHealthCheckTest {
     @AfterAll
     static void stop() {
         if (bed != null) bed.close();
+    }
+
+    @org.junit.jupiter.api.BeforeEach
+    void searchableScratch() throws Exception {
+        Files.setPosixFilePermissions(scratch, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
     @AfterEach

@@ -3,7 +3,6 @@ package t3.reconciler.controller.actuator.health;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.net.URI;
 import java.nio.file.Files;
@@ -22,14 +21,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import t3.reconciler.controller.actuator.HealthCheck.Result;
+import t3.reconciler.controller.actuator.proc.Account;
 import t3.reconciler.controller.actuator.proc.ProcessTree;
+import t3.reconciler.controller.security.Hostile;
 import t3.reconciler.controller.testbed.RegistryBed;
 import t3.reconciler.controller.testbed.RegistryBed.Flavor;
 import t3.reconciler.model.User;
 
-/** The canary's pairing proof against live {@code t3 serve} processes started here (plain processes, not units). */
+/**
+ * The canary's pairing proof against live {@code t3 serve} processes started here (plain processes, not units), each
+ * run as a real local account, as its unit would: the credential is minted as the user the spec names.
+ */
 class HttpPairingTest {
-    static final int NOBODY = 65534;
+    static final String USER = "t3sb-pairing";
 
     @TempDir static Path shared;
     static RegistryBed bed;
@@ -38,12 +42,16 @@ class HttpPairingTest {
     @TempDir Path tmp;
     final List<Process> started = new ArrayList<>();
     final HttpPairing pairing = new HttpPairing();
-    final User alice = User.of("alice");
+    final User alice = User.of(USER);
+    static Account owner;
 
     @BeforeAll
     static void builds() throws Exception {
         // World-readable, so a server run as another user can execute the installed builds.
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Hostile.requireRoot();
+        Hostile.ensureUser(USER);
+        owner = Account.unprivileged(USER);
         bed = RegistryBed.start(shared.resolve("registry"));
         Standins standins = new Standins(bed, shared.resolve("prefixes"));
         int patch = 40;
@@ -62,9 +70,18 @@ class HttpPairingTest {
         for (Process p : started) ProcessTree.kill(p, Duration.ofSeconds(5));
     }
 
-    /** A user's server as its unit would run it: on a port of its own choosing, which we are not told. */
-    Process serve(Flavor f, Path baseDir, List<String> asUser) throws Exception {
-        List<String> argv = new ArrayList<>(asUser);
+    /** A directory of the user's own under tmp, as their home would be. */
+    Path home(String name) throws Exception {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path home = Files.createDirectories(tmp.resolve(name));
+        Files.setAttribute(home, "unix:uid", owner.uid());
+        Files.setAttribute(home, "unix:gid", owner.gid());
+        return home;
+    }
+
+    /** A user's server as its unit would run it, as that user, on a port of its own choosing, which we are not told. */
+    Process serve(Flavor f, Path baseDir) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("setpriv", "--reuid=" + owner.uid(), "--regid=" + owner.gid(), "--clear-groups", "--"));
         argv.addAll(List.of(binaries.get(f).toString(), "serve", "--host", "127.0.0.1", "--port", "0", "--base-dir", baseDir.toString()));
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(tmp.resolve("serve-" + started.size() + ".log").toFile()).start();
         started.add(p);
@@ -89,8 +106,8 @@ class HttpPairingTest {
 
     @Test
     void pairsWithALiveServerFoundByItsSocket() throws Exception {
-        Path base = tmp.resolve("alice/.t3");
-        Process server = serve(Flavor.GOOD, base, List.of());
+        Path base = home("alice").resolve(".t3");
+        Process server = serve(Flavor.GOOD, base);
         // Attempts cover the moments before it listens, as right after a restart.
         Result r = verify(server, base, Flavor.GOOD, 50, Optional.empty());
         assertTrue(r.passed(), r.toString());
@@ -100,16 +117,16 @@ class HttpPairingTest {
     @Test
     void pairsWithNewerAndOlderBuilds() throws Exception {
         for (Flavor f : List.of(Flavor.RENAMED_COOKIE, Flavor.LEGACY)) {
-            Path base = tmp.resolve(f.id());
-            Result r = verify(serve(f, base, List.of()), base, f, 50, Optional.empty());
+            Path base = home(f.id()).resolve(".t3");
+            Result r = verify(serve(f, base), base, f, 50, Optional.empty());
             assertTrue(r.passed(), f + ": " + r);
         }
     }
 
     @Test
     void aCookieThatIsNoSessionFailsAfterItsAttempts() throws Exception {
-        Path base = tmp.resolve("alice/.t3");
-        Process server = serve(Flavor.COOKIE_NOT_AUTHENTICATING, base, List.of());
+        Path base = home("alice").resolve(".t3");
+        Process server = serve(Flavor.COOKIE_NOT_AUTHENTICATING, base);
         awaitListening(server);
         Result r = verify(server, base, Flavor.COOKIE_NOT_AUTHENTICATING, 3, Optional.empty());
         assertEquals("session", r.gate(), r.toString());
@@ -126,23 +143,17 @@ class HttpPairingTest {
     }
 
     @Test
-    void mintsAsTheOwnerOfTheBaseDirSoNoRootFilesAppear() throws Exception {
-        assumeTrue(RunAs.currentUid() == 0, "needs root to switch users");
-        Path home = Files.createDirectories(tmp.resolve("home/nobody"));
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setPosixFilePermissions(tmp.resolve("home"), PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setAttribute(home, "unix:uid", NOBODY);
-        Files.setAttribute(home, "unix:gid", NOBODY);
+    void mintsAsTheUserSoNoRootFilesAppear() throws Exception {
+        Path home = home("home");
         Path base = home.resolve(".t3");
-        Process server = serve(Flavor.GOOD, base, List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--"));
+        Process server = serve(Flavor.GOOD, base);
 
         Result r = verify(server, base, Flavor.GOOD, 50, Optional.empty());
-
         assertTrue(r.passed(), r.toString());
         try (Stream<Path> files = Files.walk(home)) {
             List<String> notTheirs = files.filter(p -> {
                 try {
-                    return (Integer) Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS) != NOBODY;
+                    return (Integer) Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS) != owner.uid();
                 } catch (java.io.IOException e) {
                     return true;
                 }
@@ -153,12 +164,12 @@ class HttpPairingTest {
 
     @Test
     void throughADispatchTheFirstDocumentRequestGetsTheSessionCookie() throws Exception {
-        Path base = tmp.resolve("alice/.t3");
-        Process server = serve(Flavor.GOOD, base, List.of());
+        Path base = home("alice").resolve(".t3");
+        Process server = serve(Flavor.GOOD, base);
         // The dispatch needs the server's address; the direct verify finds it the way the canary would.
         assertTrue(verify(server, base, Flavor.GOOD, 50, Optional.empty()).passed());
         URI serverUrl = ListeningSockets.of(server.pid()).get(0).base();
-        try (TinyDispatch dispatch = new TinyDispatch(Map.of("alice", new TinyDispatch.Route(serverUrl, binaries.get(Flavor.GOOD), base)))) {
+        try (TinyDispatch dispatch = new TinyDispatch(Map.of(USER, new TinyDispatch.Route(serverUrl, binaries.get(Flavor.GOOD), base, owner)))) {
             Result r = verify(server, base, Flavor.GOOD, 2, Optional.of(dispatch.url()));
             assertTrue(r.passed(), r.toString());
 

@@ -13,25 +13,25 @@ import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.User;
 
 /** Desired states for actuator tests: only the parts the health check and pairing read are meaningful. */
-final class Specs {
-    static final List<String> ENDPOINTS = List.of("/api/auth/browser-session", "/api/auth/bootstrap");
-    static final List<Pattern> MIGRATION_PATTERNS = List.of(Pattern.compile("MigrationError"), Pattern.compile("(?i)migration \\S+ failed"));
+public final class Specs {
+    public static final List<String> ENDPOINTS = List.of("/api/auth/browser-session", "/api/auth/bootstrap");
+    public static final List<Pattern> MIGRATION_PATTERNS = List.of(Pattern.compile("MigrationError"), Pattern.compile("(?i)migration \\S+ failed"));
 
     private Specs() {}
 
-    static DesiredState.HealthCheck healthCheck(Path scratch, Duration startTimeout, Duration requestTimeout, List<Pattern> patterns) {
+    public static DesiredState.HealthCheck healthCheck(Path scratch, Duration startTimeout, Duration requestTimeout, List<Pattern> patterns) {
         return new DesiredState.HealthCheck(Optional.empty(), scratch, 0, ENDPOINTS, startTimeout, requestTimeout, patterns);
     }
 
-    static DesiredState.HealthCheck healthCheck(Path scratch) {
+    public static DesiredState.HealthCheck healthCheck(Path scratch) {
         return healthCheck(scratch, Duration.ofSeconds(30), Duration.ofSeconds(5), MIGRATION_PATTERNS);
     }
 
-    static DesiredState desired(Path root, User user, int verifyAttempts, Optional<URI> dispatch) {
+    public static DesiredState desired(Path root, User user, int verifyAttempts, Optional<URI> dispatch) {
         return new DesiredState(
                 root.resolve("desired.yaml"), "t3", Channel.NIGHTLY, true, Optional.empty(), false, List.of(user), Optional.empty(),
                 "t3-serve@{user}.service", root + "/home/{user}/.t3/userdata/state.sqlite",
-                new DesiredState.Install(Optional.empty(), root.resolve("versions"), root.resolve("bin/t3"), Path.of("npm"), Duration.ofMinutes(2), 3),
+                new DesiredState.Install(Optional.empty(), root.resolve("versions"), root.resolve("bin/t3"), Path.of("npm"), Duration.ofMinutes(2), 3, DesiredState.Install.DEFAULT_USER),
                 new DesiredState.Backup(root.resolve("backups"), 5, LocalTime.of(3, 0)),
                 healthCheck(root.resolve("scratch")),
                 new DesiredState.Canary(Pattern.compile("claude|codex"), dispatch, verifyAttempts, Duration.ofMillis(200), Duration.ofMinutes(5)),

@@ -21,7 +21,11 @@ final class Standins {
     Standins(RegistryBed bed, Path prefixes) {
         this.bed = bed;
         this.prefixes = prefixes;
-        this.npm = new NpmPackages(Path.of("npm"), Optional.of(bed.url()), Duration.ofMinutes(2));
+        try {
+            this.npm = new NpmPackages(RegistryBed.npm(), Optional.of(bed.url()), Duration.ofMinutes(2), RegistryBed.candidateAccount());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Publishes {@code version} as {@code flavor}, installs it, and returns its binary. */

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import t3.reconciler.controller.actuator.proc.Account;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -18,7 +19,7 @@ import java.util.Optional;
  * Real HTTP, real minting, real exchange; only the routing table is fixed.
  */
 final class TinyDispatch implements AutoCloseable {
-    record Route(URI server, Path binary, Path baseDir) {}
+    record Route(URI server, Path binary, Path baseDir, Account owner) {}
 
     private final HttpServer server;
     private final Map<String, Route> routes;
@@ -45,7 +46,7 @@ final class TinyDispatch implements AutoCloseable {
                 T3Client.Response r = http.get(route.server().resolve(T3Client.SESSION_PATH), Map.of());
                 reply(ex, r.status(), r.body());
             } else if (path.equals("/") && "document".equals(ex.getRequestHeaders().getFirst("Sec-Fetch-Dest"))) {
-                String credential = Minter.mint(route.binary(), route.baseDir(), Optional.empty(), Duration.ofSeconds(30));
+                String credential = Minter.mint(route.binary(), route.baseDir(), route.owner(), Optional.empty(), Duration.ofSeconds(30));
                 T3Client.Response r = http.postJson(route.server().resolve("/api/auth/browser-session"), Map.of("credential", credential));
                 r.setCookies().forEach(c -> ex.getResponseHeaders().add("Set-Cookie", c));
                 reply(ex, 200, "<!doctype html><html></html>");

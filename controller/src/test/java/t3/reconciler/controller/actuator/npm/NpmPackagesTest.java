@@ -26,7 +26,8 @@ import t3.reconciler.model.Version;
 /** NpmPackages against a real registry holding the stand-in. */
 class NpmPackagesTest {
     static final String PKG = RegistryBed.PACKAGE;
-    static final Path NPM = Path.of("npm");
+    static final Path NPM = RegistryBed.npm();
+    static String account;
 
     @TempDir static Path shared;
     static RegistryBed bed;
@@ -34,11 +35,12 @@ class NpmPackagesTest {
 
     @BeforeAll
     static void registry() throws Exception {
+        account = RegistryBed.candidateAccount();
         bed = RegistryBed.start(shared.resolve("registry"));
         bed.publish("0.0.24", Flavor.GOOD, RegistryBed.DEFAULT_SCHEMA, "latest")
                 .publish("0.0.25-nightly.20260608.497", Flavor.GOOD, RegistryBed.DEFAULT_SCHEMA, "nightly")
                 .publish("0.0.25-nightly.20260609.501", Flavor.GOOD, 5);
-        npm = new NpmPackages(NPM, Optional.of(bed.url()), Duration.ofMinutes(2));
+        npm = new NpmPackages(NPM, Optional.of(bed.url()), Duration.ofMinutes(2), account);
     }
 
     @AfterAll
@@ -61,6 +63,7 @@ class NpmPackagesTest {
 
     @Test
     void installThenInstalledVersionReadsTheBinary(@TempDir Path tmp) throws Exception {
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")); // the candidate account runs it
         Path prefix = tmp.resolve("0.0.24");
         assertEquals(Optional.empty(), npm.installedVersion(PKG, prefix));
         npm.install(PKG, Version.parse("0.0.24"), prefix);
@@ -69,7 +72,8 @@ class NpmPackagesTest {
     }
 
     @Test
-    void aVersionTheRegistryDoesNotHaveIsAVerdict(@TempDir Path tmp) {
+    void aVersionTheRegistryDoesNotHaveIsAVerdict(@TempDir Path tmp) throws Exception {
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         ActuatorException e = assertThrows(ActuatorException.class, () -> npm.install(PKG, Version.parse("9.9.9"), tmp.resolve("p")));
         assertTrue(!e.isTransient(), e.getMessage());
     }
@@ -80,12 +84,12 @@ class NpmPackagesTest {
         try (RegistryBed gone = RegistryBed.start(tmp.resolve("registry"))) {
             gone.publish("0.0.24", Flavor.GOOD, RegistryBed.DEFAULT_SCHEMA, "latest");
             url = gone.url();
-            assertEquals(Version.parse("0.0.24"), new NpmPackages(NPM, Optional.of(url), Duration.ofMinutes(2)).resolve(PKG, Channel.LATEST));
+            assertEquals(Version.parse("0.0.24"), new NpmPackages(NPM, Optional.of(url), Duration.ofMinutes(2), account).resolve(PKG, Channel.LATEST));
         }
         // The same address now accepts connections (the kernel's backlog) and never answers: npm, given the chance,
         // answers from the packument it cached a moment ago, as if the tag had not moved.
         try (ServerSocket silent = new ServerSocket(url.getPort(), 16, InetAddress.getLoopbackAddress())) {
-            NpmPackages client = new NpmPackages(NPM, Optional.of(url), Duration.ofSeconds(4));
+            NpmPackages client = new NpmPackages(NPM, Optional.of(url), Duration.ofSeconds(4), account);
             ActuatorException e = assertThrows(ActuatorException.class, () -> client.resolve(PKG, Channel.LATEST),
                     "a registry that does not answer must not resolve to a cached version");
             assertTrue(e.isTransient(), e.getMessage());
@@ -99,10 +103,11 @@ class NpmPackagesTest {
             dead = URI.create("http://127.0.0.1:" + s.getLocalPort() + "/");
         } // closed: connections are refused from here on
         // The process bound is far below npm's default retry schedule (~70 s): passing at all proves it fails fast.
-        NpmPackages offline = new NpmPackages(NPM, Optional.of(dead), Duration.ofSeconds(20));
+        NpmPackages offline = new NpmPackages(NPM, Optional.of(dead), Duration.ofSeconds(20), account);
         ActuatorException resolve = assertThrows(ActuatorException.class, () -> offline.resolve(PKG, Channel.LATEST));
         assertTrue(resolve.isTransient(), resolve.getMessage());
         assertTrue(resolve.getMessage().contains("ECONNREFUSED"), resolve.getMessage());
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         ActuatorException install = assertThrows(ActuatorException.class, () -> offline.install(PKG, Version.parse("0.0.24"), tmp.resolve("p")));
         assertTrue(install.isTransient(), install.getMessage());
     }
@@ -117,7 +122,7 @@ class NpmPackagesTest {
             ((ObjectNode) doc.path("versions").path("0.0.1")).put("version", "0.0.1; rm -rf /");
             json.writeValue(liar.packument().toFile(), doc);
 
-            NpmPackages client = new NpmPackages(NPM, Optional.of(liar.url()), Duration.ofMinutes(1));
+            NpmPackages client = new NpmPackages(NPM, Optional.of(liar.url()), Duration.ofMinutes(1), account);
             ActuatorException e = assertThrows(ActuatorException.class, () -> client.resolve(PKG, Channel.LATEST));
             assertTrue(!e.isTransient(), e.getMessage());
             assertTrue(e.getMessage().contains("invalid version"), e.getMessage());
