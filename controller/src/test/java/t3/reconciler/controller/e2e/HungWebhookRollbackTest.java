@@ -3,29 +3,21 @@ package t3.reconciler.controller.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import t3.reconciler.controller.cli.Main;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.controller.testbed.TricklingServer;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.Version;
 
@@ -40,42 +32,19 @@ class HungWebhookRollbackTest {
     static final Version V0 = Version.parse("0.0.25-nightly.20260601.1");
     static final Version BAD = Version.parse("0.0.25-nightly.20260608.3");
     static Bed bed;
-    static HttpServer webhook;
+    static TricklingServer webhook;
     static final ExecutorService pool = Executors.newCachedThreadPool();
-    static final CountDownLatch release = new CountDownLatch(1);
-    static final AtomicInteger requests = new AtomicInteger(), finished = new AtomicInteger();
-    static final AtomicReference<Instant> firstRequest = new AtomicReference<>();
 
     @BeforeAll
     static void up() throws Exception {
         bed = Bed.fresh(USERS);
-        webhook = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        webhook.setExecutor(pool);
-        webhook.createContext("/", ex -> {
-            ex.getRequestBody().readAllBytes();
-            firstRequest.compareAndSet(null, Instant.now());
-            requests.incrementAndGet();
-            ex.sendResponseHeaders(200, 0);
-            OutputStream os = ex.getResponseBody();
-            try {
-                do {
-                    os.write('.');
-                    os.flush();
-                } while (!release.await(1, TimeUnit.SECONDS));
-                os.close();
-                finished.incrementAndGet();
-            } catch (IOException | InterruptedException e) {
-                // the controller gave up on this exchange at its deadline and closed the connection
-            }
-        });
-        webhook.start();
-        Files.writeString(bed.spec, "alerts: {webhook: \"http://127.0.0.1:" + webhook.getAddress().getPort() + "/api/v2/alerts\"}\n", StandardOpenOption.APPEND);
+        webhook = TricklingServer.start("");
+        Files.writeString(bed.spec, "alerts: {webhook: \"" + webhook.uri("/api/v2/alerts") + "\"}\n", StandardOpenOption.APPEND);
     }
 
     @AfterAll
     static void down() throws Exception {
-        release.countDown();
-        if (webhook != null) webhook.stop(0);
+        if (webhook != null) webhook.close();
         pool.shutdownNow();
         if (bed != null) bed.close();
     }
@@ -98,8 +67,7 @@ class HungWebhookRollbackTest {
             assertEquals(BreakerState.Status.OPEN, store.breaker().status(), "breaker open");
             assertTrue(store.blocked().contains(BAD));
         }
-        assertTrue(requests.get() >= 1 && firstRequest.get().isBefore(done.at()), "the breaker's alert reached the webhook before the rollback finished");
-        assertEquals(1, release.getCount(), "the webhook never let an exchange finish");
-        assertEquals(0, finished.get(), "no answer was ever complete, yet the rollback went through");
+        assertTrue(webhook.arrived.availablePermits() >= 1 && webhook.firstRequest.get().isBefore(done.at()), "the breaker's alert reached the webhook before the rollback finished");
+        assertEquals(0, webhook.finished.get(), "no answer was ever complete, yet the rollback went through");
     }
 }

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -25,6 +23,7 @@ import t3.reconciler.controller.actuator.systemd.DbusUnits;
 import t3.reconciler.controller.cli.Main;
 import t3.reconciler.controller.security.Hostile;
 import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.controller.testbed.CapturedCli;
 import t3.reconciler.model.Version;
 
 /**
@@ -57,7 +56,7 @@ class QuarantineRollbackTest {
                 V1.toString(), "good", "5", "nightly").redirectErrorStream(true).start();
         String published = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), published);
-        Run bump = cli("run", "--once");
+        CapturedCli bump = cli("run", "--once");
         assertEquals(Main.OK, bump.code(), bump.out() + bump.err());
         for (String u : USERS) assertEquals(5, migrations(bed.database(u)), u + " bumped onto the schema of " + V1);
 
@@ -74,7 +73,7 @@ class QuarantineRollbackTest {
         assertTrue(ln.ok(), ln.output());
         assertTrue(Files.isSymbolicLink(malDb));
 
-        Run r = cli("rollback", "--to", V0.toString(), "--force");
+        CapturedCli r = cli("rollback", "--to", V0.toString(), "--force");
         assertEquals(Main.FAILED, r.code(), "done for everyone else, but not for the quarantined user: " + r.out() + r.err());
         assertTrue(r.out().contains("quarantined, NOT restored: " + MAL + " ("), r.out());
 
@@ -94,26 +93,15 @@ class QuarantineRollbackTest {
             assertTrue(store.quarantined().get(MAL).reason().startsWith("restore refused: "), store.quarantined().toString());
             assertTrue(store.rollbackRequest().isEmpty(), "the rollback is finished for everyone it could reach");
         }
-        Run status = cli("status", "--no-registry");
+        CapturedCli status = cli("status", "--no-registry");
         assertTrue(status.out().contains("Quarantine: " + MAL + " since "), status.out());
     }
 
-    record Run(int code, String out, String err) {}
-
-    /** The real CLI in-process, its output captured. */
-    static Run cli(String... args) {
+    /** The real CLI on this bed's desired-state file. */
+    static CapturedCli cli(String... args) {
         List<String> full = new ArrayList<>(List.of(args));
         full.addAll(List.of("-f", bed.spec.toString()));
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true));
-            System.setErr(new PrintStream(e, true));
-            return new Run(Main.run(full.toArray(String[]::new)), o.toString(), e.toString());
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+        return CapturedCli.run(full.toArray(String[]::new));
     }
 
     static int migrations(Path db) throws Exception {

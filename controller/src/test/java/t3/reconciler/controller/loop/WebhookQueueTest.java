@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,13 +16,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import t3.reconciler.controller.testbed.TricklingServer;
 import t3.reconciler.controller.log.Log;
 
 /**
@@ -36,48 +35,23 @@ class WebhookQueueTest {
 
     final ByteArrayOutputStream logged = new ByteArrayOutputStream();
     final Log log = new Log(new PrintStream(logged, true, StandardCharsets.UTF_8), Log.Format.JSON, Clock.systemUTC());
+    /** Requests the refusing server received. */
     final Semaphore requests = new Semaphore(0);
-    final CountDownLatch release = new CountDownLatch(1);
-    final CountDownLatch clientHungUp = new CountDownLatch(1);
     final ExecutorService pool = Executors.newCachedThreadPool();
     HttpServer server;
+    TricklingServer trickle;
 
     @AfterEach
     void stop() {
-        release.countDown();
+        if (trickle != null) trickle.close();
         if (server != null) server.stop(0);
         pool.shutdownNow();
     }
 
-    /** Headers at once, then one byte every second until the test releases it: a body that never ends. */
+    /** Headers at once, then one byte every second until the test ends: a body that never ends. */
     URI trickling() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.setExecutor(pool);
-        server.createContext("/", ex -> {
-            ex.getRequestBody().readAllBytes();
-            requests.release();
-            ex.sendResponseHeaders(200, 0);
-            OutputStream os = ex.getResponseBody();
-            try {
-                do {
-                    os.write('.');
-                    os.flush();
-                } while (!awaitRelease(Duration.ofSeconds(1)));
-                os.close();
-            } catch (IOException e) {
-                clientHungUp.countDown(); // the client closed the connection under the body
-            }
-        });
-        server.start();
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/api/v2/alerts");
-    }
-
-    boolean awaitRelease(Duration d) {
-        try {
-            return release.await(d.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            return true;
-        }
+        trickle = TricklingServer.start("");
+        return trickle.uri("/api/v2/alerts");
     }
 
     URI refusing() throws IOException {
@@ -103,10 +77,10 @@ class WebhookQueueTest {
         alerter.fire("T3BumpFailed", "critical", "0.0.2 failed", Map.of("version", "0.0.2"));
         assertTrue(log().contains("\"alert\":\"T3BumpFailed\""), "fire() logged and returned: " + log());
 
-        assertTrue(requests.tryAcquire(1, 60, TimeUnit.SECONDS), "the worker delivers");
-        assertTrue(clientHungUp.await(60, TimeUnit.SECONDS), "the first try was ended under the trickling body, its connection closed");
-        assertTrue(requests.tryAcquire(2, 60, TimeUnit.SECONDS), "and tried again, twice");
-        assertEquals(1, release.getCount(), "while the server never finished a body");
+        assertTrue(trickle.arrived.tryAcquire(1, 60, TimeUnit.SECONDS), "the worker delivers");
+        assertTrue(trickle.clientHungUp.await(60, TimeUnit.SECONDS), "the first try was ended under the trickling body, its connection closed");
+        assertTrue(trickle.arrived.tryAcquire(2, 60, TimeUnit.SECONDS), "and tried again, twice");
+        assertEquals(0, trickle.finished.get(), "while the server never finished a body");
         alerter.close();
         assertTrue(log().contains("gave up: webhook unreachable: POST ") && log().contains("no complete answer (headers and body) within PT1S"), log());
     }
@@ -137,7 +111,7 @@ class WebhookQueueTest {
         LogAlerter alerter = new LogAlerter(log, Optional.of(trickling()),
                 new WebhookQueue.Settings(Duration.ofSeconds(1), 1, Duration.ofMillis(10), 2, Duration.ofSeconds(60)));
         alerter.fire("first", "info", "held by the worker", Map.of());
-        assertTrue(requests.tryAcquire(1, 60, TimeUnit.SECONDS), "the worker is busy with the first");
+        assertTrue(trickle.arrived.tryAcquire(1, 60, TimeUnit.SECONDS), "the worker is busy with the first");
         for (String name : new String[] {"second", "third", "fourth"}) alerter.fire(name, "info", name, Map.of());
         assertTrue(log().contains("\"alert\":\"second\",\"reason\":\"queue full (2): dropped the oldest alert undelivered\""), log());
         assertFalse(log().contains("\"alert\":\"third\",\"reason\":\"queue full"), log());

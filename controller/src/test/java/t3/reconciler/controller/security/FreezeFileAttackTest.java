@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -18,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import t3.reconciler.controller.cli.Main;
+import t3.reconciler.controller.testbed.CapturedCli;
 import t3.reconciler.controller.loop.FreezeFile;
 
 /**
@@ -64,7 +63,7 @@ class FreezeFileAttackTest {
         Hostile.Result plant = Hostile.runAs(ATTACKER, "ln", "-s", victim.toString(), shared.resolve("freeze.tmp").toString());
         assertTrue(plant.ok(), "the attacker may create names in a sticky directory: " + plant.output());
 
-        Cli r = cli("freeze", "--reason", "maintenance", "-f", spec(freeze).toString());
+        CapturedCli r = CapturedCli.run("freeze", "--reason", "maintenance", "-f", spec(freeze).toString());
 
         assertArrayEquals(SECRET, Files.readAllBytes(victim), "the root-only victim is byte-identical");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(victim)), "and still private");
@@ -83,7 +82,7 @@ class FreezeFileAttackTest {
         Path freeze = base.resolve("state/freeze");
         Files.createSymbolicLink(base.resolve("state/freeze.tmp"), victim); // what an attacker once planted, or an old writer's leftover
 
-        Cli r = cli("freeze", "--reason", "maintenance", "-f", spec(freeze).toString());
+        CapturedCli r = CapturedCli.run("freeze", "--reason", "maintenance", "-f", spec(freeze).toString());
 
         assertEquals(Main.OK, r.code(), r.out() + r.err());
         assertArrayEquals(SECRET, Files.readAllBytes(victim), "the victim is byte-identical");
@@ -120,14 +119,14 @@ class FreezeFileAttackTest {
         Path link = shared.resolve("state");
         assertTrue(Hostile.runAs(ATTACKER, "ln", "-s", base.resolve("state").toString(), link.toString()).ok());
         Path freeze = link.resolve("freeze");
-        Cli r = cli("freeze", "--reason", "maintenance", "-f", spec(freeze).toString());
+        CapturedCli r = CapturedCli.run("freeze", "--reason", "maintenance", "-f", spec(freeze).toString());
         assertEquals(Main.FAILED, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("the symbolic link " + link + " on the way to it is owned by " + ATTACKER), r.err());
         assertFalse(Files.exists(base.resolve("state/freeze")), "root wrote nothing where the attacker's link points");
         assertTrue(FreezeFile.read(freeze).orElseThrow().startsWith("refused: " + freeze), "and reading through it means frozen");
 
         Path elsewhere = Files.writeString(base.resolve("state/freeze"), "root's own file of that name\n");
-        Cli unfreeze = cli("unfreeze", "-f", spec(freeze).toString());
+        CapturedCli unfreeze = CapturedCli.run("unfreeze", "-f", spec(freeze).toString());
         assertEquals(Main.FAILED, unfreeze.code(), unfreeze.out() + unfreeze.err());
         assertTrue(unfreeze.err().contains("the symbolic link " + link + " on the way to it is owned by " + ATTACKER), unfreeze.err());
         assertEquals("root's own file of that name\n", Files.readString(elsewhere), "unfreeze removed nothing where the link points");
@@ -135,9 +134,9 @@ class FreezeFileAttackTest {
 
         Files.delete(link);
         Files.createSymbolicLink(link, base.resolve("state")); // root's own link in a sticky directory: nobody else may replace it
-        assertEquals(Main.OK, cli("freeze", "--reason", "through root's link", "-f", spec(freeze).toString()).code());
+        assertEquals(Main.OK, CapturedCli.run("freeze", "--reason", "through root's link", "-f", spec(freeze).toString()).code());
         assertTrue(Files.readString(base.resolve("state/freeze")).startsWith("through root's link"));
-        assertEquals(Main.OK, cli("unfreeze", "-f", spec(freeze).toString()).code());
+        assertEquals(Main.OK, CapturedCli.run("unfreeze", "-f", spec(freeze).toString()).code());
         assertFalse(Files.exists(base.resolve("state/freeze")), "and unfreeze removes it");
     }
 
@@ -148,20 +147,5 @@ class FreezeFileAttackTest {
         assertTrue(Hostile.runAs(ATTACKER, "sh", "-c", "mkdir " + theirs.getParent() + " && echo unfrozen-by-me > " + theirs).ok());
         assertTrue(FreezeFile.read(theirs).orElseThrow().startsWith("refused: " + theirs + ": directory " + theirs.getParent() + " is owned by " + ATTACKER),
                 "a directory another user made on the way is not trusted");
-    }
-
-    record Cli(int code, String out, String err) {}
-
-    static Cli cli(String... args) {
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true));
-            System.setErr(new PrintStream(e, true));
-            return new Cli(Main.run(args), o.toString(), e.toString());
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
     }
 }

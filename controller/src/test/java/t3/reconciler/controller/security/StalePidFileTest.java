@@ -3,8 +3,6 @@ package t3.reconciler.controller.security;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -18,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import t3.reconciler.controller.cli.Main;
+import t3.reconciler.controller.testbed.CapturedCli;
 import t3.reconciler.controller.e2e.DaemonProcess;
 
 /**
@@ -63,7 +62,7 @@ class StalePidFileTest {
     void aStalePidFileNamingAnotherUsersProcessSignalsNothing() throws Exception {
         Files.writeString(pidFile, sleeper.pid() + "\n"); // the daemon's pid, reused after it died
 
-        Cli r = cli("reconcile", "-f", spec.toString());
+        CapturedCli r = CapturedCli.run("reconcile", "-f", spec.toString());
 
         assertEquals(Main.FAILED, r.code(), r.out() + r.err());
         assertEquals("no daemon running (pid file " + pidFile + " names pid " + sleeper.pid() + ", which does not hold the lock " + lock + "); nothing was signalled",
@@ -76,7 +75,7 @@ class StalePidFileTest {
         try (DaemonProcess daemon = DaemonProcess.start(spec, Map.of())) {
             daemon.await(0, DaemonProcess.ev("started"), Duration.ofSeconds(60), "the daemon's start");
             int mark = daemon.mark();
-            Cli r = cli("reconcile", "-f", spec.toString());
+            CapturedCli r = CapturedCli.run("reconcile", "-f", spec.toString());
             assertEquals(Main.OK, r.code(), r.out() + r.err());
             assertTrue(r.out().startsWith("sent SIGHUP to " + daemon.pid() + ";"), r.out());
             daemon.await(mark, DaemonProcess.ev("reconcile").and(n -> n.path("trigger").asText().contains("SIGHUP")), Duration.ofSeconds(60),
@@ -84,10 +83,10 @@ class StalePidFileTest {
 
             // The daemon is alive and holds the lock, but the pid file names the user's process: still not signalled.
             Files.writeString(pidFile, sleeper.pid() + "\n");
-            Cli wrong = cli("reconcile", "-f", spec.toString());
+            CapturedCli wrong = CapturedCli.run("reconcile", "-f", spec.toString());
             assertEquals(Main.FAILED, wrong.code(), wrong.out() + wrong.err());
             assertTrue(wrong.err().contains("names pid " + sleeper.pid() + ", which does not hold the lock " + lock + "; pid " + daemon.pid() + " does"), wrong.err());
-            Cli rollback = cli("rollback", "-f", spec.toString());
+            CapturedCli rollback = CapturedCli.run("rollback", "-f", spec.toString());
             assertTrue(!rollback.out().contains("sent SIGHUP") && !rollback.err().contains("sent SIGHUP"), "rollback does not signal it either: " + rollback.out() + rollback.err());
             assertTrue(ProcessHandle.of(daemon.pid()).map(ProcessHandle::isAlive).orElse(false), "the daemon is still up");
         }
@@ -103,20 +102,5 @@ class StalePidFileTest {
         p.destroy();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(128 + 15, p.exitValue(), "it died of our SIGTERM, not of a SIGHUP (129)");
-    }
-
-    record Cli(int code, String out, String err) {}
-
-    static Cli cli(String... args) {
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true));
-            System.setErr(new PrintStream(e, true));
-            return new Cli(Main.run(args), o.toString(), e.toString());
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
     }
 }
