@@ -31,7 +31,8 @@ import t3.reconciler.model.Version;
  * root's (the scratch dir may be world-writable; the staging dir and the rename happen inside root's own dir).
  */
 @Command(name = "dry-run", mixinStandardHelpOptions = true, description = {
-        "Install the candidate (the channel's or pinned version, or VERSION) into a temporary prefix and run the full",
+        "Try a version's health check on a copy of real data, touching no one.",
+        "Installs the candidate (the channel's or pinned version, or VERSION) into a temporary prefix and runs the full",
         "health-check gate on a copy of the seed user's newest verified backup. No global install, no restarts.",
         "Prints PASS <version> or FAIL <version>: <reason>. Exit 0 PASS, 1 FAIL, 3 no verified backup to seed from."})
 final class DryRunCommand implements Callable<Integer> {

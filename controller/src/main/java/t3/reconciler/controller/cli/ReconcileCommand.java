@@ -13,7 +13,8 @@ import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
 
 @Command(name = "reconcile", mixinStandardHelpOptions = true, description = {
-        "Ask the running daemon to reconcile now: SIGHUP to the pid its pid file names, once the kernel shows that process holds the daemon's lock.",
+        "Ask the running daemon to reconcile now (as systemctl reload t3-reconciler does).",
+        "Sends SIGHUP to the pid its pid file names, once the kernel shows that process holds the daemon's lock.",
         "With --wait, wait until that reconcile ends (as the daemon records it in the state store) and print its outcome:",
         "exit 0 converged, 3 held by a gate, 1 failed."})
 final class ReconcileCommand implements Callable<Integer> {

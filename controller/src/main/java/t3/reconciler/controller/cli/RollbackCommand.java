@@ -39,7 +39,8 @@ import t3.reconciler.model.Version;
  * the running daemon after a SIGHUP, or this process holding the daemon's lock when none runs.
  */
 @Command(name = "rollback", mixinStandardHelpOptions = true, description = {
-        "Put every user back on VERSION (default: a pending rollback's target, else last-good, or if that is what runs,",
+        "Put every user back on an earlier version, restoring each database from a backup taken on it.",
+        "The target is VERSION (default: a pending rollback's target, else last-good, or if that is what runs,",
         "the version before it): freeze first, switch the link back (reinstalling the",
         "version aside if its prefix is gone), restore each user's database from the newest verified backup taken on",
         "that version (the current one is archived), restart each unit and verify its pairing. The version rolled back",

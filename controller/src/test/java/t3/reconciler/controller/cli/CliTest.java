@@ -71,6 +71,17 @@ class CliTest {
         assertTrue(r.out().contains("Usage: t3-reconciler " + command), r.out());
     }
 
+    /** The command list of {@code t3-reconciler --help} shows only each description's first line: it must be a whole sentence. */
+    @ParameterizedTest
+    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock"})
+    void everyCommandSummaryIsOneCompleteSentence(String command) {
+        String summary = new picocli.CommandLine(new Main()).getSubcommands().get(command).getCommandSpec().usageMessage().description()[0];
+        assertTrue(summary.endsWith("."), command + "'s summary in --help stops mid-sentence: " + summary);
+        String help = run("--help").out();
+        // picocli wraps a long summary onto indented lines, and may break inside a word such as file:line:column.
+        assertTrue(help.replaceAll("\\s+", "").contains((command + summary).replaceAll("\\s+", "")), command + "'s summary is not shown whole in --help: " + help);
+    }
+
     @Test
     void eventsSinceTakesAnInstantOrHowLongAgo() {
         java.time.Instant now = java.time.Instant.parse("2026-06-08T04:00:00Z");
