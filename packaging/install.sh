@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# packaging/install.sh: the one install path for t3-reconciler (run as root from a clone).
+#
+#   packaging/install.sh [--prefix DIR] [--destdir DIR] [--jar FILE] [--uninstall]
+#
+# Installs the shaded jar, the launcher, README and docs under the prefix (default /opt/t3-reconciler), the unit
+# as shipped to /etc/systemd/system (plus a drop-in for ExecStart when the prefix is not the default), a sysusers.d
+# entry for the candidate account, a default desired-state file, and root's directories with the modes the
+# controller insists on. Run again to upgrade: the jar and launcher are replaced, the desired-state file never is.
+#
+# --destdir DIR stages the whole tree under DIR (an image or a package build): nothing outside DIR is touched, so
+# no account is created (systemd-sysusers creates t3-candidate from the sysusers.d entry when the image boots),
+# no runtime dependency is checked or installed (they belong to the target, not this machine), no AppCDS archive
+# is written (it records the jar's path, and the staged path is not the one it will run from) and systemd is not
+# told. Without it, all of those happen here.
+#
+# --uninstall removes the jar, its archive, the launcher, README/docs, the unit, its drop-in and the sysusers.d
+# entry. It keeps every piece of data: /etc/t3-reconciler (the desired-state file), /var/lib/t3-reconciler (the
+# state store, installed versions) and /var/backups/t3-state (every user's backups), and the t3-candidate account
+# (files it owned would otherwise fall to whoever gets its uid next).
+set -euo pipefail
+
+usage() { sed -n '4,5p' "$0" | sed 's/^# *//' >&2; exit 2; }
+die() { echo "install.sh: $*" >&2; exit 1; }
+
+src=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+prefix=/opt/t3-reconciler
+destdir=
+jar=
+uninstall=false
+while [ $# -gt 0 ]; do
+  case $1 in
+    --prefix) [ $# -ge 2 ] || usage; prefix=$2; shift 2 ;;
+    --destdir) [ $# -ge 2 ] || usage; destdir=$2; shift 2 ;;
+    --jar) [ $# -ge 2 ] || usage; jar=$2; shift 2 ;;
+    --uninstall) uninstall=true; shift ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install.sh: unknown argument: $1" >&2; usage ;;
+  esac
+done
+case $prefix in /*) ;; *) die "--prefix must be absolute: $prefix" ;; esac
+if [ -n "$destdir" ]; then
+  mkdir -p "$destdir"
+  destdir=$(cd "$destdir" && pwd)
+  [ "$destdir" != / ] || destdir=
+fi
+[ "$(id -u)" = 0 ] || die "run as root: the files it installs are root's, and the controller refuses a desired-state file anyone else can write"
+
+etc=/etc/t3-reconciler
+unit=/etc/systemd/system/t3-reconciler.service
+dropin=/etc/systemd/system/t3-reconciler.service.d/prefix.conf
+sysusers=/usr/lib/sysusers.d/t3-reconciler.conf
+candidate=t3-candidate
+live=false   # acting on this machine's systemd
+[ -z "$destdir" ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && live=true
+
+d() { printf '%s%s' "$destdir" "$1"; }
+
+if $uninstall; then
+  if $live && systemctl cat t3-reconciler.service >/dev/null 2>&1; then
+    systemctl disable --now t3-reconciler.service || true
+  fi
+  rm -f "$(d "$prefix/t3-reconciler.jar")" "$(d "$prefix/t3-reconciler.jar.jsa")" "$(d "$prefix/bin/t3-reconciler")" \
+        "$(d "$prefix/README.md")" "$(d "$unit")" "$(d "$dropin")" "$(d "$sysusers")"
+  rm -rf "$(d "$prefix/docs")"
+  rmdir "$(d "$prefix/bin")" "$(d "$prefix")" "$(dirname "$(d "$dropin")")" 2>/dev/null || true
+  $live && systemctl daemon-reload
+  echo "uninstalled t3-reconciler from $(d "$prefix"); kept $(d "$etc"), $(d /var/lib/t3-reconciler), $(d /var/backups/t3-state) and the $candidate account"
+  exit 0
+fi
+
+# Runtime dependencies: command, Debian package. Only for this machine: a staged tree's target has its own.
+if [ -z "$destdir" ]; then
+  missing=()
+  for pair in java:openjdk-17-jre-headless node:nodejs npm:npm sqlite3:sqlite3 setpriv:util-linux unshare:util-linux \
+              install:coreutils stat:coreutils useradd:passwd; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    command -v apt-get >/dev/null 2>&1 || die "missing packages: ${missing[*]} (install them, then run this again)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+  fi
+  spec=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+  [ "${spec%%.*}" -ge 17 ] 2>/dev/null || die "java 17 or newer is needed, found '${spec:-none}' ($(command -v java))"
+fi
+
+if [ -z "$jar" ]; then
+  jar=$src/controller/target/t3-reconciler.jar
+  if [ ! -f "$jar" ]; then
+    command -v mvn >/dev/null 2>&1 || die "no $jar and no mvn to build it (apt-get install maven, or pass --jar FILE)"
+    (cd "$src" && mvn -q -B -ntp package -DskipTests)
+  fi
+fi
+[ -f "$jar" ] || die "no jar at $jar"
+
+# The launcher finds the jar beside its bin/ directory (bin/t3-reconciler: $here/t3-reconciler.jar).
+install -d -m 0755 "$(d "$prefix")" "$(d "$prefix/bin")" "$(d "$prefix/docs")" "$(d "$prefix/docs/alerts")"
+# A new jar under a temporary name, then a rename: a daemon starting meanwhile sees the old jar or the new one.
+install -m 0644 "$jar" "$(d "$prefix/.t3-reconciler.jar.new")"
+rm -f "$(d "$prefix/t3-reconciler.jar.jsa")"   # it describes the old jar
+mv -f "$(d "$prefix/.t3-reconciler.jar.new")" "$(d "$prefix/t3-reconciler.jar")"
+install -m 0755 "$src/bin/t3-reconciler" "$(d "$prefix/bin/t3-reconciler")"
+install -m 0644 "$src/README.md" "$(d "$prefix/README.md")"
+install -m 0644 "$src"/docs/*.md "$src"/docs/*.json "$(d "$prefix/docs")/"
+install -m 0644 "$src"/docs/alerts/* "$(d "$prefix/docs/alerts")/"
+
+install -D -m 0644 "$src/packaging/t3-reconciler.service" "$(d "$unit")"
+if [ "$prefix" != /opt/t3-reconciler ]; then
+  install -d -m 0755 "$(dirname "$(d "$dropin")")"
+  printf '[Service]\nExecStart=\nExecStart=%s/bin/t3-reconciler run\n' "$prefix" >"$(d "$dropin")"
+  chmod 0644 "$(d "$dropin")"
+else
+  rm -f "$(d "$dropin")"
+fi
+
+install -d -m 0755 "$(dirname "$(d "$sysusers")")"
+printf 'u %s - "t3-reconciler: runs candidate t3 builds" / /usr/sbin/nologin\n' "$candidate" >"$(d "$sysusers")"
+chmod 0644 "$(d "$sysusers")"
+
+# Root's alone: the controller refuses a desired-state file, or a directory above it, that anyone else can write;
+# the state store and the backups hold every user's data.
+install -d -m 0755 -o root -g root "$(d "$etc")"
+chmod 0755 "$(d "$etc")"
+install -d -m 0700 -o root -g root "$(d /var/lib/t3-reconciler)" "$(d /var/backups/t3-state)"
+chmod 0700 "$(d /var/lib/t3-reconciler)" "$(d /var/backups/t3-state)"   # install -d leaves an existing one's mode
+
+# The default desired-state file is the example with freeze on: a fresh install bumps nothing until the operator has
+# named the users and set freeze: false. Once the file exists it is the operator's, edited or not: the new default
+# goes beside it as .dist, to diff against.
+conf=$(d "$etc/desired-state.yaml")
+target=$conf
+[ -e "$conf" ] || [ -L "$conf" ] && target=$conf.dist
+{
+  echo "# Installed by packaging/install.sh with freeze: true. Name your users, check with"
+  echo "#   t3-reconciler validate $etc/desired-state.yaml"
+  echo "# then set freeze: false. Every key: $prefix/docs/configuration.md"
+  sed 's/^freeze: false$/freeze: true/' "$src/desired-state.example.yaml"
+} >"$target.tmp"
+grep -q '^freeze: true$' "$target.tmp" || die "desired-state.example.yaml has no top-level 'freeze: false' line to turn on"
+chown root:root "$target.tmp"
+chmod 0644 "$target.tmp"
+mv -f "$target.tmp" "$target"
+
+if [ -z "$destdir" ]; then
+  id -u "$candidate" >/dev/null 2>&1 || useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$candidate"
+  # AppCDS (docs/performance.md): a training run that changes nothing, `validate`, loads the classes every command
+  # starts with (picocli, Jackson, the model). The daemon's own training run there gives a fuller archive.
+  T3R_CDS_ARCHIVE=/nonexistent \
+  T3R_JAVA_OPTS="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:ArchiveClassesAtExit=$prefix/t3-reconciler.jar.jsa -Xlog:cds=off -Xlog:cds+dynamic=off" \
+    "$prefix/bin/t3-reconciler" validate "$etc/desired-state.yaml" >/dev/null 2>&1 || true
+  [ -f "$prefix/t3-reconciler.jar.jsa" ] || echo "install.sh: no AppCDS archive was written; the controller starts without it (slower)" >&2
+fi
+
+$live && systemctl daemon-reload
+echo "installed t3-reconciler in $(d "$prefix")"
+[ "$target" = "$conf" ] || echo "kept your $etc/desired-state.yaml; the new default is beside it as desired-state.yaml.dist"
+cat <<EOF
+next: edit $etc/desired-state.yaml (users, then freeze: false), check it with
+  $prefix/bin/t3-reconciler validate $etc/desired-state.yaml
+and start it:
+  systemctl daemon-reload && systemctl enable --now t3-reconciler
+EOF
