@@ -19,6 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.HealthCheck;
+import t3.reconciler.controller.actuator.backup.SeedCopy;
 import t3.reconciler.controller.actuator.proc.Account;
 import t3.reconciler.controller.actuator.proc.CandidateAccount;
 import t3.reconciler.controller.actuator.proc.DescriptorTrees;
@@ -153,11 +154,10 @@ public final class HttpHealthCheck implements HealthCheck {
         }
     }
 
-    /** {@code cp --reflink=auto}: instant on CoW filesystems, a plain copy elsewhere. */
+    /** Into a directory of root's that the candidate gets only afterwards; a short copy is an error, not a seed. */
     private static void copySeed(Path seed, Path target) throws IOException {
         Files.createDirectories(target.getParent());
-        Exec.Result r = Exec.run(List.of("cp", "--reflink=auto", "--", seed.toString(), target.toString()), Duration.ofMinutes(10));
-        if (!r.ok()) Files.copy(seed, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        SeedCopy.copy(seed, target);
     }
 
     private static int freePort() throws IOException {
