@@ -72,7 +72,7 @@ fi
 # Runtime dependencies: command, Debian package. Only for this machine: a staged tree's target has its own.
 if [ -z "$destdir" ]; then
   missing=()
-  for pair in java:openjdk-17-jre-headless node:nodejs npm:npm sqlite3:sqlite3 setpriv:util-linux unshare:util-linux \
+  for pair in java:default-jre-headless node:nodejs npm:npm sqlite3:sqlite3 setpriv:util-linux unshare:util-linux \
               install:coreutils stat:coreutils useradd:passwd; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
