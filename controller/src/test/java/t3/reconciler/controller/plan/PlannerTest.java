@@ -110,6 +110,10 @@ class PlannerTest {
             row("backoff policy: a second failure doubles the wait", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 2, NOW.minusSeconds(7 * 3600)), Hold.recheck("breaker", Duration.ofHours(5)), "half-opens"),
             row("backoff policy: half-open lets a newer build through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(7 * 3600)), new StartRollout(C, Optional.of(A)), C.toString()),
             row("backoff policy: half-open never lets the blocked build through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(B).breakerOpen(B, 1, NOW.minusSeconds(7 * 3600)), Hold.until("blocked"), "blocked"),
+            // Only the half-open check decides these two: the failed build was unblocked by hand (or the tag moved back
+            // below it), so the blocked-version check lets them through and the breaker alone holds.
+            row("backoff policy: half-open never retries the failed build once unblocked", "breaker: {policy: backoff, initialWait: 6h}", () -> { var o = new Observed().candidate(C).breakerOpen(C, 1, NOW.minusSeconds(7 * 3600)); o.blocked.remove(C); return o; }, Hold.until("breaker"), "not newer than the failed " + C),
+            row("backoff policy: half-open lets no build older than the failed one through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(B).breakerOpen(C, 1, NOW.minusSeconds(7 * 3600)), Hold.until("breaker"), "not newer than the failed " + C),
             row("rollback failed is the loud state", "", () -> { var o = new Observed().candidate(C); o.breaker = new BreakerState(BreakerState.Status.ROLLBACK_FAILED, Optional.of(B), Optional.of("x"), Optional.of(NOW), 1); o.freezeFile = Optional.of(""); return o; }, Hold.until("breaker"), "could not be put back"),
 
             // -- deliberate downgrade by pin
