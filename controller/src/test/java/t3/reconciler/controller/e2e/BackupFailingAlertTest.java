@@ -105,8 +105,8 @@ class BackupFailingAlertTest {
         assertNotNull(rule, "T3BackupFailing in " + rules);
 
         List<Map<String, String>> series = new ArrayList<>();
-        for (Scrape.Sample s : healthy.samples()) series.add(Map.of("series", s.series("t3-reconciler", "healthy:9464"), "values", "_x9 " + s.value() + "x60"));
-        for (Scrape.Sample s : failing.samples()) series.add(Map.of("series", s.series("t3-reconciler", "failing:9464"), "values", "_x9 " + s.value() + "x60"));
+        for (Scrape.Sample s : healthy.samples()) series.add(Map.of("series", s.series("t3-reconciler", "healthy:9464"), "values", heldFromMinute10(s.value())));
+        for (Scrape.Sample s : failing.samples()) series.add(Map.of("series", s.series("t3-reconciler", "failing:9464"), "values", heldFromMinute10(s.value())));
         Map<String, Object> fires = new LinkedHashMap<>();
         fires.put("exp_labels", Map.of("severity", rule.path("labels").path("severity").asText(), "job", "t3-reconciler", "instance", "failing:9464"));
         fires.put("exp_annotations", YAML.convertValue(rule.path("annotations"), Map.class));
@@ -129,6 +129,21 @@ class BackupFailingAlertTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(2, TimeUnit.MINUTES), "promtool test rules did not finish");
         assertEquals(0, p.exitValue(), "promtool test rules " + tests + ":\n" + out);
+    }
+
+    /**
+     * Absent for minutes 0-9, then the scraped value for an hour. promtool's "v x n" shorthand takes numbers only; a
+     * non-finite value (the age of a backup that does not exist is +Inf) is written out, in its own spelling.
+     */
+    static String heldFromMinute10(String value) {
+        try {
+            double d = Double.parseDouble(value);
+            if (Double.isFinite(d)) return "_x9 " + value + "x60";
+            String v = Double.isNaN(d) ? "NaN" : d > 0 ? "Inf" : "-Inf";
+            return "_x9 " + String.join(" ", java.util.Collections.nCopies(61, v));
+        } catch (NumberFormatException e) {
+            throw new AssertionError("not a sample value: " + value, e);
+        }
     }
 
     /** As AlertRulesTest finds it: -Dpromtool, $PROMTOOL, the PATH, or where .ci/run extracts it. */
