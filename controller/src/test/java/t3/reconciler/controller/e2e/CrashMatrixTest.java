@@ -54,7 +54,8 @@ import t3.reconciler.model.Version;
  * {@code inside-npm}, is SIGKILLed by the test while npm runs a build's preinstall; then {@code run --once} is run
  * again, without the variable, until it is done, and the machine must be in a correct state:
  * (a) the new version verified everywhere, or the old one restored everywhere, or (a deliberate downgrade, an
- * operator's rollback) the older version everywhere with each database as its newest backup on it; (b) no database
+ * operator's rollback) the older version everywhere with each database as its newest backup on it, and no npm stage
+ * or half-deleted prefix left beside the releases; (b) no database
  * lost or newer than the binary its unit runs, every thread it had still in it or in an archive of what a restore
  * replaced, and a replaced one archived; (c) every backup a
  * rollback could still need is there and matches its sha256 sidecar; (d) the event log has a recovery event naming
@@ -220,7 +221,7 @@ class CrashMatrixTest {
         }
         long total = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
         String md = "# Crash-point matrix\n\n" + "Users alice, bob (`t3x-`); V0 = " + V0 + ", the n-th published build Vn = 0.0.27-nightly.202607nn.1. "
-                + "Checks: (a) converged (new verified everywhere / old restored everywhere / the older version restored everywhere), "
+                + "Checks: (a) converged (new verified everywhere / old restored everywhere / the older version restored everywhere; no npm stage left), "
                 + "(b) no DB lost or newer than its binary, no thread lost (in the DB or in an archive of what a restore replaced), (c) rollback backups kept and sha256-verified, "
                 + "(d) a recovery event names the interrupted step, (e) the health-check server the crashed run started is gone.\n\n"
                 + "| # | crash point | row | outcome | checks | time |\n|---|---|---|---|---|---|\n" + String.join("\n", table) + "\n\n"
@@ -378,6 +379,11 @@ class CrashMatrixTest {
     private void checkConverged(Expect expect, Version from, Version v, List<String> problems) throws Exception {
         Version on = expect == Expect.NEW ? v : from;
         Path link = Files.readSymbolicLink(bed.link());
+        // An install the crash cut short (its npm stage, a prefix being deleted) is never left beside the releases.
+        try (var entries = Files.list(bed.dir.resolve("versions"))) {
+            List<String> leftovers = entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList();
+            if (!leftovers.isEmpty()) problems.add("(a) left in versions/: " + leftovers);
+        }
         if (!link.equals(bed.dir.resolve("versions/" + on + "/bin/t3"))) problems.add("(a) link -> " + link + ", expected " + LABEL.get(on));
         try (StateStore store = StateStore.open(bed.stateDb()); DbusUnits units = new DbusUnits(bed.bus(), Duration.ofSeconds(2))) {
             if (!store.lastGood().equals(Optional.of(on))) problems.add("(a) last-good is " + store.lastGood().map(LABEL::get).orElse("none") + ", expected " + LABEL.get(on));
