@@ -68,6 +68,11 @@ class PlannerTest {
             row("new nightly: record the rollout first", "", () -> new Observed().candidate(B), new StartRollout(B, Optional.of(A)), B.toString()),
             row("back up every user before anything", "", () -> new Observed().candidate(B).rollout(B, A, Progress.STARTED), new Backup("alice", A, true), "pre-bump backup of alice"),
             row("a user without a database has nothing to back up", "", () -> new Observed().candidate(B).noDatabase("alice").rollout(B, A, Progress.STARTED), new Backup("bob", A, true), "bob"),
+            // A pre-bump backup that failed (full disk, SQLite) recorded nothing: the next plan is that backup again,
+            // never the install, however many other users are backed up and however fresh the user's daily backup is.
+            row("a user whose pre-bump backup failed is backed up before anything is installed", "", () -> new Observed().candidate(B).rollout(B, A, Progress.BACKED_UP)
+                    .rolloutChange(r -> { var b = new java.util.LinkedHashMap<>(r.backups()); b.remove("bob"); return new t3.reconciler.model.Rollout(r.id(), r.target(), r.from(), r.startedAt(), b, r.healthy(), r.restarted(), r.verified(), r.restored(), r.failure()); }),
+                    new Backup("bob", A, true), "pre-bump backup of bob"),
             row("install aside once everyone is backed up", "", () -> new Observed().candidate(B).rollout(B, A, Progress.BACKED_UP), new Install(B), "own prefix"),
             row("health check on the seed user's pre-bump backup", "", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP), new CheckHealth(B, "alice", Optional.of(backupPath("alice", A))), "alice's pre-bump backup"),
             row("seed user without data falls back to the next user's backup", "healthCheck: {seedUser: alice}", () -> new Observed().candidate(B).present(B).noDatabase("alice").rollout(B, A, Progress.BACKED_UP), new CheckHealth(B, "bob", Optional.of(backupPath("bob", A))), "bob"),
