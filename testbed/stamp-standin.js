@@ -15,7 +15,9 @@ pkg.t3standin = { flavor };
 if (FLAVORS[flavor].preinstallFails) {
   pkg.scripts = { preinstall: "node -e \"console.error('stand-in install-fails flavor: preinstall refuses'); process.exit(1)\"" };
 }
-if (FLAVORS[flavor].lingers) {
+if (FLAVORS[flavor].holdsInstall) {
+  pkg.scripts = { preinstall: 'node lib/hold.js' };
+} else if (FLAVORS[flavor].lingers) {
   pkg.scripts = { preinstall: 'node lib/linger.js' };
 } else if (FLAVORS[flavor].recordUid) {
   pkg.scripts = { preinstall: 'node lib/record.js preinstall' };

@@ -35,6 +35,9 @@ const FLAVORS = {
   'record-uid': { recordUid: true },
   // record-uid whose preinstall script leaves a detached process that keeps trying to change the install (lib/linger.js).
   'linger-install': { recordUid: true, lingers: true },
+  // Good, and its preinstall script records itself, then waits while the test's "hold" file exists (at most three
+  // minutes, lib/hold.js): npm is surely running when a test that saw the record kills the controller.
+  'slow-install': { recordUid: true, holdsInstall: true },
 };
 
 const MAX_SCHEMA = 6; // keep in sync with lib/migrations.js

@@ -139,7 +139,7 @@ final class RollbackCommand implements Callable<Integer> {
                 throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but it is not the one the pid file names (" + DaemonClient.find(s).why() + "); the request is recorded, send it SIGHUP");
             }
             try (Wiring w = Wiring.open(s); LogAlerter alerter = new LogAlerter(log, s.alerts().webhook())) {
-                Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.none());
+                Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.fromEnvironment());
                 Reconciler.Result r = null;
                 // One pass normally finishes it (it runs until converged or held); a pass that did steps may be followed by another.
                 for (int pass = 0; pass < 5 && w.store.rollbackRequest().isPresent(); pass++) {

@@ -102,8 +102,11 @@ public final class Executor {
         try {
             b = io.backups().backup(a.user(), spec.databaseOf(a.user()), a.onVersion());
         } catch (ActuatorException e) {
-            if (!e.refusesUserFiles()) throw e;
-            return quarantine(a.user(), "backup", e);
+            if (e.refusesUserFiles()) return quarantine(a.user(), "backup", e);
+            // Not the user's files (a full or failing backup disk, SQLite busy or failing): a failed step on record, so
+            // T3BackupFailing sees it, and no quarantine. Nothing was recorded for the rollout, so the planner plans
+            // this user's pre-bump backup again and never goes past it.
+            return Outcome.fault((a.forRollout() ? "pre-bump" : "daily") + " backup of " + a.user() + " failed: " + e.getMessage());
         }
         if (store.liftQuarantine(a.user())) {
             store.event(clock.instant(), "quarantine-lifted", a.user(), "ok", "a backup of " + a.user() + "'s database succeeded; the controller manages it again");

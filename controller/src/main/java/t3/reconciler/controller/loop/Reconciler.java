@@ -97,6 +97,7 @@ public final class Reconciler {
                 var fields = Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
                 if (o.ok()) log.info("step", fields);
                 else log.warn("step", fields);
+                if (o.fault()) return new Result("error", last, Optional.empty(), steps, Optional.of(o.detail()));
                 if (stop.getAsBoolean() && !finishRollbackBeforeStopping()) return new Result("interrupted", last, Optional.empty(), steps, Optional.empty());
             }
             return new Result("error", last, Optional.empty(), steps, Optional.of("no convergence after " + MAX_STEPS + " steps"));

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,11 +59,19 @@ class CanaryFailureRollbackTest {
             assertTrue(has(events, "canary", "t3c-alice@" + BAD, "ok"));
             assertTrue(has(events, "canary", "t3c-bob@" + BAD, "ok"));
             assertTrue(has(events, "canary", "t3c-carol@" + BAD, "failed"), "the canary caught carol's migration");
+            long lostEverywhere = 0;
             for (String u : USERS) {
                 assertTrue(has(events, "restore", u, "ok"), u + " restored, not only the user that failed");
                 Event restore = events.stream().filter(e -> e.action().equals("restore") && e.target().equals(u)).findFirst().orElseThrow();
-                assertTrue(restore.reason().contains("projection rows"), "the restore says what it takes away: " + restore.reason());
+                Matcher m = RESTORED.matcher(restore.reason());
+                assertTrue(m.find(), "the restore says what it restored, where the replaced database went and what it takes away: " + restore.reason());
+                long expected = rowsNotIn(Path.of(m.group(2)).resolve(bed.database(u).getFileName()), bed.dir.resolve("backups").resolve(u).resolve(m.group(1)));
+                assertEquals(expected, Long.parseLong(m.group(3)), u + ": the archived database has " + expected
+                        + " projection rows the pre-bump backup lacks, and the restore must say exactly that: " + restore.reason());
+                lostEverywhere += expected;
             }
+            // The bed's servers write a row every 2 s, so rows written between backup and restore are really lost (to the archive).
+            assertTrue(lostEverywhere > 0, "the count was exercised on rows really written after the backups, not only on 0");
             assertTrue(has(events, "finish-rollback", BAD.toString(), "ok"));
             assertTrue(store.blocked().contains(BAD));
             assertTrue(store.lastGood().filter(BAD::equals).isEmpty(), "a build that failed its canary never becomes last-good");
@@ -78,6 +88,44 @@ class CanaryFailureRollbackTest {
                 assertTrue(s.findAny().isPresent(), u + "'s replaced database is archived, not deleted");
             }
         }
+    }
+
+    /** "restored FILE; replaced database archived at DIR; N projection rows ..." */
+    static final Pattern RESTORED = Pattern.compile("restored (\\S+); replaced database archived at (\\S+); (-?\\d+) projection rows");
+
+    /**
+     * Counted here, independently of the controller: rows of the archived database's projection tables whose rowid
+     * the backup's same table lacks (all of a table the backup does not have). Read from a scratch copy with its WAL,
+     * so the archive itself is not touched.
+     */
+    static long rowsNotIn(Path archived, Path backup) throws Exception {
+        Path scratch = Files.createTempDirectory(bed.dir, "loss-");
+        Path db = scratch.resolve("current.sqlite");
+        Files.copy(archived, db);
+        Path wal = archived.resolveSibling(archived.getFileName() + "-wal");
+        if (Files.exists(wal)) Files.copy(wal, scratch.resolve("current.sqlite-wal"));
+        long lost = 0;
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); var s = c.createStatement()) {
+            s.execute("ATTACH 'file:" + backup + "?mode=ro' AS bak");
+            Set<String> backupTables = new TreeSet<>();
+            try (ResultSet r = s.executeQuery("SELECT name FROM bak.sqlite_schema WHERE type = 'table'")) {
+                while (r.next()) backupTables.add(r.getString(1));
+            }
+            List<String> tables = new java.util.ArrayList<>();
+            try (ResultSet r = s.executeQuery("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name LIKE 'projection%'")) {
+                while (r.next()) tables.add(r.getString(1));
+            }
+            for (String t : tables) {
+                String sql = backupTables.contains(t)
+                        ? "SELECT count(*) FROM main.\"" + t + "\" WHERE rowid NOT IN (SELECT rowid FROM bak.\"" + t + "\")"
+                        : "SELECT count(*) FROM main.\"" + t + "\"";
+                try (ResultSet r = s.executeQuery(sql)) {
+                    r.next();
+                    lost += r.getLong(1);
+                }
+            }
+        }
+        return lost;
     }
 
     private static boolean has(List<Event> events, String action, String target, String outcome) {

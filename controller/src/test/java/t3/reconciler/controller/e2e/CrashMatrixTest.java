@@ -7,9 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -34,31 +38,41 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import t3.reconciler.controller.actuator.UnitStatus;
 import t3.reconciler.controller.actuator.backup.SqliteBackups;
+import t3.reconciler.controller.actuator.proc.ProcessStamp;
 import t3.reconciler.controller.actuator.systemd.DbusUnits;
 import t3.reconciler.controller.cli.Main;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.controller.testbed.RegistryBed;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.Version;
 
 /**
- * Issue 6's crash-point matrix on the real test bed. For each point, {@code run --once} is started as a subprocess
- * with {@code T3R_CRASH_AT=<point>} and must die exactly there (exit 137, the {@code crash-point} line); then it is
- * run again, without the variable, until it is done, and the machine must be in a correct state:
- * (a) the new version verified everywhere, or the old one restored everywhere; (b) no database lost or newer than
- * the binary its unit runs; (c) every backup a rollback could still need is there and matches its sha256 sidecar;
- * (d) the event log has a recovery event naming the interrupted step.
+ * The crash-point matrix on the real test bed. For each row, the controller is started as a subprocess with
+ * {@code T3R_CRASH_AT=<point>} and must die exactly there (exit 137, the {@code crash-point} line), or, for
+ * {@code inside-npm}, is SIGKILLed by the test while npm runs a build's preinstall; then {@code run --once} is run
+ * again, without the variable, until it is done, and the machine must be in a correct state:
+ * (a) the new version verified everywhere, or the old one restored everywhere, or (a deliberate downgrade, an
+ * operator's rollback) the older version everywhere with each database as its newest backup on it, and no npm stage
+ * or half-deleted prefix left beside the releases; (b) no database
+ * lost or newer than the binary its unit runs, every thread it had still in it or in an archive of what a restore
+ * replaced, and a replaced one archived; (c) every backup a
+ * rollback could still need is there and matches its sha256 sidecar; (d) the event log has a recovery event naming
+ * the interrupted step; (e) for {@code during-health-check}, the throwaway server the crashed run journaled is gone.
  *
- * <p>One bed serves every row: each row publishes a strictly newer build, so it bumps from the previous row's
- * outcome. Speed (the class must stay within minutes on a loaded 2-core machine): the builds are published ahead,
- * in the background, while earlier rows run; each row pins its build ({@code pin:} in the desired-state file, the
- * same bump path as a moved tag) so that a pass does not run {@code npm view} before every step; and the
- * subprocess JVM runs with C1 only and the serial GC (its start-up dominates a short run). Good rows bump to a {@code good} build (the schema grows 4 → 5 → 6, so restarts really migrate);
- * rollback rows bump to a {@code migration-fails-archived} build that passes the health check on alice's data and
- * fails bob's canary (bob archived a thread), then the breaker is reset with the CLI's {@code unfreeze}. Each row's
- * checks are collected, the whole matrix is printed and written to {@code controller/target/crash-matrix.md}, and
- * the test fails with the whole table if any row failed.
+ * <p>One bed serves every row, in order: a GOOD or ROLLBACK row publishes a strictly newer build and bumps to it from
+ * the previous row's outcome; a DOWNGRADE row pins, and an OPERATOR row runs {@code rollback --to}, the version the
+ * last GOOD row bumped from. Speed (the class must stay within minutes on a loaded 2-core machine): the builds are
+ * published ahead, in the background, while earlier rows run; each row pins its build ({@code pin:} in the
+ * desired-state file, the same bump path as a moved tag) so that a pass does not run {@code npm view} before every
+ * step; and the subprocess JVM runs with C1 only and the serial GC (its start-up dominates a short run). Good rows
+ * bump to a {@code good} build (the schema grows 4 → 5 → 6, so restarts really migrate, and going back really
+ * restores an older schema); rollback rows bump to a {@code migration-fails-archived} build that passes the health
+ * check on alice's data and fails bob's canary (bob archived a thread); after a rollback or an operator's rollback
+ * the CLI's {@code unfreeze} resets the breaker and the freeze. Each row's checks are collected, the whole matrix is
+ * printed and written to {@code controller/target/crash-matrix.md}, and the test fails with the whole table if any
+ * row failed.
  */
 class CrashMatrixTest {
     static final String U1 = "t3x-alice", U2 = "t3x-bob";
@@ -70,23 +84,47 @@ class CrashMatrixTest {
     static final int MAX_RESTARTS = 4;
     static final ObjectMapper JSON = new ObjectMapper();
 
-    enum Kind { GOOD, ROLLBACK }
+    /**
+     * GOOD bumps to a good build; ROLLBACK bumps to one that fails bob's canary and is rolled back; DOWNGRADE pins the
+     * version the current one was bumped from (a deliberate downgrade: link back, each database restored from a
+     * backup taken on it); OPERATOR runs {@code rollback --to} that version instead (the crash lands in the command).
+     */
+    enum Kind {
+        GOOD, ROLLBACK, DOWNGRADE, OPERATOR;
 
-    /** @param schema the stand-in's schema level baked into the row's build */
+        boolean publishes() { return this == GOOD || this == ROLLBACK; }
+
+        boolean goesBack() { return this == DOWNGRADE || this == OPERATOR; }
+    }
+
+    /** Not a crash point: the test itself SIGKILLs the controller while npm runs the slow-install build's preinstall. */
+    static final String INSIDE_NPM = "inside-npm";
+
+    /** @param schema the stand-in's schema level baked into the row's build (GOOD and ROLLBACK rows) */
     record Row(String point, Kind kind, int schema, String step) {}
 
     static final List<Row> ROWS = List.of(
             new Row("after-backup", Kind.GOOD, 5, "backup"),
             new Row("mid-install", Kind.GOOD, 5, "install"),
+            new Row(INSIDE_NPM, Kind.GOOD, 5, "install"),
             new Row("after-install", Kind.GOOD, 5, "install"),
+            // the throwaway server is up and journaled: Recovery must kill it (check e)
             new Row("during-health-check", Kind.GOOD, 5, "health-check"),
+            new Row("restore-archived", Kind.DOWNGRADE, 0, "restore " + U1),
+            new Row("before-activate", Kind.GOOD, 6, "activate"),
+            new Row("after-activate", Kind.DOWNGRADE, 0, "activate"),
             new Row("after-activate", Kind.GOOD, 6, "activate"),
+            new Row("after-activate", Kind.OPERATOR, 0, "activate"),
             new Row("after-restart-" + U1, Kind.GOOD, 6, "canary " + U1),
+            new Row("restore-archived", Kind.OPERATOR, 0, "restore " + U1),
             new Row("after-restart-" + U2, Kind.GOOD, 6, "canary " + U2),
+            new Row("after-restore-" + U1, Kind.DOWNGRADE, 0, "restore " + U1),
             new Row("before-last-good", Kind.GOOD, 6, "promote"),
+            new Row("before-last-good", Kind.OPERATOR, 0, "promote"),
             new Row("after-open-breaker", Kind.ROLLBACK, 6, "open-breaker"),
             new Row("after-rollback-binary", Kind.ROLLBACK, 6, "rollback-binary"),
             new Row("mid-restore", Kind.ROLLBACK, 6, "restore " + U1),
+            new Row("restore-archived", Kind.ROLLBACK, 6, "restore " + U1),
             new Row("after-restore-" + U1, Kind.ROLLBACK, 6, "restore " + U1),
             // bob's server dies on the failing migration right after this restart; the pass that would have caught it is the one killed
             new Row("after-restart-" + U2, Kind.ROLLBACK, 6, "canary " + U2));
@@ -109,28 +147,33 @@ class CrashMatrixTest {
     @Test
     void everyCrashPointRecoversToACorrectState() throws Exception {
         long t0 = System.nanoTime();
-        List<Version> versions = new ArrayList<>();
+        Map<Integer, Version> versions = new HashMap<>();
+        int n = 0;
         for (int i = 0; i < ROWS.size(); i++) {
-            Version v = Version.parse(String.format("0.0.27-nightly.202607%02d.1", i + 1));
-            versions.add(v);
-            LABEL.put(v, "V" + (i + 1));
             Row row = ROWS.get(i);
+            if (!row.kind.publishes()) continue;
+            Version v = Version.parse(String.format("0.0.27-nightly.202607%02d.1", ++n));
+            versions.put(i, v);
+            LABEL.put(v, "V" + n);
             SUPPORTS.put(v, row.kind == Kind.GOOD ? row.schema : row.schema + 1); // the failing migration is one more
         }
-        // -DcrashMatrix.rows=3,13 runs only those rows (1-based), to reproduce one quickly; by default all.
+        // -DcrashMatrix.rows=3,13 runs only those rows (1-based), to reproduce one quickly; by default all. A DOWNGRADE
+        // or OPERATOR row goes back to the version the last GOOD row bumped from, so select one with a GOOD row before it.
         Set<Integer> only = new TreeSet<>();
-        for (String n : System.getProperty("crashMatrix.rows", "").split(",")) if (!n.isBlank()) only.add(Integer.parseInt(n.strip()));
+        for (String s : System.getProperty("crashMatrix.rows", "").split(",")) if (!s.isBlank()) only.add(Integer.parseInt(s.strip()));
         ExecutorService publisher = Executors.newSingleThreadExecutor();
-        List<Future<?>> published = new ArrayList<>();
+        Map<Integer, Future<?>> published = new HashMap<>();
         for (int i = 0; i < ROWS.size(); i++) {
             Row row = ROWS.get(i);
-            if (!only.isEmpty() && !only.contains(i + 1)) {
-                published.add(null);
+            if (!only.isEmpty() && !only.contains(i + 1)) continue;
+            if (!row.kind.publishes()) {
+                published.put(i, java.util.concurrent.CompletableFuture.completedFuture(null));
                 continue;
             }
             Version v = versions.get(i);
-            published.add(publisher.submit(() -> {
-                publish(v, row.kind == Kind.GOOD ? "good" : "migration-fails-archived", row.schema);
+            String flavor = row.kind == Kind.ROLLBACK ? "migration-fails-archived" : row.point.equals(INSIDE_NPM) ? "slow-install" : "good";
+            published.put(i, publisher.submit(() -> {
+                publish(v, flavor, row.schema);
                 return null;
             }));
         }
@@ -140,25 +183,31 @@ class CrashMatrixTest {
         List<String> table = new ArrayList<>();
         boolean allOk = true;
         Version current = V0;
+        Optional<Version> bumpedFrom = Optional.empty();
         boolean archived = false;
         for (int i = 0; i < ROWS.size(); i++) {
             Row row = ROWS.get(i);
-            Version v = versions.get(i);
-            if (published.get(i) == null) continue;
+            if (!published.containsKey(i)) continue;
+            Version v = row.kind.publishes() ? versions.get(i) : bumpedFrom.orElse(null);
             long rowStart = System.nanoTime();
             List<String> problems = new ArrayList<>();
             String outcome;
             try {
+                if (v == null) throw new IllegalStateException("no earlier version to go back to: run a GOOD row before row " + (i + 1));
                 if (row.kind == Kind.ROLLBACK && !archived) {
                     bed.archiveThread(U2); // bob now has data the rollback builds' migration trips over
                     archived = true;
                 }
                 published.get(i).get(180, TimeUnit.SECONDS);
-                pin(v);
+                if (row.kind != Kind.OPERATOR) pin(v); // the operator's rollback overrides the pin, which stays on the current version
                 outcome = runRow(i, row, current, v, problems);
-                if (row.kind == Kind.ROLLBACK) {
+                if (row.kind == Kind.ROLLBACK || row.kind == Kind.OPERATOR) {
                     assertEquals(Main.OK, Main.run("unfreeze", "-f", bed.spec.toString(), "--reason", "crash matrix: next row"), "unfreeze");
-                } else {
+                }
+                if (row.kind == Kind.GOOD) {
+                    bumpedFrom = Optional.of(current);
+                    current = v;
+                } else if (row.kind.goesBack()) {
                     current = v;
                 }
             } catch (Exception | AssertionError e) {
@@ -167,14 +216,15 @@ class CrashMatrixTest {
             }
             long secs = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - rowStart);
             allOk &= problems.isEmpty();
-            table.add("| " + (i + 1) + " | `" + row.point + "` | " + LABEL.get(v) + " " + (row.kind == Kind.GOOD ? "good" : "fails bob's canary") + " | "
-                    + cell(outcome) + " | " + (problems.isEmpty() ? "a b c d ok" : "**FAIL**: " + cell(String.join("; ", problems))) + " | " + secs + " s |");
+            table.add("| " + (i + 1) + " | `" + row.point + "` | " + describe(row, v) + " | "
+                    + cell(outcome) + " | " + (problems.isEmpty() ? "a b c d" + (row.point.equals("during-health-check") ? " e" : "") + " ok" : "**FAIL**: " + cell(String.join("; ", problems))) + " | " + secs + " s |");
         }
         long total = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
-        String md = "# Crash-point matrix\n\n" + "Users alice, bob (`t3x-`); V0 = " + V0 + ", row n publishes Vn = 0.0.27-nightly.202607nn.1. "
-                + "Checks: (a) converged (new verified everywhere / old restored everywhere), (b) no DB lost or newer than its binary, "
-                + "(c) rollback backups kept and sha256-verified, (d) a recovery event names the interrupted step.\n\n"
-                + "| # | crash point | build | outcome | checks | time |\n|---|---|---|---|---|---|\n" + String.join("\n", table) + "\n\n"
+        String md = "# Crash-point matrix\n\n" + "Users alice, bob (`t3x-`); V0 = " + V0 + ", the n-th published build Vn = 0.0.27-nightly.202607nn.1. "
+                + "Checks: (a) converged (new verified everywhere / old restored everywhere / the older version restored everywhere; no npm stage left), "
+                + "(b) no DB lost or newer than its binary, no thread lost (in the DB or in an archive of what a restore replaced), (c) rollback backups kept and sha256-verified, "
+                + "(d) a recovery event names the interrupted step, (e) the health-check server the crashed run started is gone.\n\n"
+                + "| # | crash point | row | outcome | checks | time |\n|---|---|---|---|---|---|\n" + String.join("\n", table) + "\n\n"
                 + "Wall time of the matrix (without bed setup): " + total + " s; load average at the end (2 cores, shared): "
                 + Files.readString(Path.of("/proc/loadavg")).strip() + "\n";
         System.out.println(md);
@@ -185,28 +235,49 @@ class CrashMatrixTest {
         if (!allOk) fail("crash matrix has failing rows:\n" + md);
     }
 
+    static String describe(Row row, Version v) {
+        String l = v == null ? "?" : LABEL.get(v);
+        return switch (row.kind) {
+            case GOOD -> l + " good" + (row.point.equals(INSIDE_NPM) ? " (slow preinstall)" : "");
+            case ROLLBACK -> l + " fails bob's canary";
+            case DOWNGRADE -> "pin " + l + " (downgrade)";
+            case OPERATOR -> "`rollback --to " + l + "`";
+        };
+    }
+
     /** One row: crash at the point, restart until done, check a-d. Returns the outcome cell; adds failed checks to problems. */
     private String runRow(int i, Row row, Version from, Version v, List<String> problems) throws Exception {
         Snapshot before = snapshot();
-        Run crash = controller(row.point, (i + 1) + "-crash");
-        if (crash.exit != 137 || !crash.crashedAt(row.point)) {
-            problems.add("did not die at " + row.point + " (exit " + crash.exit + ", see " + crash.log + ")");
+        Run crash;
+        if (row.point.equals(INSIDE_NPM)) {
+            crash = killInsideNpm(v, (i + 1) + "-crash", problems);
+        } else {
+            List<String> args = row.kind == Kind.OPERATOR ? List.of("rollback", "--to", v.toString()) : List.of("run", "--once");
+            crash = controller(row.point, (i + 1) + "-crash", args);
+            if (crash.exit != 137 || !crash.crashedAt(row.point)) {
+                problems.add("did not die at " + row.point + " (exit " + crash.exit + ", see " + crash.log + ")");
+            }
         }
+        // What the crashed run journaled as its throwaway health-check server: after recovery it must be gone.
+        Optional<ProcessStamp> server = journaledServer();
+        if (row.point.equals("during-health-check") && server.isEmpty()) problems.add("(e) the crashed run journaled no health-check server");
         long crashEvents = maxEventId();
         List<Run> restarts = new ArrayList<>();
         boolean done = false;
         while (!done && restarts.size() < MAX_RESTARTS) {
-            Run r = controller(null, (i + 1) + "-restart-" + (restarts.size() + 1));
+            Run r = controller(null, (i + 1) + "-restart-" + (restarts.size() + 1), List.of("run", "--once"));
             restarts.add(r);
             done = r.exit == Main.OK || (r.exit == Main.REFUSED && rolloutFinished());
         }
         if (!done) problems.add("not done after " + restarts.size() + " restarts (exits " + restarts.stream().map(r -> String.valueOf(r.exit)).toList() + ", see " + restarts.get(restarts.size() - 1).log + ")");
+        server.flatMap(ProcessStamp::alive).ifPresent(p -> problems.add("(e) the crashed run's health-check server (pid " + p.pid() + ") still runs after recovery"));
 
         List<Ev> crashRun = events(before.maxEvent, crashEvents), after = events(crashEvents, Long.MAX_VALUE);
-        Expect expect = row.kind == Kind.GOOD ? Expect.NEW : Expect.OLD;
+        Expect expect = row.kind == Kind.ROLLBACK ? Expect.OLD : Expect.NEW;
         checkConverged(expect, from, v, problems);
+        if (row.kind.goesBack()) checkWentBack(before, v, problems);
         checkDatabases(before, problems);
-        checkBackups(before, problems);
+        checkBackups(before, !row.kind.goesBack(), problems);
         // (d) the first thing the restarted controller records is what it found interrupted
         Optional<Ev> recover = after.stream().filter(e -> e.action.equals("recover")).findFirst();
         if (recover.isEmpty()) problems.add("(d) no recovery event after the crash");
@@ -214,8 +285,92 @@ class CrashMatrixTest {
 
         String lastStep = crashRun.stream().filter(e -> !e.action.startsWith("hold") && !e.action.equals("recover")).reduce((a, b) -> b).map(Ev::brief).orElse("nothing");
         String steps = String.join(", ", after.stream().filter(e -> !e.action.startsWith("hold") && !e.action.equals("converged")).map(Ev::brief).toList());
-        String end = lastGood().equals(Optional.of(v)) ? "converged on " + LABEL.get(v) : "rolled back to " + LABEL.get(from) + ", " + LABEL.get(v) + " blocked";
-        return "crashed at " + row.point + " (after: " + lastStep + "); " + (restarts.size() == 1 ? "restart" : restarts.size() + " restarts") + ": " + steps + "; " + end;
+        String end = row.kind.goesBack() ? (lastGood().equals(Optional.of(v)) ? "back on " + LABEL.get(v) : "not back on " + LABEL.get(v))
+                : lastGood().equals(Optional.of(v)) ? "converged on " + LABEL.get(v) : "rolled back to " + LABEL.get(from) + ", " + LABEL.get(v) + " blocked";
+        String where = row.point.equals(INSIDE_NPM) ? "killed inside npm" : "crashed at " + row.point;
+        return where + " (after: " + lastStep + "); " + (restarts.size() == 1 ? "restart" : restarts.size() + " restarts") + ": " + steps + "; " + end;
+    }
+
+    /**
+     * The slow-install build's preinstall records itself and then waits while a "hold" file exists: once its record
+     * appears (an inotify watch, bounded), npm is surely running, and the controller gets a real SIGKILL. Then, as
+     * systemd does for a unit whose main process died, what the controller had started is not left to race the
+     * restarted one: the hold is released and the run's leftover processes are waited for (bounded).
+     */
+    private Run killInsideNpm(Version v, String name, List<String> problems) throws Exception {
+        Path rec = RegistryBed.recordDir(v.toString());
+        Path hold = Files.createFile(rec.resolve("hold"));
+        Path log = bed.dir.resolve("runs/" + name + ".log");
+        Process p;
+        List<ProcessHandle> leftovers = List.of();
+        try (WatchService ws = FileSystems.getDefault().newWatchService()) {
+            rec.register(ws, StandardWatchEventKinds.ENTRY_CREATE);
+            p = start(null, log, List.of("run", "--once"));
+            long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+            while (!preinstallRecorded(rec) && p.isAlive() && System.nanoTime() < deadline) {
+                WatchKey k = ws.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (k != null) {
+                    k.pollEvents();
+                    k.reset();
+                }
+            }
+            if (!preinstallRecorded(rec)) problems.add("npm never ran the slow build's preinstall (controller " + (p.isAlive() ? "still running" : "exit " + p.exitValue()) + ", see " + log + ")");
+            leftovers = p.descendants().toList();
+            if (!leftovers.stream().anyMatch(h -> h.info().commandLine().orElse("").contains("npm"))) problems.add("no npm process under the controller when it was killed: " + leftovers.stream().map(h -> h.info().commandLine().orElse("?")).toList());
+            p.destroyForcibly(); // SIGKILL
+            p.waitFor(30, TimeUnit.SECONDS);
+        } finally {
+            Files.deleteIfExists(hold);
+        }
+        for (ProcessHandle h : leftovers) {
+            try {
+                h.onExit().get(120, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                problems.add("the killed run's " + h.info().commandLine().orElse("process " + h.pid()) + " did not end within 120 s of its hold being released");
+            }
+        }
+        if (p.isAlive() || p.exitValue() != 137) problems.add("the controller did not die of the SIGKILL (" + (p.isAlive() ? "alive" : "exit " + p.exitValue()) + ")");
+        return new Run(p.isAlive() ? -1 : p.exitValue(), Files.readAllLines(log, StandardCharsets.UTF_8), log);
+    }
+
+    private static boolean preinstallRecorded(Path rec) throws IOException {
+        try (var files = Files.list(rec)) {
+            return files.anyMatch(f -> f.getFileName().toString().startsWith("preinstall."));
+        }
+    }
+
+    /** The server a journaled health check started (pid and start time), if the journal names one. */
+    static Optional<ProcessStamp> journaledServer() throws Exception {
+        Set<String> detail = column(bed.stateDb(), "SELECT detail FROM journal WHERE action = 'health-check'");
+        if (detail.isEmpty()) return Optional.empty();
+        JsonNode d = JSON.readTree(detail.iterator().next());
+        if (!d.has("serverPid")) return Optional.empty();
+        return Optional.of(new ProcessStamp(d.get("serverPid").asLong(), d.get("serverStartTicks").asLong()));
+    }
+
+    /**
+     * A downgrade or an operator's rollback: each database holds what the newest verified backup on the target held
+     * before the row (its migrations), and the database it replaced was archived, not deleted.
+     */
+    private void checkWentBack(Snapshot before, Version target, List<String> problems) throws Exception {
+        for (String u : USERS) {
+            BackupInfo from = before.newestOn.get(u).get(target);
+            if (from == null) {
+                problems.add("(a) " + u + " had no verified backup on " + LABEL.get(target) + " before the row");
+                continue;
+            }
+            Set<String> want = column(from.path(), "SELECT migration_id FROM effect_sql_migrations");
+            Set<String> got = column(bed.database(u), "SELECT migration_id FROM effect_sql_migrations");
+            if (!want.equals(got)) problems.add("(a) " + u + " migrations " + got + ", the backup on " + LABEL.get(target) + " has " + want);
+            Path archive = bed.dir.resolve("backups").resolve(u).resolve("archive");
+            long archives;
+            try (var s = Files.list(archive)) {
+                archives = s.count();
+            } catch (IOException e) {
+                archives = 0;
+            }
+            if (archives <= before.archives.getOrDefault(u, 0L)) problems.add("(b) " + u + "'s replaced database was not archived (" + archives + " archives)");
+        }
     }
 
     enum Expect { NEW, OLD }
@@ -224,6 +379,11 @@ class CrashMatrixTest {
     private void checkConverged(Expect expect, Version from, Version v, List<String> problems) throws Exception {
         Version on = expect == Expect.NEW ? v : from;
         Path link = Files.readSymbolicLink(bed.link());
+        // An install the crash cut short (its npm stage, a prefix being deleted) is never left beside the releases.
+        try (var entries = Files.list(bed.dir.resolve("versions"))) {
+            List<String> leftovers = entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList();
+            if (!leftovers.isEmpty()) problems.add("(a) left in versions/: " + leftovers);
+        }
         if (!link.equals(bed.dir.resolve("versions/" + on + "/bin/t3"))) problems.add("(a) link -> " + link + ", expected " + LABEL.get(on));
         try (StateStore store = StateStore.open(bed.stateDb()); DbusUnits units = new DbusUnits(bed.bus(), Duration.ofSeconds(2))) {
             if (!store.lastGood().equals(Optional.of(on))) problems.add("(a) last-good is " + store.lastGood().map(LABEL::get).orElse("none") + ", expected " + LABEL.get(on));
@@ -266,7 +426,12 @@ class CrashMatrixTest {
                 Set<String> integrity = column(db, "PRAGMA quick_check");
                 if (!integrity.equals(Set.of("ok"))) problems.add("(b) " + u + "'s database fails quick_check: " + integrity);
                 Set<String> threads = column(db, "SELECT id FROM projection_threads");
-                if (!threads.containsAll(before.threads.get(u))) problems.add("(b) " + u + " lost threads: had " + before.threads.get(u) + ", has " + threads);
+                Set<String> gone = new TreeSet<>(before.threads.get(u));
+                gone.removeAll(threads);
+                // A restore may take rows written after its backup away from the live database, never from the machine:
+                // they must be in an archive of what it replaced.
+                gone.removeAll(archivedThreads(u));
+                if (!gone.isEmpty()) problems.add("(b) " + u + " lost threads " + gone + ": in neither the database nor an archive (had " + before.threads.get(u) + ", has " + threads + ")");
                 int newest = column(db, "SELECT migration_id FROM effect_sql_migrations").stream().mapToInt(Integer::parseInt).max().orElse(0);
                 Optional<Instant> started = units.status(unit(u)).execMainStart();
                 Optional<Version> runs = started.flatMap(t -> acts.stream().filter(a -> !a.at().isAfter(t)).reduce((a, b) -> b)).map(Activation::version);
@@ -278,18 +443,41 @@ class CrashMatrixTest {
         }
     }
 
+    /** Threads in every archived database of the user (each read from a scratch copy with its WAL, so the archive is left as it is). */
+    static Set<String> archivedThreads(String user) throws Exception {
+        Set<String> out = new TreeSet<>();
+        Path archives = bed.dir.resolve("backups").resolve(user).resolve("archive");
+        if (!Files.isDirectory(archives)) return out;
+        try (var dirs = Files.list(archives)) {
+            for (Path a : dirs.toList()) {
+                Path db = a.resolve("state.sqlite");
+                if (!Files.isRegularFile(db)) continue;
+                Path scratch = Files.createTempDirectory(bed.dir, "archived-");
+                Files.copy(db, scratch.resolve("state.sqlite"));
+                Path wal = a.resolve("state.sqlite-wal");
+                if (Files.isRegularFile(wal)) Files.copy(wal, scratch.resolve("state.sqlite-wal"));
+                try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + scratch.resolve("state.sqlite")); ResultSet r = c.createStatement().executeQuery("SELECT id FROM projection_threads")) {
+                    while (r.next()) out.add(r.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
     /**
      * (c) this bump's pre-bump backups, and the newest verified backup of last-good and of every version still
      * installed (each a rollback target), exist, are no older than before the row, and match their sidecars.
      */
-    private void checkBackups(Snapshot before, List<String> problems) throws Exception {
+    private void checkBackups(Snapshot before, boolean bump, List<String> problems) throws Exception {
         SqliteBackups backups = new SqliteBackups(bed.dir.resolve("backups"));
         Set<Version> targets = new TreeSet<>(installed());
         lastGood().ifPresent(targets::add);
         Map<String, Path> preBump = preBumpBackups();
         for (String u : USERS) {
             Path pre = preBump.get(u);
-            if (pre == null) problems.add("(c) no pre-bump backup recorded for " + u);
+            if (!bump) {
+                // a downgrade takes no pre-bump backup: what it replaces is archived (checkWentBack)
+            } else if (pre == null) problems.add("(c) no pre-bump backup recorded for " + u);
             else if (!sidecarMatches(pre)) problems.add("(c) " + u + "'s pre-bump backup " + pre.getFileName() + " is gone or does not match its sidecar");
             List<BackupInfo> now = backups.list(u);
             for (Version t : targets) {
@@ -311,23 +499,28 @@ class CrashMatrixTest {
         }
     }
 
-    /** {@code java -cp <this test's classpath> Main run --once -f SPEC}, as DaemonTest spawns the daemon; output kept in a file. */
-    static Run controller(String crashAt, String name) throws Exception {
+    /** {@code java -cp <this test's classpath> Main ARGS -f SPEC}, as DaemonTest spawns the daemon; output kept in a file. */
+    static Run controller(String crashAt, String name, List<String> args) throws Exception {
         Path log = bed.dir.resolve("runs/" + name + ".log");
+        Process p = start(crashAt, log, args);
+        if (!p.waitFor(RUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            fail(String.join(" ", args) + " " + name + " did not finish in " + RUN_TIMEOUT.toSeconds() + " s; see " + log);
+        }
+        return new Run(p.exitValue(), Files.readAllLines(log, StandardCharsets.UTF_8), log);
+    }
+
+    static Process start(String crashAt, Path log, List<String> args) throws IOException {
         Files.createDirectories(log.getParent());
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                "t3.reconciler.controller.cli.Main", "run", "--once", "-f", bed.spec.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        List<String> cmd = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "t3.reconciler.controller.cli.Main"));
+        cmd.addAll(args);
+        cmd.addAll(List.of("-f", bed.spec.toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("T3R_LOG", "json");
         pb.environment().remove("T3R_CRASH_AT");
         if (crashAt != null) pb.environment().put("T3R_CRASH_AT", crashAt);
-        Process p = pb.start();
-        if (!p.waitFor(RUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            fail("run --once " + name + " did not finish in " + RUN_TIMEOUT.toSeconds() + " s; see " + log);
-        }
-        return new Run(p.exitValue(), Files.readAllLines(log, StandardCharsets.UTF_8), log);
+        return pb.start();
     }
 
     static JsonNode json(String line) {
@@ -340,19 +533,25 @@ class CrashMatrixTest {
 
     // -- what is on the machine
 
-    record Snapshot(long maxEvent, Map<String, Set<String>> threads, Map<String, Map<Version, BackupInfo>> newestOn) {}
+    record Snapshot(long maxEvent, Map<String, Set<String>> threads, Map<String, Map<Version, BackupInfo>> newestOn, Map<String, Long> archives) {}
 
     static Snapshot snapshot() throws Exception {
         SqliteBackups backups = new SqliteBackups(bed.dir.resolve("backups"));
         Map<String, Set<String>> threads = new HashMap<>();
         Map<String, Map<Version, BackupInfo>> newest = new HashMap<>();
+        Map<String, Long> archives = new HashMap<>();
         for (String u : USERS) {
+            try (var s = Files.list(bed.dir.resolve("backups").resolve(u).resolve("archive"))) {
+                archives.put(u, s.count());
+            } catch (IOException e) {
+                archives.put(u, 0L);
+            }
             threads.put(u, column(bed.database(u), "SELECT id FROM projection_threads"));
             Map<Version, BackupInfo> m = new HashMap<>();
             for (BackupInfo b : backups.list(u)) if (b.verified()) m.putIfAbsent(b.version(), b); // list is newest first
             newest.put(u, m);
         }
-        return new Snapshot(maxEventId(), threads, newest);
+        return new Snapshot(maxEventId(), threads, newest, archives);
     }
 
     record Ev(long id, String action, String target, String outcome) {

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import t3.reconciler.controller.actuator.backup.SqliteBackups;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.Version;
 
@@ -38,6 +40,8 @@ class DaemonTest {
     static Predicate<JsonNode> ev(String event) { return DaemonProcess.ev(event); }
 
     static final String[] USERS = {"t3d-a", "t3d-b"};
+    static final Version V0 = Version.parse("0.0.25-nightly.20260601.1");
+    static final Version V1 = Version.parse("0.0.25-nightly.20260608.2");
     static final String BROKEN = "0.0.26-nightly.20260609.3";
     static final Duration PASS = Duration.ofSeconds(180);
     static Bed bed;
@@ -65,8 +69,17 @@ class DaemonTest {
         JsonNode first = daemon.await(0, ev("reconcile"), PASS, "the first pass");
         assertEquals("start", first.path("trigger").asText());
         JsonNode done = daemon.await(0, ev("reconciled"), PASS, "the first pass ends");
-        assertNotEquals("error", done.path("outcome").asText(), done.toString());
+        assertEquals("converged", done.path("outcome").asText(), done.toString());
         assertEquals(String.valueOf(daemon.pid()), Files.readString(pidFile()).strip());
+        // What the first pass did: adopted what runs as last-good and took each user's first daily backup.
+        try (StateStore store = StateStore.open(bed.stateDb())) {
+            assertEquals(Optional.of(V0), store.lastGood(), "the first pass adopts the version every user runs");
+        }
+        for (String u : USERS) {
+            assertTrue(new SqliteBackups(bed.dir.resolve("backups")).list(u).stream().anyMatch(b -> b.verified() && b.version().equals(V0)),
+                    u + " has a verified daily backup on " + V0);
+        }
+        assertMetric("t3r_steps_total{action=\"backup\",outcome=\"ok\"}", USERS.length + ".0");
     }
 
     @Test
@@ -88,23 +101,43 @@ class DaemonTest {
     @Test
     @Order(3)
     void sighupStartsAPass() throws Exception {
+        // Nothing but the SIGHUP makes the daemon look at the registry again (resync is 10 minutes away): the bump to
+        // the newly published build is the pass's own effect.
+        bed.publish(V1.toString(), "good", "nightly");
         int mark = daemon.mark();
         daemon.signal("HUP");
         int at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("SIGHUP")), PASS, "a pass triggered by SIGHUP");
         JsonNode done = daemon.await(at, ev("reconciled"), PASS, "the SIGHUP pass ends");
-        assertNotEquals("error", done.path("outcome").asText(), done.toString());
+        assertEquals("converged", done.path("outcome").asText(), done.toString());
+        assertEquals(bed.dir.resolve("versions/" + V1 + "/bin/t3"), Files.readSymbolicLink(bed.link()), "the SIGHUP pass bumped to " + V1);
+        try (StateStore store = StateStore.open(bed.stateDb())) {
+            assertEquals(Optional.of(V1), store.lastGood());
+        }
     }
 
     @Test
     @Order(4)
     void anEditOfTheDesiredStateFileStartsAPass() throws Exception {
         String spec = Files.readString(bed.spec);
-        assertTrue(spec.contains("resync: 10m"), spec);
+        assertFalse(spec.contains("freeze:"), spec);
+        assertMetric("t3r_frozen{source=\"spec\"}", "0.0");
         int mark = daemon.mark();
-        editorWrite(spec.replace("resync: 10m", "resync: 9m"));
+        editorWrite(spec + "freeze: true\n");
         int at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("desired-state edited")), PASS, "a pass triggered by the edit");
         daemon.await(mark, ev("desired-state").and(n -> n.path("outcome").asText().equals("applied")), PASS, "the edit is applied");
-        daemon.await(at, ev("reconciled"), PASS, "the edit's pass ends");
+        // The edited value took effect in the edit's own pass: it holds at the freeze gate the edit closed.
+        JsonNode decision = daemon.await(at, ev("decision"), PASS, "the edit's pass decides");
+        assertEquals("freeze", decision.path("gate").asText(), "the pass holds on the edited freeze: true: " + decision);
+        JsonNode done = daemon.await(at, ev("reconciled"), PASS, "the edit's pass ends");
+        assertEquals("held", done.path("outcome").asText(), done.toString());
+        assertMetric("t3r_frozen{source=\"spec\"}", "1.0");
+
+        mark = daemon.mark();
+        editorWrite(spec);
+        at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("desired-state edited")), PASS, "the undo's pass");
+        done = daemon.await(at, ev("reconciled"), PASS, "the undo's pass ends");
+        assertEquals("converged", done.path("outcome").asText(), "unfrozen again: " + done);
+        assertMetric("t3r_frozen{source=\"spec\"}", "0.0");
     }
 
     @Test
@@ -126,14 +159,14 @@ class DaemonTest {
         assertTrue(rejected.path("errors").asText().contains(bed.spec.getFileName() + ":" + line + ":"), "names file:line " + line + ": " + rejected);
         int at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("desired-state edited")), PASS, "the edit's pass");
         JsonNode done = daemon.await(at, ev("reconciled"), PASS, "the edit's pass ends");
-        assertNotEquals("error", done.path("outcome").asText(), "the old state is in force: " + done);
+        assertEquals("converged", done.path("outcome").asText(), "the old state is in force: " + done);
         assertMetric("t3r_desired_state_valid", "0.0");
 
         mark = daemon.mark();
         daemon.signal("HUP");
         at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("SIGHUP")), PASS, "SIGHUP still reconciles");
         done = daemon.await(at, ev("reconciled"), PASS, "the SIGHUP pass ends");
-        assertNotEquals("error", done.path("outcome").asText(), done.toString());
+        assertEquals("converged", done.path("outcome").asText(), done.toString());
         assertFalse(daemon.since(mark).stream().anyMatch(ev("desired-state")), "nothing new applied or rejected: the old state stays in force");
         assertMetric("t3r_desired_state_valid", "0.0");
 

@@ -2,11 +2,17 @@ package t3.reconciler.controller.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +64,7 @@ class RunOnceEndToEndTest {
             for (String u : USERS) {
                 assertTrue(pidsAfterGood.get(u) != 0 && !pidsAfterGood.get(u).equals(pidsBefore.get(u)), u + " was restarted");
                 assertTrue(events.stream().anyMatch(e -> e.action().equals("canary") && e.target().startsWith(u + "@") && e.outcome().equals("ok")), u + " canary ok");
-                assertTrue(preBumpBackup(u).isPresent(), u + " has a verified backup on " + V0);
+                assertPreBumpBackupOfItsOwn(u, events);
             }
             assertTrue(events.stream().anyMatch(e -> e.action().equals("health-check") && e.outcome().equals("ok")));
         }
@@ -85,9 +91,36 @@ class RunOnceEndToEndTest {
         assertEquals(pidsAfterGood, mainPids());
     }
 
-    private static Optional<BackupInfo> preBumpBackup(String user) throws Exception {
-        return new t3.reconciler.controller.actuator.backup.SqliteBackups(bed.dir.resolve("backups")).list(user).stream()
-                .filter(b -> b.verified() && b.version().equals(V0)).findFirst();
+    /**
+     * The same pass took the day's backup first: a pre-bump check that any backup on V0 satisfies would pass without
+     * one. So: the rollout of V1 recorded a backup of its own for the user, a different file from the daily one, taken
+     * on V0 after the rollout started, verified, and the step that took it said it was the pre-bump backup.
+     */
+    private static void assertPreBumpBackupOfItsOwn(String u, List<Event> events) throws Exception {
+        Instant started;
+        Path pre;
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + bed.stateDb() + "?mode=ro");
+             PreparedStatement q = c.prepareStatement("SELECT r.started_at, u.backup FROM rollout r JOIN rollout_user u ON u.rollout_id = r.id WHERE r.target = ? AND u.user = ?")) {
+            q.setString(1, V1.toString());
+            q.setString(2, u);
+            try (ResultSet r = q.executeQuery()) {
+                assertTrue(r.next(), "the rollout of " + V1 + " has a row for " + u);
+                started = Instant.parse(r.getString(1));
+                assertNotNull(r.getString(2), "the rollout of " + V1 + " recorded a pre-bump backup of " + u);
+                pre = Path.of(r.getString(2));
+            }
+        }
+        Event daily = events.stream().filter(e -> e.action().equals("backup") && e.target().equals(u) && e.reason().startsWith("daily backup of " + u)).findFirst()
+                .orElseThrow(() -> new AssertionError("the pass took " + u + "'s daily backup first"));
+        Event preBump = events.stream().filter(e -> e.action().equals("backup") && e.target().equals(u) && e.reason().startsWith("pre-bump backup of " + u)).findFirst()
+                .orElseThrow(() -> new AssertionError("a step took " + u + "'s pre-bump backup"));
+        assertTrue(preBump.reason().contains(pre.toString()), "the pre-bump step took the file the rollout recorded: " + preBump.reason());
+        assertFalse(daily.reason().contains(pre.toString()), "the pre-bump backup is not the daily one: " + daily.reason());
+        BackupInfo b = new t3.reconciler.controller.actuator.backup.SqliteBackups(bed.dir.resolve("backups")).list(u).stream()
+                .filter(x -> x.path().equals(pre)).findFirst().orElseThrow(() -> new AssertionError(pre + " is still there"));
+        assertTrue(b.verified(), pre + " matches its sha256 sidecar");
+        assertEquals(V0, b.version(), "taken on the version the users ran before the bump");
+        assertFalse(b.takenAt().isBefore(started), pre + " was taken at " + b.takenAt() + ", before the rollout started at " + started);
     }
 
     private static Map<String, Long> mainPids() throws Exception {

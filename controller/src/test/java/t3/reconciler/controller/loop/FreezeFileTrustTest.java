@@ -2,7 +2,6 @@ package t3.reconciler.controller.loop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +28,7 @@ class FreezeFileTrustTest {
 
     @Test
     void aFreezeFileAnotherUserOwnsKeepsTheControllerFrozenAndSaysWhy() throws Exception {
-        assumeTrue(FileTrust.runningAsRoot());
+        requireRoot();
         Path freeze = Files.writeString(dir.resolve("freeze"), "");
         Files.setAttribute(freeze, "unix:uid", 65534);
         String why = Observer.readFreezeFile(freeze).orElseThrow();
@@ -38,10 +37,15 @@ class FreezeFileTrustTest {
 
     @Test
     void aDirectoryAnotherUserCouldRemoveTheSelfFreezeFromIsNotTrustedEvenWhenTheFileIsGone() throws Exception {
-        assumeTrue(FileTrust.runningAsRoot());
+        requireRoot();
         Path state = Files.createDirectory(dir.resolve("state"));
         Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
         String why = Observer.readFreezeFile(state.resolve("freeze")).orElseThrow(() -> new AssertionError("an absent file in an open directory is not 'not frozen'"));
         assertTrue(why.contains("directory " + state + " is writable by group or others"), why);
+    }
+
+    /** Fails, never skips, when not root: a skipped test here would hide that a root controller's check went untested. */
+    static void requireRoot() {
+        assertTrue(FileTrust.runningAsRoot(), "this test proves a check a root controller makes: run it as root (the suite does)");
     }
 }

@@ -68,6 +68,11 @@ class PlannerTest {
             row("new nightly: record the rollout first", "", () -> new Observed().candidate(B), new StartRollout(B, Optional.of(A)), B.toString()),
             row("back up every user before anything", "", () -> new Observed().candidate(B).rollout(B, A, Progress.STARTED), new Backup("alice", A, true), "pre-bump backup of alice"),
             row("a user without a database has nothing to back up", "", () -> new Observed().candidate(B).noDatabase("alice").rollout(B, A, Progress.STARTED), new Backup("bob", A, true), "bob"),
+            // A pre-bump backup that failed (full disk, SQLite) recorded nothing: the next plan is that backup again,
+            // never the install, however many other users are backed up and however fresh the user's daily backup is.
+            row("a user whose pre-bump backup failed is backed up before anything is installed", "", () -> new Observed().candidate(B).rollout(B, A, Progress.BACKED_UP)
+                    .rolloutChange(r -> { var b = new java.util.LinkedHashMap<>(r.backups()); b.remove("bob"); return new t3.reconciler.model.Rollout(r.id(), r.target(), r.from(), r.startedAt(), b, r.healthy(), r.restarted(), r.verified(), r.restored(), r.failure()); }),
+                    new Backup("bob", A, true), "pre-bump backup of bob"),
             row("install aside once everyone is backed up", "", () -> new Observed().candidate(B).rollout(B, A, Progress.BACKED_UP), new Install(B), "own prefix"),
             row("health check on the seed user's pre-bump backup", "", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP), new CheckHealth(B, "alice", Optional.of(backupPath("alice", A))), "alice's pre-bump backup"),
             row("seed user without data falls back to the next user's backup", "healthCheck: {seedUser: alice}", () -> new Observed().candidate(B).present(B).noDatabase("alice").rollout(B, A, Progress.BACKED_UP), new CheckHealth(B, "bob", Optional.of(backupPath("bob", A))), "bob"),
@@ -110,6 +115,10 @@ class PlannerTest {
             row("backoff policy: a second failure doubles the wait", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 2, NOW.minusSeconds(7 * 3600)), Hold.recheck("breaker", Duration.ofHours(5)), "half-opens"),
             row("backoff policy: half-open lets a newer build through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(7 * 3600)), new StartRollout(C, Optional.of(A)), C.toString()),
             row("backoff policy: half-open never lets the blocked build through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(B).breakerOpen(B, 1, NOW.minusSeconds(7 * 3600)), Hold.until("blocked"), "blocked"),
+            // Only the half-open check decides these two: the failed build was unblocked by hand (or the tag moved back
+            // below it), so the blocked-version check lets them through and the breaker alone holds.
+            row("backoff policy: half-open never retries the failed build once unblocked", "breaker: {policy: backoff, initialWait: 6h}", () -> { var o = new Observed().candidate(C).breakerOpen(C, 1, NOW.minusSeconds(7 * 3600)); o.blocked.remove(C); return o; }, Hold.until("breaker"), "not newer than the failed " + C),
+            row("backoff policy: half-open lets no build older than the failed one through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(B).breakerOpen(C, 1, NOW.minusSeconds(7 * 3600)), Hold.until("breaker"), "not newer than the failed " + C),
             row("rollback failed is the loud state", "", () -> { var o = new Observed().candidate(C); o.breaker = new BreakerState(BreakerState.Status.ROLLBACK_FAILED, Optional.of(B), Optional.of("x"), Optional.of(NOW), 1); o.freezeFile = Optional.of(""); return o; }, Hold.until("breaker"), "could not be put back"),
 
             // -- deliberate downgrade by pin

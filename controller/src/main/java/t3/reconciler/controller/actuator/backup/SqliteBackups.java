@@ -24,6 +24,7 @@ import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Backups;
 import t3.reconciler.controller.actuator.proc.Account;
 import t3.reconciler.controller.actuator.proc.FileTrees;
+import t3.reconciler.controller.loop.CrashPoints;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.User;
 import t3.reconciler.model.Version;
@@ -51,6 +52,8 @@ public final class SqliteBackups implements Backups {
     private final Clock clock;
     private final Duration userStepTimeout;
     private final Checksums checksums = new Checksums();
+    /** The crash matrix's point between a restore's archive and its replace ({@code T3R_CRASH_AT}); none otherwise. */
+    private final CrashPoints crash = CrashPoints.fromEnvironment();
 
     public SqliteBackups(Path root) { this(root, Clock.systemUTC()); }
 
@@ -150,6 +153,8 @@ public final class SqliteBackups implements Backups {
             Path dir = tree.userDir(user);
             Archived archived = archive(user, account, database, dir);
             long lost = archived.database() ? projectionRowsLost(archived.dir(), database.getFileName().toString(), backup, dir) : 0;
+            // Archived, not yet replaced: Recovery's redo archives again and replaces, so both copies are kept.
+            crash.at("restore-archived");
             UserSide.Result r = UserSide.run(account, UserSide.REPLACE, List.of(database.toString(), sha.get()), backup, null, userStepTimeout);
             if (!r.ok()) throw userSideFailure("restore " + backup.getFileName() + " over", user, database, r);
             return new RestoreReport(archived.dir(), lost);
