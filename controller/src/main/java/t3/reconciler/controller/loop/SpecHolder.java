@@ -33,6 +33,9 @@ public final class SpecHolder {
     private byte[] rejectedUsers;
     /** The trust refusal last logged, so a file left writable is said once, not at every look. */
     private String refusal;
+    /** What the files held when they were last refused: never applied, even once they are trusted again. */
+    private byte[] tainted;
+    private byte[] taintedUsers;
     private long invalidEdits;
     private boolean lastValid = true;
     private List<String> restartNeeded = List.of();
@@ -58,11 +61,23 @@ public final class SpecHolder {
         // Checked after the read: what was read was written while the file was (or was not) this trusted.
         Optional<String> untrusted = untrusted(file).or(() -> current.usersFile().flatMap(SpecHolder::untrusted));
         if (untrusted.isPresent()) {
+            if (!(Arrays.equals(now, seen) && Arrays.equals(users, seenUsers))) {
+                tainted = now;
+                taintedUsers = users;
+            }
             refuse(untrusted.get());
+            return current;
+        }
+        // Bytes read while someone else could write the files may be theirs: locking the files again does not make
+        // them the operator's. Only a new write, made while the files are root's alone, is taken.
+        if (Arrays.equals(now, tainted) && Arrays.equals(users, taintedUsers)) {
+            refuse(file + ": holds what was read while others could write it; write it again to apply it");
             return current;
         }
         if (refusal != null) {
             refusal = null;
+            tainted = null;
+            taintedUsers = null;
             log.info("desired-state", Log.kv("file", file, "outcome", "trusted", "reason", "only root may write it again"));
         }
         if (Arrays.equals(now, seen) && Arrays.equals(users, seenUsers)) {
