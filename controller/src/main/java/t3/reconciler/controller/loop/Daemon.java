@@ -215,8 +215,9 @@ public final class Daemon {
     /** Registers the directories the state in force names and drops the ones it no longer does; cheap when nothing moved. */
     private synchronized void rewatch(DesiredState s) {
         Watched w = Watched.of(spec.file(), s);
-        if (w.equals(watched) || watchService == null) return;
         Set<Path> dirs = w.dirs();
+        // A directory that did not exist yet (or was removed) is tried again after every pass.
+        if (watchService == null || (w.equals(watched) && watchKeys.keySet().containsAll(dirs))) return;
         watchKeys.entrySet().removeIf(e -> {
             if (dirs.contains(e.getKey())) return false;
             e.getValue().cancel();
@@ -230,9 +231,11 @@ public final class Daemon {
                 log.error("watch", Log.kv("dir", d, "reason", "cannot watch it: " + e.getMessage() + "; resync and SIGHUP still work"));
             }
         }
-        if (watched != null) log.info("watch", Log.kv("outcome", "moved", "spec", w.spec(), "users", w.users().orElse(null), "freezeFile", w.freeze()));
+        if (watched != null && !w.equals(watched)) log.info("watch", Log.kv("outcome", "moved", "spec", w.spec(), "users", w.users().orElse(null), "freezeFile", w.freeze()));
         watched = w;
     }
+
+    private synchronized void forget(Path dir) { watchKeys.remove(dir); }
 
     /** Watches the directories of the desired-state, users and freeze files: editors that write a temp file and rename are seen too. */
     private void watch() {
@@ -248,7 +251,7 @@ public final class Daemon {
                     if (!(ev.context() instanceof Path name)) continue;
                     watched.why(dir.resolve(name), ev.kind() == StandardWatchEventKinds.ENTRY_DELETE).ifPresent(triggers::fire);
                 }
-                key.reset();
+                if (!key.reset()) forget(dir); // the directory went: registered again once it is back
             }
         } catch (IOException | ClosedWatchServiceException e) {
             log.error("watch", Log.kv("reason", "file watching stopped: " + e.getMessage() + "; resync and SIGHUP still work"));
