@@ -5,7 +5,7 @@
 #
 #   bed.sh up DIR USER...     bring it up (idempotent), then print the desired-state file's path
 #   bed.sh down DIR           stop units, manager, bus and registry started for DIR (only those)
-#   bed.sh publish DIR VERSION FLAVOR [TAG...]   publish a stand-in build (schema from the flavor's default)
+#   bed.sh publish DIR VERSION FLAVOR [TAG...]   publish a stand-in build (schema from the flavor's default); T3_STANDIN_NAME=@corp/t3 names it
 #   bed.sh agent DIR USER on|off                 start/stop a fake agent ("claude") under USER's server
 #   bed.sh archive-thread DIR USER               USER archives a thread (data some migrations trip over)
 #

@@ -7,7 +7,8 @@
 #   registry.sh publish DIR VERSION FLAVOR [SCHEMA] [TAG...]
 #                                                       publish the stand-in t3 as VERSION with FLAVOR baked in;
 #                                                       each TAG is pointed at VERSION (no TAG: no dist-tag moves,
-#                                                       except that the registry's first publish also gets `latest`)
+#                                                       except that the registry's first publish also gets `latest`);
+#                                                       T3_STANDIN_NAME=@corp/t3 publishes it under that name
 #   registry.sh tag DIR VERSION TAG                     point TAG at VERSION (backward too)
 #
 # The registry has no uplinks: nothing but what was published here resolves. Verdaccio is installed once into
@@ -141,7 +142,7 @@ cmd_publish() {
   node "$HERE/stamp-standin.js" "$work/package.json" "$version" "$flavor" "$schema"
   # npm insists on a tag; a private one is used and removed so that only the asked tags move.
   local tmptag="standin-publish-$$"
-  (cd "$work" && npm_here "$dir" publish --tag "$tmptag" >&2) || die "npm publish t3@$version failed"
+  (cd "$work" && npm_here "$dir" publish --tag "$tmptag" >&2) || die "npm publish ${T3_STANDIN_NAME:-t3}@$version failed"
   local name; name=$(node -p 'require(process.argv[1]).name' "$work/package.json")
   for tag in "$@"; do npm_here "$dir" dist-tag add "$name@$version" "$tag" >&2; done
   npm_here "$dir" dist-tag rm "$name" "$tmptag" >/dev/null 2>&1 || true
@@ -151,7 +152,7 @@ cmd_tag() {
   local dir; dir=$(abs "${1:?tag DIR VERSION TAG}")
   local version=${2:?VERSION} tag=${3:?TAG}
   running_pid "$dir" >/dev/null || die "no registry running for $dir"
-  local name; name=$(node -p 'require(process.argv[1]).name' "$STANDIN/package.json")
+  local name=${T3_STANDIN_NAME:-}; [[ -n "$name" ]] || name=$(node -p 'require(process.argv[1]).name' "$STANDIN/package.json")
   npm_here "$dir" dist-tag add "$name@$version" "$tag" >&2
 }
 

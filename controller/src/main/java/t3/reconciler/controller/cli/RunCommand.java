@@ -8,10 +8,12 @@ import picocli.CommandLine.Option;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.loop.CrashPoints;
 import t3.reconciler.controller.loop.Daemon;
-import t3.reconciler.controller.loop.LogAlerter;
+import t3.reconciler.controller.loop.LiveActuators;
 import t3.reconciler.controller.loop.Metrics;
 import t3.reconciler.controller.loop.Reconciler;
+import t3.reconciler.controller.loop.SpecAlerter;
 import t3.reconciler.controller.loop.SpecHolder;
+import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
 
 @Command(name = "run", mixinStandardHelpOptions = true, description = {
@@ -31,10 +33,13 @@ final class RunCommand implements Callable<Integer> {
         DesiredState s = spec.load();
         Clock clock = Clock.systemUTC();
         Log log = Log.toStderr(clock);
-        try (Wiring w = Wiring.open(s); LogAlerter alerter = new LogAlerter(log, s.alerts().webhook())) {
-            SpecHolder holder = new SpecHolder(spec.path(), s, log);
-            Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.fromEnvironment());
-            Daemon daemon = new Daemon(holder, w.store, reconciler, new Metrics(holder).persistIn(w.store), clock, log, alerter);
+        SpecHolder holder = new SpecHolder(spec.path(), s, log);
+        // Built from the state in force at each step boundary, so every live key of an edit acts at the next step.
+        try (StateStore store = StateStore.open(s.controller().stateDb());
+             LiveActuators io = new LiveActuators(Wiring::actuators, log);
+             SpecAlerter alerter = new SpecAlerter(log, () -> holder.inForce().alerts().webhook())) {
+            Reconciler reconciler = new Reconciler(io::forSpec, store, clock, log, alerter, CrashPoints.fromEnvironment());
+            Daemon daemon = new Daemon(holder, store, reconciler, new Metrics(holder).persistIn(store), clock, log, alerter);
             Reconciler.Result r = daemon.run(once, override);
             if (!once) return Main.OK;
             if ("error".equals(r.outcome())) return Main.FAILED;

@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import t3.reconciler.controller.loop.Daemon;
 import t3.reconciler.controller.loop.Observer;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.model.BackupInfo;
@@ -41,11 +42,15 @@ final class StatusCommand implements Callable<Integer> {
             List<Event> events = w.store.events(Optional.empty(), 10);
             if (json) {
                 ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                System.out.println(m.writeValueAsString(asJson(s, obs, events, w.store.get("last-reconcile"))));
+                Map<String, Object> out = asJson(s, obs, events, w.store.get("last-reconcile"));
+                out.put("restartNeeded", restartNeeded(w).orElse(List.of()));
+                System.out.println(m.writeValueAsString(out));
                 return Main.OK;
             }
             printSummary(s, obs, System.out);
             System.out.println("Last reconcile: " + w.store.get("last-reconcile").orElse("never"));
+            restartNeeded(w).ifPresent(keys -> System.out.println("Restart needed: " + String.join(", ", keys)
+                    + " edited while the controller runs; the running controller keeps its started values until it restarts"));
             System.out.println("Events (last " + events.size() + "):");
             for (Event e : events) System.out.println("  " + e.at() + "  " + e.action() + " " + e.target() + " [" + e.outcome() + "] " + e.reason());
             return Main.OK;
@@ -90,6 +95,11 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private static String str(Optional<Version> v) { return v.map(Version::toString).orElse("-"); }
+
+    /** The keys the running daemon recorded as edited but not applied ({@link Daemon#RESTART_NEEDED}). */
+    private static Optional<List<String>> restartNeeded(Wiring w) {
+        return w.store.get(Daemon.RESTART_NEEDED).filter(v -> !v.isBlank()).map(v -> List.of(v.split(",")));
+    }
 
     private static Map<String, Object> asJson(DesiredState s, ObservedState obs, List<Event> events, Optional<String> last) {
         Map<String, Object> m = new LinkedHashMap<>();

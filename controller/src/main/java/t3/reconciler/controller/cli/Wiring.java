@@ -22,17 +22,21 @@ final class Wiring implements AutoCloseable {
     }
 
     static Wiring open(DesiredState spec) {
-        StateStore store = StateStore.open(spec.controller().stateDb());
+        return new Wiring(StateStore.open(spec.controller().stateDb()), actuators(spec));
+    }
+
+    /** The actuators for {@code spec}; {@code run} asks again whenever an edit changes what they are built from. */
+    static Actuators actuators(DesiredState spec) {
         DesiredState.Install in = spec.install();
-        Actuators io = new Actuators(
+        return new Actuators(
                 new DbusUnits(spec.controller().bus()),
                 new CgroupBusyProbe(),
                 NpmPackages.from(in),
-                new SymlinkReleases(in.versionsDir(), in.link(), spec.packageName()),
+                // The link points at the binary, which for @corp/t3 is bin/t3, not bin/@corp/t3.
+                SymlinkReleases.from(spec),
                 new SqliteBackups(spec.backup().dir()),
                 new HttpHealthCheck(in.user()),
                 new HttpPairing());
-        return new Wiring(store, io);
     }
 
     @Override

@@ -87,7 +87,7 @@ public final class Daemon {
             Signal.handle(new Signal("HUP"), sig -> {
                 boolean override;
                 try {
-                    override = Files.deleteIfExists(overrideFileOf(spec.current()));
+                    override = Files.deleteIfExists(overrideFileOf(spec.inForce()));
                 } catch (IOException e) {
                     override = false;
                 }
@@ -125,7 +125,7 @@ public final class Daemon {
         int failures = 0;
         while (!stopping.get()) {
             Reconciler.Result r = pass(why, override);
-            Duration resync = spec.current().schedule().resync();
+            Duration resync = spec.inForce().schedule().resync();
             Duration wait;
             if (r.transientFault()) {
                 failures++;
@@ -153,10 +153,21 @@ public final class Daemon {
         metrics.reconciled(r, Duration.between(start, end), end);
         String summary = r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
         store.put("last-reconcile", end + " " + summary);
+        afterPass();
         log.info("reconciled", Log.kv("outcome", r.outcome(), "steps", r.steps(), "tookMs", Duration.between(start, end).toMillis(), "reason", summary));
         alertIfHeldBack(end);
         return r;
     }
+
+    /** What the pass's edits changed outside it: the watched files, and what 'status' says still needs a restart. */
+    private void afterPass() {
+        rewatch(spec.inForce());
+        String restart = String.join(",", spec.restartNeeded());
+        if (!store.get(RESTART_NEEDED).orElse("").equals(restart)) store.put(RESTART_NEEDED, restart);
+    }
+
+    /** The store key 'status' reads: the edited keys ({@link RestartKeys}) this running controller has not applied. */
+    public static final String RESTART_NEEDED = "restart-needed";
 
     /** alerts.heldBackAfter: the controller's own alert (log, webhook) when the channel has moved on and we have not followed. */
     private void alertIfHeldBack(Instant now) {
@@ -164,7 +175,7 @@ public final class Daemon {
         if (h.isEmpty()) return;
         Duration behind = Duration.between(h.get().since(), now);
         String key = h.get().since() + " " + h.get().reason();
-        if (behind.compareTo(spec.current().alerts().heldBackAfter()) <= 0 || key.equals(heldBackAlerted)) return;
+        if (behind.compareTo(spec.inForce().alerts().heldBackAfter()) <= 0 || key.equals(heldBackAlerted)) return;
         heldBackAlerted = key;
         alerter.fire("T3HeldBack", "info", "the channel has had a newer version since " + h.get().since() + " (" + behind.toHours()
                 + " h) that is not installed; held by the " + h.get().reason() + " gate", Map.of("reason", h.get().reason()));
@@ -175,28 +186,72 @@ public final class Daemon {
         triggers.fire("stop");
     }
 
-    /** Watches the directories of the desired-state and freeze files: editors that write a temp file and rename are seen too. */
-    private void watch() {
-        DesiredState s = spec.current();
-        Path specFile = spec.file().toAbsolutePath();
-        Path freeze = s.controller().freezeFile().toAbsolutePath();
-        try (WatchService ws = specFile.getFileSystem().newWatchService()) {
-            Set<Path> dirs = new HashSet<>();
-            for (Path p : new Path[] {specFile.getParent(), freeze.getParent()}) {
-                if (Files.isDirectory(p) && dirs.add(p)) {
-                    p.register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
-                }
+    /** The files whose edits trigger a pass, as the state in force names them: an edit that moves one moves the watch. */
+    record Watched(Path spec, Optional<Path> users, Path freeze) {
+        static Watched of(Path specFile, DesiredState s) {
+            return new Watched(specFile.toAbsolutePath(), s.usersFile().map(Path::toAbsolutePath), s.controller().freezeFile().toAbsolutePath());
+        }
+
+        Set<Path> dirs() {
+            Set<Path> out = new HashSet<>();
+            out.add(spec.getParent());
+            users.ifPresent(u -> out.add(u.getParent()));
+            out.add(freeze.getParent());
+            return out;
+        }
+
+        Optional<String> why(Path p, boolean removed) {
+            if (p.equals(spec)) return Optional.of("desired-state edited");
+            if (users.equals(Optional.of(p))) return Optional.of("users file edited");
+            if (p.equals(freeze)) return Optional.of("freeze file " + (removed ? "removed" : "changed"));
+            return Optional.empty();
+        }
+    }
+
+    private volatile Watched watched;
+    private WatchService watchService;
+    private final Map<Path, WatchKey> watchKeys = new java.util.HashMap<>();
+
+    /** Registers the directories the state in force names and drops the ones it no longer does; cheap when nothing moved. */
+    private synchronized void rewatch(DesiredState s) {
+        Watched w = Watched.of(spec.file(), s);
+        Set<Path> dirs = w.dirs();
+        // A directory that did not exist yet (or was removed) is tried again after every pass.
+        if (watchService == null || (w.equals(watched) && watchKeys.keySet().containsAll(dirs))) return;
+        watchKeys.entrySet().removeIf(e -> {
+            if (dirs.contains(e.getKey())) return false;
+            e.getValue().cancel();
+            return true;
+        });
+        for (Path d : dirs) {
+            if (watchKeys.containsKey(d) || !Files.isDirectory(d)) continue;
+            try {
+                watchKeys.put(d, d.register(watchService, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE));
+            } catch (IOException e) {
+                log.error("watch", Log.kv("dir", d, "reason", "cannot watch it: " + e.getMessage() + "; resync and SIGHUP still work"));
             }
+        }
+        if (watched != null && !w.equals(watched)) log.info("watch", Log.kv("outcome", "moved", "spec", w.spec(), "users", w.users().orElse(null), "freezeFile", w.freeze()));
+        watched = w;
+    }
+
+    private synchronized void forget(Path dir) { watchKeys.remove(dir); }
+
+    /** Watches the directories of the desired-state, users and freeze files: editors that write a temp file and rename are seen too. */
+    private void watch() {
+        try (WatchService ws = spec.file().toAbsolutePath().getFileSystem().newWatchService()) {
+            synchronized (this) {
+                watchService = ws;
+            }
+            rewatch(spec.inForce());
             while (!stopping.get()) {
                 WatchKey key = ws.take();
                 Path dir = (Path) key.watchable();
                 for (var ev : key.pollEvents()) {
                     if (!(ev.context() instanceof Path name)) continue;
-                    Path p = dir.resolve(name);
-                    if (p.equals(specFile)) triggers.fire("desired-state edited");
-                    else if (p.equals(freeze)) triggers.fire("freeze file " + (ev.kind() == StandardWatchEventKinds.ENTRY_DELETE ? "removed" : "changed"));
+                    watched.why(dir.resolve(name), ev.kind() == StandardWatchEventKinds.ENTRY_DELETE).ifPresent(triggers::fire);
                 }
-                key.reset();
+                if (!key.reset()) forget(dir); // the directory went: registered again once it is back
             }
         } catch (IOException | ClosedWatchServiceException e) {
             log.error("watch", Log.kv("reason", "file watching stopped: " + e.getMessage() + "; resync and SIGHUP still work"));

@@ -77,7 +77,7 @@ public final class Metrics implements AutoCloseable {
         ObservedState o = last.get();
         frozen.register(List.of(
                 MultiGauge.Row.of(Tags.of("source", "file"), o != null && o.freezeFile().isPresent() ? 1 : 0),
-                MultiGauge.Row.of(Tags.of("source", "spec"), spec.current().freeze() ? 1 : 0)), true);
+                MultiGauge.Row.of(Tags.of("source", "spec"), spec.inForce().freeze() ? 1 : 0)), true);
     }
 
     public void observed(ObservedState o, boolean specValid) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.log.Log;
@@ -26,9 +27,14 @@ public final class Reconciler {
     /** How long a stop request waits for a rollback in progress to finish (the unit's TimeoutStopSec is 5 min). */
     static final Duration STOP_BUDGET = Duration.ofMinutes(4);
 
-    private final Observer observer;
-    private final Executor executor;
-    private final Recovery recovery;
+    private final Function<DesiredState, Actuators> io;
+    private final Alerter alerter;
+    private final CrashPoints crash;
+    /** The parts for the actuators last handed out: rebuilt only when {@link #io} returns other ones. */
+    private Actuators built;
+    private Observer observer;
+    private Executor executor;
+    private Recovery recovery;
     private final StateStore store;
     private final Clock clock;
     private final Log log;
@@ -49,12 +55,26 @@ public final class Reconciler {
     }
 
     public Reconciler(Actuators io, StateStore store, Clock clock, Log log, Alerter alerter, CrashPoints crash) {
-        this.observer = new Observer(io, store, clock);
-        this.executor = new Executor(io, store, clock, alerter, crash);
-        this.recovery = new Recovery(io, store, clock, log);
+        this(s -> io, store, clock, log, alerter, crash);
+    }
+
+    /** @param io the actuators for a desired state, asked at every step boundary so an edit acts at the next step */
+    public Reconciler(Function<DesiredState, Actuators> io, StateStore store, Clock clock, Log log, Alerter alerter, CrashPoints crash) {
+        this.io = io;
+        this.alerter = alerter;
+        this.crash = crash;
         this.store = store;
         this.clock = clock;
         this.log = log;
+    }
+
+    private void wire(DesiredState s) {
+        Actuators a = io.apply(s);
+        if (a == built) return;
+        built = a;
+        observer = new Observer(a, store, clock);
+        executor = new Executor(a, store, clock, alerter, crash);
+        recovery = new Recovery(a, store, clock, log);
     }
 
     /**
@@ -71,9 +91,12 @@ public final class Reconciler {
         int steps = 0;
         Optional<Decision> last = Optional.empty();
         try {
-            recovery.resolve(spec.get());
+            DesiredState first = spec.get();
+            wire(first);
+            recovery.resolve(first);
             while (steps < MAX_STEPS) {
                 DesiredState s = spec.get();
+                wire(s);
                 ObservedState obs = observer.observe(s, true, windowOverride);
                 listener.observed(obs);
                 Decision d = Planner.next(s, obs);

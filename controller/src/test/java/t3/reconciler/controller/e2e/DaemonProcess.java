@@ -68,7 +68,7 @@ public final class DaemonProcess implements AutoCloseable {
 
     public long pid() { return process.pid(); }
 
-    void signal(String sig) throws Exception {
+    public void signal(String sig) throws Exception {
         Process k = new ProcessBuilder("kill", "-" + sig, String.valueOf(pid())).inheritIO().start();
         assertTrue(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0, "kill -" + sig + " " + pid());
     }
@@ -100,7 +100,7 @@ public final class DaemonProcess implements AutoCloseable {
 
     public synchronized int mark() { return lines.size(); }
 
-    synchronized List<JsonNode> since(int from) { return List.copyOf(nodes.subList(from, nodes.size())); }
+    public synchronized List<JsonNode> since(int from) { return List.copyOf(nodes.subList(from, nodes.size())); }
 
     synchronized String output() { return String.join("\n", lines); }
 
@@ -118,7 +118,7 @@ public final class DaemonProcess implements AutoCloseable {
     }
 
     /** The index of the first log line at or after {@code from} that matches; fails with the log tail on timeout or exit. */
-    synchronized int awaitIndex(int from, Predicate<JsonNode> p, Duration timeout, String what) throws InterruptedException {
+    public synchronized int awaitIndex(int from, Predicate<JsonNode> p, Duration timeout, String what) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         int i = from;
         while (true) {
