@@ -175,10 +175,13 @@ class ShippedUnitTest {
         assertEquals(bed.dir.resolve("versions/" + V1 + "/bin/t3"), Files.readSymbolicLink(bed.link()), "the binary is back on " + V1);
         try (StateStore store = StateStore.open(stateDir.resolve("state.db"))) {
             List<Event> events = store.events(Optional.empty(), 500);
-            assertTrue(events.stream().anyMatch(e -> e.action().equals("canary") && e.target().endsWith("@" + BAD) && e.outcome().equals("failed")),
-                    "the canary caught it: " + events);
-            List<String> restored = events.stream().filter(e -> e.action().equals("restore") && e.outcome().equals("ok")).map(Event::target).toList();
-            assertTrue(!restored.isEmpty(), "the user the canary restarted was restored: " + events);
+            List<String> failedCanary = events.stream().filter(e -> e.action().equals("canary") && e.target().endsWith("@" + BAD) && e.outcome().equals("failed"))
+                    .map(e -> e.target().substring(0, e.target().indexOf('@'))).toList();
+            assertEquals(1, failedCanary.size(), "the canary caught it on the first user it restarted: " + events);
+            List<String> restartedOntoBad = events.stream().filter(e -> e.action().equals("canary") && e.target().endsWith("@" + BAD))
+                    .map(e -> e.target().substring(0, e.target().indexOf('@'))).sorted().toList();
+            List<String> restored = events.stream().filter(e -> e.action().equals("restore") && e.outcome().equals("ok")).map(Event::target).sorted().toList();
+            assertEquals(restartedOntoBad, restored, "every user restarted onto the failed build, and only those, was restored: " + events);
             assertTrue(events.stream().noneMatch(e -> e.outcome().equals("error")), "no step failed on the sandbox: " + events);
             assertTrue(store.blocked().stream().anyMatch(v -> v.toString().equals(BAD)));
         }
