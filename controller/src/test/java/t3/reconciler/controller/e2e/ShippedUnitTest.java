@@ -43,8 +43,8 @@ class ShippedUnitTest {
     static final String V1 = "0.0.25-nightly.20260605.2";
     static final String BAD = "0.0.25-nightly.20260609.3";
     static final Duration PASS = Duration.ofMinutes(4);
-    /** CAP_CHOWN, DAC_OVERRIDE, FOWNER, KILL, SETGID, SETUID, SYS_PTRACE, SYS_ADMIN: the unit's set. */
-    static final long CAPS = (1L << 0) | (1L << 1) | (1L << 3) | (1L << 5) | (1L << 6) | (1L << 7) | (1L << 19) | (1L << 21);
+    /** CAP_CHOWN, DAC_OVERRIDE, KILL, SETGID, SETUID, SYS_PTRACE, SYS_ADMIN: the unit's set. */
+    static final long CAPS = (1L << 0) | (1L << 1) | (1L << 5) | (1L << 6) | (1L << 7) | (1L << 19) | (1L << 21);
     static Bed bed;
     static UnitLog log;
     static Path stateDir;
