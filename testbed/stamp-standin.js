@@ -15,6 +15,9 @@ pkg.t3standin = { flavor };
 if (FLAVORS[flavor].preinstallFails) {
   pkg.scripts = { preinstall: "node -e \"console.error('stand-in install-fails flavor: preinstall refuses'); process.exit(1)\"" };
 }
+if (FLAVORS[flavor].probesSandbox) {
+  pkg.scripts = { preinstall: 'node lib/probe.js' };
+}
 if (FLAVORS[flavor].lingers) {
   pkg.scripts = { preinstall: 'node lib/linger.js' };
 } else if (FLAVORS[flavor].recordUid) {

@@ -35,6 +35,8 @@ const FLAVORS = {
   'record-uid': { recordUid: true },
   // record-uid whose preinstall script leaves a detached process that keeps trying to change the install (lib/linger.js).
   'linger-install': { recordUid: true, lingers: true },
+  // Good, and its preinstall script tries what candidate code could do inside the controller's service (lib/probe.js).
+  'probe-sandbox': { probesSandbox: true },
 };
 
 const MAX_SCHEMA = 6; // keep in sync with lib/migrations.js

@@ -1,13 +1,11 @@
 package t3.reconciler.controller.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static t3.reconciler.controller.e2e.DaemonProcess.ev;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
@@ -27,25 +25,24 @@ import org.junit.jupiter.api.TestMethodOrder;
 import t3.reconciler.controller.actuator.systemd.DbusUnits;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.controller.testbed.ShippedUnit;
 
 /**
  * {@code packaging/t3-reconciler.service}, byte for byte, run by the bed's systemd manager (root, so its sandboxing is
- * real: mount namespace, capability bounding set, seccomp) and driven with systemctl, as an operator would. A drop-in
- * only moves paths to the bed's (docs/unit-sandbox.md lists it): ExecStart, T3R_SPEC, the log file, and the bed's
- * trees added to ReadWritePaths. The spec puts state and freeze file in the unit's StateDirectory and the pid file in
- * its RuntimeDirectory, where a user manager creates them ($XDG_CONFIG_HOME and $XDG_RUNTIME_DIR instead of /var/lib
- * and /run), and leaves healthCheck.scratchDir at its default /var/tmp, the unit's private one.
+ * real: mount namespace, capability bounding set, seccomp) and driven with systemctl, as an operator would. Only paths
+ * differ ({@link ShippedUnit}; docs/unit-sandbox.md lists the drop-in).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ShippedUnitTest {
     static final String[] USERS = {"t3su-ann", "t3su-ben"};
-    static final String UNIT = "t3-reconciler.service";
+    static final String UNIT = ShippedUnit.NAME;
     static final String V1 = "0.0.25-nightly.20260605.2";
     static final String BAD = "0.0.25-nightly.20260609.3";
     static final Duration PASS = Duration.ofMinutes(4);
     /** CAP_CHOWN, DAC_OVERRIDE, KILL, SETGID, SETUID, SYS_PTRACE, SYS_ADMIN: the unit's set. */
     static final long CAPS = (1L << 0) | (1L << 1) | (1L << 5) | (1L << 6) | (1L << 7) | (1L << 19) | (1L << 21);
     static Bed bed;
+    static ShippedUnit unit;
     static UnitLog log;
     static Path stateDir;
     static Path runtimeDir;
@@ -55,47 +52,16 @@ class ShippedUnitTest {
         assertEquals("0", new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip(),
                 "ShippedUnitTest needs root: it runs a root systemd manager and creates OS users");
         bed = Bed.fresh(USERS);
-        Path systemd = bed.dir.resolve("systemd");
-        stateDir = systemd.resolve("config/t3-reconciler");
-        runtimeDir = systemd.resolve("run/t3-reconciler");
-        String spec = Files.readString(bed.spec)
-                .replaceFirst("(?m)^healthCheck: \\{scratchDir: [^,]+, ", "healthCheck: {")
-                .replaceFirst("(?m)^  stateDb: .*$", "  stateDb: " + stateDir.resolve("state.db"))
-                .replaceFirst("(?m)^  freezeFile: .*$", "  freezeFile: " + stateDir.resolve("freeze"))
-                .replaceFirst("(?m)^  pidFile: .*$", "  pidFile: " + runtimeDir.resolve("t3-reconciler.pid"));
-        assertTrue(spec.contains(stateDir.resolve("freeze").toString()) && !spec.contains("scratchDir"), spec);
-        Files.writeString(bed.spec, spec);
-
-        Path shipped = Bed.repoRoot().resolve("packaging/t3-reconciler.service");
-        Path installed = systemd.resolve("units").resolve(UNIT);
-        Files.copy(shipped, installed);
-        assertArrayEquals(Files.readAllBytes(shipped), Files.readAllBytes(installed), "installed exactly as shipped");
-        Path dropIn = Files.createDirectories(systemd.resolve("units").resolve(UNIT + ".d")).resolve("bed-paths.conf");
-        Files.writeString(dropIn, dropIn());
-        systemctl("daemon-reload");
-        log = new UnitLog(systemd.resolve("logs/t3-reconciler.log"), ShippedUnitTest::failed);
-    }
-
-    /** Paths only: what runs, on which spec, where its log goes, and the bed's trees that stand for /usr/local/bin, /home and backup.dir. */
-    static String dropIn() {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classpath = System.getProperty("java.class.path");
-        Path logFile = bed.dir.resolve("systemd/logs/t3-reconciler.log");
-        return ("[Service]\n"
-                + "Environment=T3R_SPEC=" + bed.spec + "\n"
-                // The shaded jar bin/t3-reconciler runs is built after the test phase: the same classes, from the classpath.
-                + "ExecStart=\n"
-                + "ExecStart=" + java + " -cp " + classpath + " t3.reconciler.controller.cli.Main run\n"
-                + "StandardOutput=append:" + logFile + "\n"
-                + "StandardError=append:" + logFile + "\n"
-                + "ReadWritePaths=" + String.join(" ", List.of("versions", "bin", "backups", "home").stream().map(d -> bed.dir.resolve(d).toString()).toList()) + "\n")
-                .replace("%", "%%");
+        unit = ShippedUnit.install(bed.dir, bed.spec);
+        stateDir = unit.stateDir();
+        runtimeDir = unit.runtimeDir();
+        log = new UnitLog(unit.logFile(), unit::failed);
     }
 
     @AfterAll
     static void down() throws Exception {
         try {
-            if (bed != null) systemctl("stop", UNIT);
+            if (unit != null) unit.systemctl("stop", UNIT);
         } finally {
             if (bed != null) bed.close();
         }
@@ -240,36 +206,7 @@ class ShippedUnitTest {
         return out;
     }
 
-    /** A unit systemd could not start (226/NAMESPACE, ...) or that died: nothing more will be logged. */
-    static Optional<String> failed() throws Exception {
-        String state = show("ActiveState");
-        if (state.equals("active") || state.equals("activating") || state.equals("reloading") || state.equals("deactivating")) return Optional.empty();
-        return Optional.of("the unit is " + state + " (" + show("Result") + ", " + show("ExecMainStatus") + ")\n--- manager log ---\n" + managerTail());
-    }
+    static String show(String property) throws Exception { return unit.show(property); }
 
-    static String show(String property) throws Exception { return systemctl("show", "-p", property, "--value", UNIT).strip(); }
-
-    /** systemctl --user against the bed's manager, through its private socket under XDG_RUNTIME_DIR. */
-    static String systemctl(String... args) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of("systemctl", "--user", "--no-pager"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("XDG_RUNTIME_DIR", bed.dir.resolve("systemd/run").toString());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(6, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            fail("systemctl " + String.join(" ", args) + " did not return");
-        }
-        if (p.exitValue() != 0) {
-            fail("systemctl " + String.join(" ", args) + " exited " + p.exitValue() + ": " + out + "\n" + (log == null ? "" : log.tail())
-                    + "\n--- manager log ---\n" + managerTail());
-        }
-        return out;
-    }
-
-    private static String managerTail() throws Exception {
-        List<String> l = Files.readAllLines(bed.dir.resolve("systemd/logs/manager.log"), StandardCharsets.ISO_8859_1);
-        return String.join("\n", l.subList(Math.max(0, l.size() - 20), l.size())).replace("\r", "");
-    }
+    static String systemctl(String... args) throws Exception { return unit.systemctl(args); }
 }
