@@ -105,7 +105,10 @@ class ShippedUnitTest {
         assertEquals("converged", done.path("outcome").asText(), done.toString());
     }
 
-    /** A stop while npm installs the candidate (in its own PID namespace, as install.user): the install finishes. */
+    /**
+     * A stop while npm installs the candidate: the install finishes. With KillMode=control-group systemd sent npm
+     * SIGTERM too, the install failed and the breaker blocked a good build (when the stop landed while npm ran).
+     */
     @Test
     @Order(3)
     void stopDuringAnInstallLetsNpmFinish() throws Exception {
