@@ -50,6 +50,7 @@ etc=/etc/t3-reconciler
 unit=/etc/systemd/system/t3-reconciler.service
 dropin=/etc/systemd/system/t3-reconciler.service.d/prefix.conf
 sysusers=/usr/lib/sysusers.d/t3-reconciler.conf
+tmpfiles=/usr/lib/tmpfiles.d/t3-reconciler.conf
 candidate=t3-candidate
 live=false   # acting on this machine's systemd
 [ -z "$destdir" ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && live=true
@@ -61,7 +62,7 @@ if $uninstall; then
     systemctl disable --now t3-reconciler.service || true
   fi
   rm -f "$(d "$prefix/t3-reconciler.jar")" "$(d "$prefix/t3-reconciler.jar.jsa")" "$(d "$prefix/bin/t3-reconciler")" \
-        "$(d "$prefix/README.md")" "$(d "$unit")" "$(d "$dropin")" "$(d "$sysusers")"
+        "$(d "$prefix/README.md")" "$(d "$unit")" "$(d "$dropin")" "$(d "$sysusers")" "$(d "$tmpfiles")"
   rm -rf "$(d "$prefix/docs")"
   rmdir "$(d "$prefix/bin")" "$(d "$prefix")" "$(dirname "$(d "$dropin")")" 2>/dev/null || true
   $live && systemctl daemon-reload
@@ -119,12 +120,16 @@ install -d -m 0755 "$(dirname "$(d "$sysusers")")"
 printf 'u %s - "t3-reconciler: runs candidate t3 builds" / /usr/sbin/nologin\n' "$candidate" >"$(d "$sysusers")"
 chmod 0644 "$(d "$sysusers")"
 
+# The backup tree is created by systemd-tmpfiles at boot too (the unit only lists it in ReadWritePaths=).
+install -D -m 0644 "$src/packaging/t3-reconciler.tmpfiles" "$(d "$tmpfiles")"
+
 # Root's alone: the controller refuses a desired-state file, or a directory above it, that anyone else can write;
-# the state store and the backups hold every user's data.
-install -d -m 0755 -o root -g root "$(d "$etc")"
-chmod 0755 "$(d "$etc")"
-install -d -m 0700 -o root -g root "$(d /var/lib/t3-reconciler)" "$(d /var/backups/t3-state)"
-chmod 0700 "$(d /var/lib/t3-reconciler)" "$(d /var/backups/t3-state)"   # install -d leaves an existing one's mode
+# the backups hold every user's data. /var/lib/t3-reconciler is the unit's StateDirectory= (0755, as systemd makes
+# it): every user's server runs its t3 from versions/ below it; the state store inside is 0600.
+install -d -m 0755 -o root -g root "$(d "$etc")" "$(d /var/lib/t3-reconciler)"
+install -d -m 0700 -o root -g root "$(d /var/backups/t3-state)"
+chmod 0755 "$(d "$etc")" "$(d /var/lib/t3-reconciler)"   # install -d leaves an existing one's mode
+chmod 0700 "$(d /var/backups/t3-state)"
 
 # The default desired-state file is the example with freeze on: a fresh install bumps nothing until the operator has
 # named the users and set freeze: false. Once the file exists it is the operator's, edited or not: the new default

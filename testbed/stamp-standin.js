@@ -22,6 +22,8 @@ if (FLAVORS[flavor].preinstallFails) {
 }
 if (FLAVORS[flavor].holdsInstall) {
   pkg.scripts = { preinstall: 'node lib/hold.js' };
+} else if (FLAVORS[flavor].probesSandbox) {
+  pkg.scripts = { preinstall: 'node lib/probe.js' };
 } else if (FLAVORS[flavor].lingers) {
   pkg.scripts = { preinstall: 'node lib/linger.js' };
 } else if (FLAVORS[flavor].recordUid) {

@@ -17,6 +17,9 @@
 # Why it looks like this (systemd 252 on a host whose PID 1 is not systemd):
 # - systemd --user refuses to run unless /run/systemd/system exists; we create it only on a tmpfs in a
 #   private mount namespace, never on the host.
+# - sandboxed units (ProtectKernelLogs=, InaccessiblePaths=, ...) mount nodes from /run/systemd/inaccessible over what
+#   they hide; PID 1 creates them at boot, a user manager only in its own runtime dir, so we create them as PID 1 does
+#   (no socket node: nothing the tests use hides a socket).
 # - the manager moves every process of the cgroup it starts in into its init.scope, so it is started in a
 #   fresh, empty cgroup of its own (name=systemd v1 hierarchy and the unified one), never the root cgroup.
 # - a user manager only attaches to its API bus while units named dbus.socket and dbus.service are running
@@ -204,6 +207,8 @@ cmd_namespace() {
     exec unshare --mount --propagation private -- /bin/sh -c \
         '{ [ -d /run/systemd ] || { mount -t tmpfs -o mode=0755 t3bed /run && mkdir /run/systemd; }; } &&
          mount -t tmpfs -o mode=0755 t3bed /run/systemd && mkdir /run/systemd/system &&
+         { cd /run/systemd && mkdir -m 0755 inaccessible && cd inaccessible && mkdir -m 0 dir && install -m 0 /dev/null reg &&
+           mkfifo -m 0 fifo && mknod -m 0 chr c 0 0 && mknod -m 0 blk b 0 0 && cd /; } &&
          mount --bind "$(tty)" /dev/console && exec "$0" --user' "$systemd"
 }
 

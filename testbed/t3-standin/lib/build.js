@@ -38,6 +38,8 @@ const FLAVORS = {
   // Good, and its preinstall script records itself, then waits while the test's "hold" file exists (at most three
   // minutes, lib/hold.js): npm is surely running when a test that saw the record kills the controller.
   'slow-install': { recordUid: true, holdsInstall: true },
+  // Good, and its preinstall script tries what candidate code could do inside the controller's service (lib/probe.js).
+  'probe-sandbox': { probesSandbox: true },
 };
 
 const MAX_SCHEMA = 6; // keep in sync with lib/migrations.js

@@ -245,8 +245,8 @@ public final class DesiredStateLoader {
         String metrics = off ? "off" : s.value("metrics", "127.0.0.1:9464", "host:port or off", Values::metrics);
         var v = new DesiredState.Controller(
                 s.value("stateDb", Path.of("/var/lib/t3-reconciler/state.db"), PATH, Values::absolutePath),
-                s.value("freezeFile", Path.of("/etc/t3-autoupdate.freeze"), PATH, Values::absolutePath),
-                s.value("pidFile", Path.of("/run/t3-reconciler.pid"), PATH, Values::absolutePath),
+                s.value("freezeFile", Path.of("/var/lib/t3-reconciler/freeze"), PATH, Values::absolutePath),
+                s.value("pidFile", Path.of("/run/t3-reconciler/t3-reconciler.pid"), PATH, Values::absolutePath),
                 metrics,
                 s.value("bus", "system", "system, session or a unix: D-Bus address", Values::bus));
         s.finish();

@@ -88,8 +88,8 @@ class DesiredStateLoaderTest {
                 ZoneId.systemDefault()), s.schedule());
         assertEquals(new DesiredState.Breaker(DesiredState.BreakerPolicy.FREEZE, Duration.ofHours(6), Duration.ofDays(7)), s.breaker());
         assertEquals(new DesiredState.Alerts(Optional.empty(), Duration.ofDays(3)), s.alerts());
-        assertEquals(new DesiredState.Controller(Path.of("/var/lib/t3-reconciler/state.db"), Path.of("/etc/t3-autoupdate.freeze"),
-                Path.of("/run/t3-reconciler.pid"), "127.0.0.1:9464", "system"), s.controller());
+        assertEquals(new DesiredState.Controller(Path.of("/var/lib/t3-reconciler/state.db"), Path.of("/var/lib/t3-reconciler/freeze"),
+                Path.of("/run/t3-reconciler/t3-reconciler.pid"), "127.0.0.1:9464", "system"), s.controller());
     }
 
     @Test

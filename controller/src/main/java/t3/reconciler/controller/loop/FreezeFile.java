@@ -26,6 +26,12 @@ import t3.reconciler.model.FileTrust;
  * through; file and directory are fsynced, so a self-freeze survives a power cut.
  */
 public final class FreezeFile {
+    /**
+     * The freeze file's default before the packaged unit made /etc read-only to the service. An operator's file there
+     * still freezes (read only: neither the breaker nor {@code unfreeze} writes or removes it), so an upgrade never
+     * silently lifts a freeze someone set by hand.
+     */
+    public static final Path LEGACY = Path.of("/etc/t3-autoupdate.freeze");
     /** A reason is a line or a paragraph; more is not read (a freeze file is root's, but bounded all the same). */
     static final int MAX_BYTES = 64 * 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -79,6 +85,16 @@ public final class FreezeFile {
         byte[] b = new byte[16];
         RANDOM.nextBytes(b);
         return b;
+    }
+
+    /**
+     * The configured freeze file, or else the {@code legacy} one (said so in the reason, which names the file to
+     * remove): either freezes. Same trust rules for both.
+     */
+    public static Optional<String> readWithLegacy(Path file, Path legacy) {
+        Optional<String> configured = read(file);
+        if (configured.isPresent() || file.toAbsolutePath().normalize().equals(legacy)) return configured;
+        return read(legacy).map(reason -> "legacy freeze file " + legacy + " (remove it by hand to lift): " + reason);
     }
 
     /**

@@ -88,5 +88,5 @@ public final class Observer {
         return activations;
     }
 
-    static Optional<String> readFreezeFile(Path file) { return FreezeFile.read(file); }
+    static Optional<String> readFreezeFile(Path file) { return FreezeFile.readWithLegacy(file, FreezeFile.LEGACY); }
 }

@@ -113,8 +113,11 @@ class InstallScriptTest {
         Path conf = root.resolve("etc/t3-reconciler/desired-state.yaml");
         assertNode(conf, "root", "rw-r--r--");
         assertTrue(Files.readAllLines(conf).contains("freeze: true"), "a fresh install must bump nothing before the operator says so");
-        assertNode(root.resolve("var/lib/t3-reconciler"), "root", "rwx------");
+        assertNode(root.resolve("var/lib/t3-reconciler"), "root", "rwxr-xr-x");
         assertNode(root.resolve("var/backups/t3-state"), "root", "rwx------");
+        Path tmpfiles = root.resolve("usr/lib/tmpfiles.d/t3-reconciler.conf");
+        assertNode(tmpfiles, "root", "rw-r--r--");
+        assertArrayEquals(Files.readAllBytes(repo.resolve("packaging/t3-reconciler.tmpfiles")), Files.readAllBytes(tmpfiles));
 
         // The installed launcher finds the installed jar beside its bin/, and the default file is valid as installed.
         Run v = run(List.of(opt.resolve("bin/t3-reconciler").toString(), "validate", conf.toString()));
@@ -129,7 +132,7 @@ class InstallScriptTest {
         Path conf = root.resolve("etc/t3-reconciler/desired-state.yaml");
         Files.writeString(conf, Files.readString(conf).replace("freeze: true", "freeze: false") + "# edited by the operator\n");
         byte[] edited = Files.readAllBytes(conf);
-        Files.setPosixFilePermissions(root.resolve("var/lib/t3-reconciler"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(root.resolve("var/lib/t3-reconciler"), PosixFilePermissions.fromString("rwxrwxrwx"));
         Files.setPosixFilePermissions(root.resolve("var/backups/t3-state"), PosixFilePermissions.fromString("rwxrwxr-x"));
 
         Run r = install(root);
@@ -138,7 +141,7 @@ class InstallScriptTest {
         Path dist = root.resolve("etc/t3-reconciler/desired-state.yaml.dist");
         assertNode(dist, "root", "rw-r--r--");
         assertTrue(Files.readAllLines(dist).contains("freeze: true"));
-        assertNode(root.resolve("var/lib/t3-reconciler"), "root", "rwx------");
+        assertNode(root.resolve("var/lib/t3-reconciler"), "root", "rwxr-xr-x");
         assertNode(root.resolve("var/backups/t3-state"), "root", "rwx------");
 
         // Unedited counts too: once present, the file is the operator's.
@@ -161,13 +164,13 @@ class InstallScriptTest {
         assertEquals(0, r.code(), r.output());
 
         for (String gone : List.of("opt/t3-reconciler/t3-reconciler.jar", "opt/t3-reconciler/bin/t3-reconciler", "opt/t3-reconciler",
-                "etc/systemd/system/t3-reconciler.service", "usr/lib/sysusers.d/t3-reconciler.conf")) {
+                "etc/systemd/system/t3-reconciler.service", "usr/lib/sysusers.d/t3-reconciler.conf", "usr/lib/tmpfiles.d/t3-reconciler.conf")) {
             assertFalse(Files.exists(root.resolve(gone), LinkOption.NOFOLLOW_LINKS), gone + " was left behind");
         }
         assertArrayEquals(config, Files.readAllBytes(conf));
         assertEquals("state", Files.readString(state));
         assertEquals("backup", Files.readString(backup));
-        assertNode(root.resolve("var/lib/t3-reconciler"), "root", "rwx------");
+        assertNode(root.resolve("var/lib/t3-reconciler"), "root", "rwxr-xr-x");
         assertNode(root.resolve("var/backups/t3-state"), "root", "rwx------");
     }
 

@@ -38,6 +38,13 @@ final class AttackBed implements AutoCloseable {
 
     Path backups() { return dir.resolve("backups"); }
 
+    /** Publishes a stand-in build of {@code flavor} to the bed's registry under {@code tags}. */
+    void publish(String version, String flavor, String... tags) throws IOException {
+        List<String> args = new ArrayList<>(List.of("publish", dir.toString(), version, flavor));
+        args.addAll(List.of(tags));
+        script(args);
+    }
+
     /** The unit stopped and its job done: a restore's caller must stop the server first. */
     void stop(String user) throws ActuatorException {
         try (DbusUnits units = new DbusUnits("unix:path=" + dir.resolve("systemd/bus"), Duration.ofSeconds(2))) {
