@@ -9,6 +9,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
@@ -19,6 +25,7 @@ import org.freedesktop.dbus.errors.UnknownObject;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.exceptions.NotConnected;
+import org.freedesktop.dbus.interfaces.Peer;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.systemd1.NoSuchUnit;
 
@@ -32,6 +39,13 @@ import t3.reconciler.controller.actuator.Units;
  * of systemd (no such unit, job failed, unit not active afterwards, job timed out) are verdicts.
  */
 public final class DbusUnits implements Units {
+    private static final Duration PING_BOUND = Duration.ofSeconds(2);
+    /** A Ping left waiting on a dead bus ends with dbus-java's own call timeout; it never holds a step. */
+    private static final ExecutorService PINGER = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "dbus-ping");
+        t.setDaemon(true);
+        return t;
+    });
     private static final String UNIT = "org.freedesktop.systemd1.Unit";
     private static final String SERVICE = "org.freedesktop.systemd1.Service";
     private static final String MODE = "replace";
@@ -214,7 +228,33 @@ public final class DbusUnits implements Units {
                 || e instanceof ServiceUnknown
                 || e instanceof NoReply
                 || e instanceof org.freedesktop.dbus.errors.Timeout
-                || e.getCause() instanceof IOException;
+                || e.getCause() instanceof IOException
+                || e.getClass() == DBusExecutionException.class && !answers(c);
+    }
+
+    /**
+     * dbus-java turns a write that fails on a bus that just died into a plain error reply to our own call ("Message
+     * Failed to Send: Broken pipe"), while the connection still says it is connected; an error systemd answers with no
+     * class of ours looks the same. Whether the bus still answers a Ping tells them apart.
+     */
+    private static boolean answers(Conn c) {
+        // Bounded well below dbus-java's 20 s call timeout: a dead bus must be noticed at once, a live one answers in ms.
+        CompletableFuture<Boolean> ping = CompletableFuture.supplyAsync(() -> {
+            try {
+                c.dbus().getRemoteObject("org.freedesktop.DBus", "/org/freedesktop/DBus", Peer.class).Ping();
+                return true;
+            } catch (DBusException | RuntimeException e) {
+                return false;
+            }
+        }, PINGER);
+        try {
+            return ping.get(PING_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private static ActuatorException verdict(String what, Exception e) {
