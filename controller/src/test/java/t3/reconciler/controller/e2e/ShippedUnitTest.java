@@ -51,7 +51,7 @@ class ShippedUnitTest {
     static void up() throws Exception {
         assertEquals("0", new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip(),
                 "ShippedUnitTest needs root: it runs a root systemd manager and creates OS users");
-        bed = Bed.fresh(USERS);
+        bed = Bed.up(ShippedUnit.freshBedDir(), USERS);
         unit = ShippedUnit.install(bed.dir, bed.spec);
         stateDir = unit.stateDir();
         runtimeDir = unit.runtimeDir();

@@ -24,8 +24,12 @@ final class AttackBed implements AutoCloseable {
     private AttackBed(Path dir) { this.dir = dir; }
 
     static AttackBed up(String... users) throws IOException {
+        return up(repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8)), users);
+    }
+
+    /** A bed in {@code dir} (for instance one the shipped unit can see: {@code ShippedUnit.freshBedDir()}). */
+    static AttackBed up(Path dir, String... users) throws IOException {
         Hostile.requireRoot();
-        Path dir = repoRoot().resolve("controller/target/e2e-" + UUID.randomUUID().toString().substring(0, 8));
         List<String> args = new ArrayList<>(List.of("up", dir.toString()));
         args.addAll(List.of(users));
         script(args);

@@ -35,7 +35,7 @@ class CandidateInsideShippedUnitTest {
     @Test
     void candidateCodeSeesNoOneElseGainsNoRootAndMakesNoUserNamespace() throws Exception {
         Hostile.requireRoot();
-        try (AttackBed bed = AttackBed.up(USER)) {
+        try (AttackBed bed = AttackBed.up(ShippedUnit.freshBedDir(), USER)) {
             // A setuid-root `id`: harmless, and it prints the effective uid it got.
             Path setuid = bed.dir.resolve("setuid-id");
             Files.copy(Path.of("/usr/bin/id"), setuid, StandardCopyOption.REPLACE_EXISTING);

@@ -43,16 +43,62 @@ public final class ShippedUnit {
         return u;
     }
 
-    private String dropIn(Path spec) {
+    /**
+     * A directory for a bed this unit will run on, outside {@code /tmp} and {@code /var/tmp}: the unit's
+     * {@code PrivateTmp=yes} hides both, so a bed (or a checkout) there would vanish from the unit's view and systemd
+     * would refuse to start it (226/NAMESPACE on the bed's {@code ReadWritePaths=}). CI may clone anywhere.
+     */
+    public static Path freshBedDir() throws IOException {
+        return Files.createDirectories(BEDS).resolve("e2e-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    static final Path BEDS = Path.of("/var/lib/t3r-e2e");
+
+    private String dropIn(Path spec) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return ("[Service]\n"
                 + "Environment=T3R_SPEC=" + spec + "\n"
                 + "ExecStart=\n"
-                + "ExecStart=" + java + " -cp " + System.getProperty("java.class.path") + " t3.reconciler.controller.cli.Main run\n"
+                + "ExecStart=" + java + " -cp " + visibleClassPath() + " t3.reconciler.controller.cli.Main run\n"
                 + "StandardOutput=append:" + logFile() + "\n"
                 + "StandardError=append:" + logFile() + "\n"
                 + "ReadWritePaths=" + String.join(" ", List.of("versions", "bin", "backups", "home").stream().map(d -> bed.resolve(d).toString()).toList()) + "\n")
                 .replace("%", "%%");
+    }
+
+    /**
+     * The test's class path as the unit can see it: entries below the checkout (the modules' classes, which may be
+     * under a /tmp the unit's PrivateTmp hides) are copied into the bed; jars in the Maven repository are used where
+     * they are. Surefire runs tests from a manifest-only jar, so its real class path is in surefire.test.class.path.
+     */
+    private String visibleClassPath() throws IOException {
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Path repo = RegistryBed.repoRoot().toAbsolutePath().normalize();
+        Path copies = Files.createDirectories(bed.resolve("classpath"));
+        List<String> out = new ArrayList<>();
+        int n = 0;
+        for (String entry : cp.split(java.io.File.pathSeparator)) {
+            if (entry.isBlank()) continue;
+            Path p = Path.of(entry).toAbsolutePath().normalize();
+            if (!p.startsWith(repo) || !Files.exists(p)) {
+                out.add(p.toString());
+                continue;
+            }
+            Path copy = copies.resolve((n++) + "-" + p.getFileName());
+            if (Files.isDirectory(p)) {
+                try (var walk = Files.walk(p)) {
+                    for (Path f : (Iterable<Path>) walk::iterator) {
+                        Path to = copy.resolve(p.relativize(f).toString());
+                        if (Files.isDirectory(f)) Files.createDirectories(to);
+                        else Files.copy(f, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            } else {
+                Files.copy(p, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            out.add(copy.toString());
+        }
+        return String.join(java.io.File.pathSeparator, out);
     }
 
     /** Where the unit's StateDirectory=t3-reconciler is under the bed's user manager ($XDG_CONFIG_HOME). */
