@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import t3.reconciler.controller.log.Log;
-import t3.reconciler.controller.loop.CrashPoints;
+import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.loop.Daemon;
 import t3.reconciler.controller.loop.LiveActuators;
 import t3.reconciler.controller.loop.Metrics;

@@ -1,6 +1,7 @@
 package t3.reconciler.controller.cli;
 
 import t3.reconciler.controller.actuator.backup.SqliteBackups;
+import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.actuator.health.HttpHealthCheck;
 import t3.reconciler.controller.actuator.health.HttpPairing;
 import t3.reconciler.controller.actuator.npm.NpmPackages;
@@ -34,7 +35,7 @@ final class Wiring implements AutoCloseable {
                 NpmPackages.from(in),
                 // The link points at the binary, which for @corp/t3 is bin/t3, not bin/@corp/t3.
                 SymlinkReleases.from(spec),
-                new SqliteBackups(spec.backup().dir()),
+                new SqliteBackups(spec.backup().dir(), CrashPoints.fromEnvironment()),
                 new HttpHealthCheck(in.user()),
                 new HttpPairing());
     }

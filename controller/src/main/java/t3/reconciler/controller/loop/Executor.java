@@ -1,5 +1,6 @@
 package t3.reconciler.controller.loop;
 
+import t3.reconciler.controller.crash.CrashPoints;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;

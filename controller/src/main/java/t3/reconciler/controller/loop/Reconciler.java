@@ -1,5 +1,6 @@
 package t3.reconciler.controller.loop;
 
+import t3.reconciler.controller.crash.CrashPoints;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

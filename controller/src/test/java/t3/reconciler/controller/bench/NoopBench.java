@@ -29,7 +29,7 @@ import t3.reconciler.controller.actuator.systemd.CgroupBusyProbe;
 import t3.reconciler.controller.actuator.systemd.DbusUnits;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.loop.Actuators;
-import t3.reconciler.controller.loop.CrashPoints;
+import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.loop.LogAlerter;
 import t3.reconciler.controller.loop.Reconciler;
 import t3.reconciler.controller.store.StateStore;

@@ -24,7 +24,7 @@ import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Backups;
 import t3.reconciler.controller.actuator.proc.Account;
 import t3.reconciler.controller.actuator.proc.FileTrees;
-import t3.reconciler.controller.loop.CrashPoints;
+import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.User;
 import t3.reconciler.model.Version;
@@ -52,19 +52,25 @@ public final class SqliteBackups implements Backups {
     private final Clock clock;
     private final Duration userStepTimeout;
     private final Checksums checksums = new Checksums();
-    /** The crash matrix's point between a restore's archive and its replace ({@code T3R_CRASH_AT}); none otherwise. */
-    private final CrashPoints crash = CrashPoints.fromEnvironment();
+    /** The crash matrix's point between a restore's archive and its replace; none unless wired in. */
+    private final CrashPoints crash;
 
     public SqliteBackups(Path root) { this(root, Clock.systemUTC()); }
 
     /** @param clock names backups and archives; tests pin it to get known names */
-    public SqliteBackups(Path root, Clock clock) { this(root, clock, DEFAULT_USER_STEP_TIMEOUT); }
+    public SqliteBackups(Path root, Clock clock) { this(root, clock, DEFAULT_USER_STEP_TIMEOUT, CrashPoints.none()); }
+
+    /** @param crash where a crash-matrix run may stop the process ({@code restore-archived}) */
+    public SqliteBackups(Path root, CrashPoints crash) { this(root, Clock.systemUTC(), DEFAULT_USER_STEP_TIMEOUT, crash); }
 
     /** @param userStepTimeout bounds each step a user's process does; past it, that user's files are refused */
-    public SqliteBackups(Path root, Clock clock, Duration userStepTimeout) {
+    public SqliteBackups(Path root, Clock clock, Duration userStepTimeout) { this(root, clock, userStepTimeout, CrashPoints.none()); }
+
+    private SqliteBackups(Path root, Clock clock, Duration userStepTimeout, CrashPoints crash) {
         this.tree = new BackupTree(root);
         this.clock = clock;
         this.userStepTimeout = userStepTimeout;
+        this.crash = crash;
     }
 
     @Override

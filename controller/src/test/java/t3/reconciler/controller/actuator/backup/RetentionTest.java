@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import t3.reconciler.controller.actuator.npm.SymlinkReleases;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.loop.Actuators;
-import t3.reconciler.controller.loop.CrashPoints;
+import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.loop.Executor;
 import t3.reconciler.controller.loop.LogAlerter;
 import t3.reconciler.controller.loop.Outcome;

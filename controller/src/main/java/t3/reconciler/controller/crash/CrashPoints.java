@@ -1,4 +1,4 @@
-package t3.reconciler.controller.loop;
+package t3.reconciler.controller.crash;
 
 import java.util.function.Consumer;
 
