@@ -25,7 +25,7 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** {@code java -cp <this test's classpath> Main run -f SPEC} (DaemonTest's helper, for any bed and environment), with its JSON log (stdout and stderr) read into a list. */
+/** {@code java -cp <this test's classpath> Main run -f SPEC} (DaemonIT's helper, for any bed and environment), with its JSON log (stdout and stderr) read into a list. */
 public final class DaemonProcess implements AutoCloseable {
 
     static final ObjectMapper JSON = new ObjectMapper();

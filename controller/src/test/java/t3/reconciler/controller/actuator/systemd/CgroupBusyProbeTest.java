@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import t3.reconciler.controller.actuator.UnitStatus;
 
-/** The probe over a fake /proc and fake cgroup hierarchies; DbusUnitsTest covers the real ones. */
+/** The probe over a fake /proc and fake cgroup hierarchies; DbusUnitsIT covers the real ones. */
 class CgroupBusyProbeTest {
     private static final Pattern AGENT = Pattern.compile("(^|/)claude( |$)");
     private static final String CGROUP = "/bed/app.slice/t3-serve@a.service";
