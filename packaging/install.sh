@@ -120,11 +120,11 @@ if [ -n "$java" ]; then
   printf '%s\n' "$script" >"$(d "$bashcomp")"
   {
     echo '#compdef t3-reconciler'
-    echo '# zsh: picocli'"'"'s bash completion for t3-reconciler, through bashcompinit.'
-    echo 'autoload -U +X bashcompinit && bashcompinit'
+    echo '# zsh: picocli'"'"'s completion script for t3-reconciler; under zsh it loads bashcompinit itself.'
     printf '%s\n' "$script"
-    # This file is the body of _t3-reconciler, called for the first completion: hand that one to the bash function too.
-    echo '_bash_complete -F _complete_t3-reconciler -o default "$@"'
+    # zsh autoloads this file as the body of _t3-reconciler on the first TAB: the script registers its function for
+    # the next ones, and this hands the first one to it (what bashcompinit's compdef would call).
+    echo '_bash_complete -F _complete_t3-reconciler -o default'
   } >"$(d "$zshcomp")"
   chmod 0644 "$(d "$bashcomp")" "$(d "$zshcomp")"
 else
