@@ -52,6 +52,8 @@ public final class AlertmanagerAlerter implements Alerter, AutoCloseable {
         Map<String, String> l = labelsOf(name, severity, labels);
         Instant now = clock.instant();
         synchronized (this) {
+            // Alertmanager has ended what is older than HOLD by itself: forgetting it keeps a long-running daemon's map small.
+            firing.values().removeIf(started -> !started.plus(HOLD).isAfter(now));
             firing.put(new Key(name, l), now);
         }
         post(name, l, Map.of("summary", summary), now, now.plus(HOLD));
