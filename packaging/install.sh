@@ -121,6 +121,9 @@ if [ -n "$java" ]; then
   {
     echo '#compdef t3-reconciler'
     echo '# zsh: picocli'"'"'s completion script for t3-reconciler; under zsh it loads bashcompinit itself.'
+    # The script aliases compopt for zsh, but an alias defined inside an autoloaded function is too late for that
+    # same function's body: a no-op keeps zsh from printing "command not found: compopt" under the command line.
+    echo '(( $+functions[compopt] )) || compopt() { return 0 }'
     printf '%s\n' "$script"
     # zsh autoloads this file as the body of _t3-reconciler on the first TAB: the script registers its function for
     # the next ones, and this hands the first one to it (what bashcompinit's compdef would call).
