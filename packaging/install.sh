@@ -3,7 +3,8 @@
 #
 #   packaging/install.sh [--prefix DIR] [--destdir DIR] [--jar FILE] [--uninstall]
 #
-# Installs the shaded jar, the launcher, README and docs under the prefix (default /opt/t3-reconciler), the unit
+# Installs the shaded jar, the launcher, README and docs under the prefix (default /opt/t3-reconciler), bash and zsh
+# completion (generated from the jar's commands), the unit
 # as shipped to /etc/systemd/system (plus a drop-in for ExecStart when the prefix is not the default), a sysusers.d
 # entry for the candidate account, a default desired-state file, and root's directories with the modes the
 # controller insists on. Run again to upgrade: the jar and launcher are replaced, the desired-state file never is.
@@ -51,6 +52,8 @@ unit=/etc/systemd/system/t3-reconciler.service
 dropin=/etc/systemd/system/t3-reconciler.service.d/prefix.conf
 sysusers=/usr/lib/sysusers.d/t3-reconciler.conf
 tmpfiles=/usr/lib/tmpfiles.d/t3-reconciler.conf
+bashcomp=/usr/share/bash-completion/completions/t3-reconciler
+zshcomp=/usr/share/zsh/vendor-completions/_t3-reconciler
 candidate=t3-candidate
 live=false   # acting on this machine's systemd
 [ -z "$destdir" ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && live=true
@@ -62,7 +65,7 @@ if $uninstall; then
     systemctl disable --now t3-reconciler.service || true
   fi
   rm -f "$(d "$prefix/t3-reconciler.jar")" "$(d "$prefix/t3-reconciler.jar.jsa")" "$(d "$prefix/bin/t3-reconciler")" \
-        "$(d "$prefix/README.md")" "$(d "$unit")" "$(d "$dropin")" "$(d "$sysusers")" "$(d "$tmpfiles")"
+        "$(d "$prefix/README.md")" "$(d "$unit")" "$(d "$dropin")" "$(d "$sysusers")" "$(d "$tmpfiles")" "$(d "$bashcomp")" "$(d "$zshcomp")"
   rm -rf "$(d "$prefix/docs")"
   rmdir "$(d "$prefix/bin")" "$(d "$prefix")" "$(dirname "$(d "$dropin")")" 2>/dev/null || true
   $live && systemctl daemon-reload
@@ -97,7 +100,7 @@ fi
 [ -f "$jar" ] || die "no jar at $jar"
 
 # The launcher finds the jar beside its bin/ directory (bin/t3-reconciler: $here/t3-reconciler.jar).
-install -d -m 0755 "$(d "$prefix")" "$(d "$prefix/bin")" "$(d "$prefix/docs")" "$(d "$prefix/docs/alerts")"
+install -d -m 0755 "$(d "$prefix")" "$(d "$prefix/bin")" "$(d "$prefix/docs")" "$(d "$prefix/docs/alerts")" "$(d "$prefix/docs/grafana")"
 # A new jar under a temporary name, then a rename: a daemon starting meanwhile sees the old jar or the new one.
 install -m 0644 "$jar" "$(d "$prefix/.t3-reconciler.jar.new")"
 rm -f "$(d "$prefix/t3-reconciler.jar.jsa")"   # it describes the old jar
@@ -106,6 +109,30 @@ install -m 0755 "$src/bin/t3-reconciler" "$(d "$prefix/bin/t3-reconciler")"
 install -m 0644 "$src/README.md" "$(d "$prefix/README.md")"
 install -m 0644 "$src"/docs/*.md "$src"/docs/*.json "$(d "$prefix/docs")/"
 install -m 0644 "$src"/docs/alerts/* "$(d "$prefix/docs/alerts")/"
+install -m 0644 "$src"/docs/grafana/* "$(d "$prefix/docs/grafana")/"
+
+# Shell completion, generated from the jar's own command annotations (picocli's AutoComplete), so it always matches
+# the commands of the jar being installed: bash's, and zsh's, which runs the same script through bashcompinit.
+java=$(command -v java || true)
+if [ -n "$java" ]; then
+  script=$("$java" -cp "$jar" t3.reconciler.controller.cli.Main generate-completion) || die "cannot generate the shell completion from $jar"
+  install -d -m 0755 "$(dirname "$(d "$bashcomp")")" "$(dirname "$(d "$zshcomp")")"
+  printf '%s\n' "$script" >"$(d "$bashcomp")"
+  {
+    echo '#compdef t3-reconciler'
+    echo '# zsh: picocli'"'"'s completion script for t3-reconciler; under zsh it loads bashcompinit itself.'
+    # The script aliases compopt for zsh, but an alias defined inside an autoloaded function is too late for that
+    # same function's body: a no-op keeps zsh from printing "command not found: compopt" under the command line.
+    echo '(( $+functions[compopt] )) || compopt() { return 0 }'
+    printf '%s\n' "$script"
+    # zsh autoloads this file as the body of _t3-reconciler on the first TAB: the script registers its function for
+    # the next ones, and this hands the first one to it (what bashcompinit's compdef would call).
+    echo '_bash_complete -F _complete_t3-reconciler -o default'
+  } >"$(d "$zshcomp")"
+  chmod 0644 "$(d "$bashcomp")" "$(d "$zshcomp")"
+else
+  echo "install.sh: no java here to generate the shell completion from the jar; run 't3-reconciler generate-completion' on the target" >&2
+fi
 
 install -D -m 0644 "$src/packaging/t3-reconciler.service" "$(d "$unit")"
 if [ "$prefix" != /opt/t3-reconciler ]; then

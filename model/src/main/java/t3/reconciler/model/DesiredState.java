@@ -109,7 +109,13 @@ public record DesiredState(
     public record Breaker(BreakerPolicy policy, Duration initialWait, Duration maxWait) {}
 
     /** {@code heldBackAfter}: alert when the channel has moved on and we have not followed for this long. */
-    public record Alerts(Optional<URI> webhook, Duration heldBackAfter) {}
+    /**
+     * Where the controller's own alerts go besides the journal: a generic {@code webhook}, or an {@code alertmanager}
+     * (its base URL: alerts are posted to {@code /api/v2/alerts} with start and end times, and resolved), never both.
+     */
+    public record Alerts(Optional<URI> webhook, Optional<URI> alertmanager, Duration heldBackAfter) {
+        public Alerts(Optional<URI> webhook, Duration heldBackAfter) { this(webhook, Optional.empty(), heldBackAfter); }
+    }
 
     /**
      * The controller's own files and endpoints. {@code bus} is {@code system}, {@code session}, or a D-Bus

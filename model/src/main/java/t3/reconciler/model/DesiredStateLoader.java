@@ -36,7 +36,7 @@ public final class DesiredStateLoader {
     static final List<String> CANARY = List.of("busyPattern", "dispatch", "verifyAttempts", "verifyInterval", "deferRecheck");
     static final List<String> SCHEDULE = List.of("resync", "window", "zone");
     static final List<String> BREAKER = List.of("policy", "initialWait", "maxWait");
-    static final List<String> ALERTS = List.of("webhook", "heldBackAfter");
+    static final List<String> ALERTS = List.of("webhook", "alertmanager", "heldBackAfter");
     static final List<String> CONTROLLER = List.of("stateDb", "freezeFile", "pidFile", "metrics", "bus");
 
     private static final Map<String, List<String>> SECTIONS = sections();
@@ -115,7 +115,7 @@ public final class DesiredStateLoader {
                         + ": a pass may not fall inside it on every day");
             }
         });
-        if (s.alerts().webhook().isEmpty()) out.add("alerts.webhook is not set: alerts go to the journal only");
+        if (s.alerts().webhook().isEmpty() && s.alerts().alertmanager().isEmpty()) out.add("alerts.webhook is not set: alerts go to the journal only");
         if (s.users().size() == 1) out.add("only one user: the canary and the rest of the rollout are the same person");
         return out;
     }
@@ -233,7 +233,12 @@ public final class DesiredStateLoader {
     private static DesiredState.Alerts alerts(Section s) {
         var v = new DesiredState.Alerts(
                 s.optional("webhook", URL, Values::httpUrl),
+                s.optional("alertmanager", URL, Values::alertmanagerUrl),
                 s.value("heldBackAfter", Duration.ofDays(3), DURATION, Values::duration));
+        if (v.webhook().isPresent() && v.alertmanager().isPresent()) {
+            // One destination: the same alert twice (once resolved, once not) would contradict itself.
+            s.problem(s.markOf("alertmanager"), s.field("alertmanager"), "is an alternative to alerts.webhook: set one of them, not both");
+        }
         s.finish();
         return v;
     }

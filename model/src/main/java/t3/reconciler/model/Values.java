@@ -114,6 +114,19 @@ public final class Values {
     }
 
     /**
+     * Alertmanager's base URL (http/https, maybe with the path prefix of its {@code --web.route-prefix}): the alerts go
+     * to {@code <url>/api/v2/alerts}, so a URL that already names the API, a query or a fragment is a mistake.
+     */
+    public static URI alertmanagerUrl(String s) {
+        URI u = httpUrl(s);
+        String path = u.getPath() == null ? "" : u.getPath();
+        if (path.contains("/api/") || u.getRawQuery() != null || u.getRawFragment() != null) {
+            throw new IllegalArgumentException(quote(s) + " must be Alertmanager's base URL (e.g. http://127.0.0.1:9093): the controller adds /api/v2/alerts itself");
+        }
+        return u;
+    }
+
+    /**
      * An http(s) URL as for {@link #httpUrl}, without {@code user:password@}: the registry URL is handed to npm on its
      * command line, where every local user can read it in {@code ps}, and it is echoed in logs and events.
      */

@@ -322,7 +322,7 @@ class DesiredStateLoaderTest {
     void knownKeysCoverEverySection() {
         assertTrue(DesiredStateLoader.knownKeys().containsAll(List.of("package", "users[].login", "install.keepVersions", "install.user",
                 "healthCheck.migrationFailurePatterns", "controller.bus", "schedule.zone", "breaker.maxWait", "alerts.heldBackAfter")));
-        assertEquals(16 + 2 + 7 + 3 + 7 + 5 + 3 + 3 + 2 + 5, DesiredStateLoader.knownKeys().size());
+        assertEquals(16 + 2 + 7 + 3 + 7 + 5 + 3 + 3 + 3 + 5, DesiredStateLoader.knownKeys().size());
     }
 
     private DesiredState parse(String yaml) throws InvalidDesiredStateException {

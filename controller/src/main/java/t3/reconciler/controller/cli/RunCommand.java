@@ -37,7 +37,7 @@ final class RunCommand implements Callable<Integer> {
         // Built from the state in force at each step boundary, so every live key of an edit acts at the next step.
         try (StateStore store = StateStore.open(s.controller().stateDb());
              LiveActuators io = new LiveActuators(Wiring::actuators, log);
-             SpecAlerter alerter = new SpecAlerter(log, () -> holder.inForce().alerts().webhook())) {
+             SpecAlerter alerter = SpecAlerter.following(log, () -> holder.inForce().alerts())) {
             Reconciler reconciler = new Reconciler(io::forSpec, store, clock, log, alerter, CrashPoints.fromEnvironment());
             Daemon daemon = new Daemon(holder, store, reconciler, new Metrics(holder).persistIn(store), clock, log, alerter);
             Reconciler.Result r = daemon.run(once, override);

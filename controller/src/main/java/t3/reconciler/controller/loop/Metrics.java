@@ -36,6 +36,7 @@ public final class Metrics implements AutoCloseable {
     private final MultiGauge unitVersions = MultiGauge.builder("t3r_unit_version").description("1 for the version each user's server runs").register(registry);
     private final MultiGauge unitBusy = MultiGauge.builder("t3r_unit_busy").description("1 when an agent is at work under the user's unit").register(registry);
     private final MultiGauge backupAge = MultiGauge.builder("t3r_backup_newest_age_seconds").description("age of each user's newest backup").register(registry);
+    private final MultiGauge backupSize = MultiGauge.builder("t3r_backup_newest_size").baseUnit("bytes").description("size of each user's newest backup (the dashboard's backup size panel)").register(registry);
     static final String HELD_BACK_KEY = "held-back-since";
     private final MultiGauge heldBackGauge = MultiGauge.builder("t3r_held_back_since_timestamp_seconds")
             .description("since when the channel has a newer version we have not followed, labelled with the gate that holds it (reason); 0 with reason=\"none\" when we follow").register(registry);
@@ -89,17 +90,19 @@ public final class Metrics implements AutoCloseable {
         o.candidate().version().ifPresent(v -> rows.add(MultiGauge.Row.of(Tags.of("role", "candidate", "version", v.toString()), 1)));
         versions.register(rows, true);
         frozen();
-        List<MultiGauge.Row<?>> uv = new ArrayList<>(), ub = new ArrayList<>(), ba = new ArrayList<>();
+        List<MultiGauge.Row<?>> uv = new ArrayList<>(), ub = new ArrayList<>(), ba = new ArrayList<>(), bs = new ArrayList<>();
         for (UserState u : o.users()) {
             uv.add(MultiGauge.Row.of(Tags.of("user", u.name(), "version", u.runningVersion().map(Version::toString).orElse("unknown"), "state", u.activeState()), 1));
             ub.add(MultiGauge.Row.of(Tags.of("user", u.name()), u.busy() ? 1 : 0));
             // A user with data and no backup at all is the stalest case: +Inf, so T3BackupStale fires for them too.
             if (u.newestBackup().isPresent()) ba.add(MultiGauge.Row.of(Tags.of("user", u.name()), Duration.between(u.newestBackup().get().takenAt(), o.now()).toSeconds()));
             else if (u.databaseExists()) ba.add(MultiGauge.Row.of(Tags.of("user", u.name()), Double.POSITIVE_INFINITY));
+            u.newestBackup().ifPresent(b -> bs.add(MultiGauge.Row.of(Tags.of("user", u.name()), b.bytes())));
         }
         unitVersions.register(uv, true);
         unitBusy.register(ub, true);
         backupAge.register(ba, true);
+        backupSize.register(bs, true);
         quarantined.register(o.users().stream().map(u -> MultiGauge.Row.of(Tags.of("user", u.name()), o.isQuarantined(u.name()) ? 1 : 0)).toList(), true);
         boolean behind = o.candidate().version().isPresent() && o.installed().map(i -> o.candidate().version().get().isNewerThan(i)).orElse(true);
         double was = heldBackSince;

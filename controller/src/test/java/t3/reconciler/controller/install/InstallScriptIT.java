@@ -126,6 +126,38 @@ class InstallScriptIT {
     }
 
     @Test
+    void bashAndZshCompletionAreGeneratedFromTheJarsCommandsAndComplete() throws Exception {
+        Path root = tmp.resolve("root");
+        install(root);
+        Path bash = root.resolve("usr/share/bash-completion/completions/t3-reconciler");
+        Path zsh = root.resolve("usr/share/zsh/vendor-completions/_t3-reconciler");
+        assertNode(bash, "root", "rw-r--r--");
+        assertNode(zsh, "root", "rw-r--r--");
+        assertTrue(Files.readString(zsh).startsWith("#compdef t3-reconciler\n"), "zsh autoloads it for the command: " + Files.readString(zsh).lines().findFirst());
+        assertTrue(Files.readString(zsh).contains(Files.readString(bash).strip()), "zsh runs the same script through bashcompinit");
+
+        // What bash offers: the commands of the installed jar, and a command's own options.
+        assertEquals(List.of("status"), complete(bash, "t3-reconciler", "stat"));
+        assertTrue(complete(bash, "t3-reconciler", "").containsAll(List.of("validate", "plan", "status", "run", "events", "freeze", "unfreeze", "rollback", "backup", "backups")),
+                complete(bash, "t3-reconciler", "").toString());
+        assertTrue(complete(bash, "t3-reconciler", "unfreeze", "--").contains("--reason"), complete(bash, "t3-reconciler", "unfreeze", "--").toString());
+
+        Run u = run(List.of(repo.resolve("packaging/install.sh").toString(), "--destdir", root.toString(), "--uninstall"));
+        assertEquals(0, u.code(), u.output());
+        assertFalse(Files.exists(bash), "uninstall removes the bash completion");
+        assertFalse(Files.exists(zsh), "uninstall removes the zsh completion");
+    }
+
+    /** Runs the installed bash completion function as bash does on TAB after {@code words}; what it offers. */
+    static List<String> complete(Path script, String... words) throws Exception {
+        String array = Arrays.stream(words).map(w -> "'" + w + "'").collect(Collectors.joining(" "));
+        Run r = run(List.of("bash", "-c", "source '" + script + "'; COMP_WORDS=(" + array + "); COMP_CWORD=" + (words.length - 1)
+                + "; COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; _complete_t3-reconciler; printf '%s\\n' \"${COMPREPLY[@]}\""));
+        assertEquals(0, r.code(), r.output());
+        return r.output().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
+    @Test
     void aSecondRunKeepsTheEditedDesiredStateAndRepairsModes() throws Exception {
         Path root = tmp.resolve("root");
         install(root);

@@ -87,6 +87,15 @@ class MetricsTest {
     }
 
     @Test
+    void theNewestBackupsSizeIsExportedForTheDashboard() throws Exception {
+        Metrics m = metrics("users: [alice, bob, carol]\n");
+        m.observed(observed(A, Optional.empty()), true);
+        String s = m.scrape();
+        assertTrue(s.contains("t3r_backup_newest_size_bytes{user=\"alice\"} 4096.0"), s);
+        assertFalse(s.contains("t3r_backup_newest_size_bytes{user=\"bob\"}"), "bob has no backup, so no size: " + s);
+    }
+
+    @Test
     void heldBackNamesTheGateAndKeepsItsTimestamp() throws Exception {
         Metrics m = metrics("users: [alice, bob, carol]\n");
         m.observed(observed(A, Optional.empty()), true);
