@@ -145,6 +145,10 @@ final class BumpBench {
         System.out.println(what + " ...");
         Instant t0 = Instant.now();
         int exit;
+        if (Bench.opts.containsKey("jar") && !env.containsKey("T3R_JAR")) {
+            env = new java.util.HashMap<>(env);
+            env.put("T3R_JAR", ScriptBench.jar());
+        }
         try (DaemonProc d = DaemonProc.start(spec, null, true, env, "run", "--once", "-f", spec.toString())) {
             if (!d.process.waitFor(30, TimeUnit.MINUTES)) throw new IllegalStateException(what + ": run --once did not finish\n" + d.tail());
             exit = d.process.exitValue();
