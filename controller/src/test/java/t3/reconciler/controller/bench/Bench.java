@@ -24,7 +24,7 @@ public final class Bench {
               seed     health-check seed copy (SeedCopy) vs cp vs a streamed copy
               bump     end-to-end bump wall time for 3 and 20 users by step, and MTTR of broken builds
               script   issue 15: the production script (../shared/baseline/t3-autoupdate.sh) vs the controller on twin beds, ABBA:
-                       good bumps of --users (3,10,20; the first size --rounds times, 2), converged pass, a bad build caught by the
+                       good bumps of --users (3,10; the first size --rounds times, 2; failures at the largest), converged pass, a bad build caught by the
                        health check, a canary failure on user N of N; per-user unavailability (50 ms probe) vs a bare restart
               bump-compare  good bumps by this build and by --baseline-jar JAR, interleaved on twin beds (ratio)
               all      every one of the above

@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
 final class ScriptBench {
     record Pair(String what, int users, BumpBench.Run ctl, ScriptBed.Run scr, Map<String, Double> ctlGaps, Map<String, Double> scrGaps) {}
 
-    private final List<Integer> sizes = Bench.intsOpt("users", "3,10,20");
+    private final List<Integer> sizes = Bench.intsOpt("users", "3,10");
     private final int rounds = Bench.intOpt("rounds", 2);
     private final int max = sizes.stream().mapToInt(Integer::intValue).max().orElseThrow();
     private final Map<String, String> ctlEnv = Bench.opts.containsKey("jar") ? Map.of("T3R_JAR", jar()) : Map.of();
@@ -66,7 +66,7 @@ final class ScriptBench {
                 Files.writeString(spec, original.replaceFirst("(?m)^users: \\[.*]$", "users: [" + String.join(", ", ctlUsers.subList(0, n)) + "]"));
                 scr.manage(n);
                 BumpBench.once(spec, stateDb, "warm-up, " + n + " users (adopt, daily backups)", n, ctlEnv);
-                if (n == sizes.get(0)) bareRestarts(n);
+                if (n == sizes.get(0)) bareRestarts(Math.min(n, 3));
                 for (int r = 0; r < (n == sizes.get(0) ? rounds : 1); r++) {
                     String v = "0.0.26-nightly.20260702." + build++;
                     publish(v, "good");
@@ -252,6 +252,10 @@ final class ScriptBench {
         phase(ph, "link switch", first, p -> 0.0, p -> step(p.ctl(), "activate"));
         phase(ph, "canary, per user (median)", first, p -> Stats.of(p.scr().intervals("health gate passed", "restarted t3-serve@")).median(),
                 p -> Stats.of(canaries(p.ctl())).median());
+        double bareFirst = Stats.of(bareFirstAnswer).median() / 1000;
+        phase(ph, "canary per user − bare restart → first answer", first,
+                p -> Stats.of(p.scr().intervals("health gate passed", "restarted t3-serve@")).median() - bareFirst,
+                p -> Stats.of(canaries(p.ctl())).median() - bareFirst);
         phase(ph, "promote and exit", first, p -> p.scr().wallSec() - p.scr().at("restarted t3-serve@", true),
                 p -> p.ctl().wall().toMillis() / 1000.0 - lastAt(p.ctl(), "canary"));
         ph.note("Script phases are read from its own log lines as they arrive (`candidate:`, the last `pre-bump backup:`, `health OK`, each "
@@ -288,25 +292,29 @@ final class ScriptBench {
         }
 
         Table mt = new Table("Broken builds, " + max + " users: from the start of the run (seconds)",
-                "case", "side", "failure detected", "binary back", "all restored / exit", "install finished → back on the old version",
+                "case", "side", "failure detected (by)", "binary back", "rollback finished / exit", "install finished → back on the old version",
                 "failing user's longest gap", "longest gap, other users", "answering after / after one more restart", "vs the script's wall");
         for (Pair p : failures) {
             boolean canary = p.what().startsWith("canary");
             ScriptBed.Run s = p.scr();
             BumpBench.Run c = p.ctl();
             String last = ctlUsers.get(p.users() - 1), lastS = scr.users.get(p.users() - 1);
-            double sDetect = canary ? s.at("pairing broken AFTER restart", false) : s.at("HEALTH-CHECK FAILED", false);
-            mt.row(p.what(), "script", f1(sDetect), f1(s.at("rolled back to", false)), f1(s.wallSec()), "-",
+            String sGate = Double.isNaN(s.at("pairing broken AFTER restart", false)) ? "health check" : "canary";
+            mt.row(p.what(), "script", f1(s.at("HEALTH-CHECK FAILED", false)) + " (" + sGate + ")", f1(s.at("rolled back to", false)), f1(s.wallSec()), "-",
                     canary ? Table.ms(p.scrGaps().get(lastS)) + " ms" : "-", othersMax(p.scrGaps(), lastS), afterCell(p.what(), scr.dir), "1.00×");
-            double cDetect = c.at(canary ? "canary" : "health-check", "failed");
-            double back = canary ? c.at("rollback-binary", null) : Double.NaN;
+            double hc = c.at("health-check", "failed"), cn = c.at("canary", "failed");
+            String cGate = Double.isNaN(hc) ? "canary" : "health check";
+            double back = c.at("rollback-binary", null);
             double done = c.at("finish-rollback", null);
-            mt.row("", "controller", f1(cDetect), Double.isNaN(back) ? "link never moved" : f1(back),
-                    f1(done) + " / " + f1(c.wall().toMillis() / 1000.0), canary ? "-" : f1(done - c.at("install", null)),
+            mt.row("", "controller", f1(Double.isNaN(hc) ? cn : hc) + " (" + cGate + ")", Double.isNaN(back) ? "link never moved" : f1(back),
+                    f1(done) + " / " + f1(c.wall().toMillis() / 1000.0), Double.isNaN(hc) ? "-" : f1(done - c.at("install", null)),
                     canary ? Table.ms(p.ctlGaps().get(last)) + " ms" : "-", othersMax(p.ctlGaps(), last), afterCell(p.what(), ctlDir),
                     Table.x(c.wall().toMillis() / 1000.0 / s.wallSec()));
         }
-        mt.note("\"answering after\": users whose server answers `GET /` when the run is over, then after one more `systemctl restart` each (a user "
+        mt.note("The script seeds its health check with the pre-bump backup of a user called `wizard`, else with the newest one taken: on the "
+                + "bed (no `wizard`; OS users must carry the bench's prefix) that is user N's, the user whose data breaks the build, so the script can "
+                + "catch the canary case at its health check; the controller seeds from `healthCheck.seedUser`, else the first user. "
+                + "\"answering after\": users whose server answers `GET /` when the run is over, then after one more `systemctl restart` each (a user "
                 + "left on a schema newer than the binary on disk answers now but not after a restart). Gaps are the 50 ms probe's.");
         mt.print();
     }
