@@ -24,6 +24,7 @@ final class Probe implements AutoCloseable {
     private final Map<String, Thread> threads = new LinkedHashMap<>();
     private final Map<String, List<Long>> answers = new LinkedHashMap<>();
     private final long start = System.nanoTime();
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> tries = new LinkedHashMap<>();
     private volatile boolean stop;
     private long end;
 
@@ -32,22 +33,27 @@ final class Probe implements AutoCloseable {
         for (var e : ports.entrySet()) {
             List<Long> a = new ArrayList<>();
             answers.put(e.getKey(), a);
-            Thread t = new Thread(() -> loop(e.getValue(), a), "probe-" + e.getKey());
+            java.util.concurrent.atomic.AtomicLong n = new java.util.concurrent.atomic.AtomicLong();
+            tries.put(e.getKey(), n);
+            Thread t = new Thread(() -> loop(e.getValue(), a, n), "probe-" + e.getKey());
             t.setDaemon(true);
             threads.put(e.getKey(), t);
         }
         threads.values().forEach(Thread::start);
     }
 
-    private void loop(int port, List<Long> out) {
+    private void loop(int port, List<Long> out, java.util.concurrent.atomic.AtomicLong n) {
         for (long next = System.nanoTime(); !stop; next += PERIOD_NANOS) {
-            if (answers(port)) {
-                long now = System.nanoTime();
+            boolean ok = answers(port);
+            long now = System.nanoTime();
+            if (ok) {
                 synchronized (out) {
                     out.add(now);
                     out.notifyAll();
                 }
             }
+            // Counted once its answer is on record: a reader who sees the count sees the answer too.
+            n.incrementAndGet();
             // The probe's cadence, not a wait for anything: it samples at fixed times whatever happens.
             long wait = next + PERIOD_NANOS - System.nanoTime();
             if (wait > 0) LockSupport.parkNanos(wait);
@@ -71,6 +77,9 @@ final class Probe implements AutoCloseable {
             return false;
         }
     }
+
+    /** Probes of USER's server so far, answered or not. */
+    long tries(String user) { return tries.get(user).get(); }
 
     /** Returns once the probe has had an answer from USER's server later than {@code nanos}; fails after {@code limitMs}. */
     void awaitAnswerAfter(String user, long nanos, long limitMs) throws InterruptedException {
