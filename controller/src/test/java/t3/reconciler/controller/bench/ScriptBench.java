@@ -78,7 +78,7 @@ final class ScriptBench {
             publish(bad, "migration-fails-populated");
             failures.add(pair("bad build caught by the health check (" + bad + ")", max, false));
             if (!Bench.opts.containsKey("no-canary-mttr")) {
-                Sh.ok(Bench.root().resolve("bin/t3-reconciler").toString(), "unfreeze", "-f", spec.toString(), "--reason", "bench: next case");
+                BumpBench.unfreeze(spec, ctlEnv);
                 Sh.bed(ctlDir, "archive-thread", ctlDir.toString(), ctlUsers.get(max - 1));
                 Sh.bed(scr.dir, "archive-thread", scr.dir.toString(), scr.users.get(max - 1));
                 String bad2 = "0.0.28-nightly.20260704." + build++;
