@@ -29,6 +29,8 @@ final class ScriptBench {
     private final List<double[]> converged = new ArrayList<>();
     private final List<Double> bareFirstAnswer = new ArrayList<>();
     private final List<Double> bareGap = new ArrayList<>();
+    /** Per failure case and bed: {answering when the run is over, answering after one more restart, users}. */
+    private final Map<String, int[]> after = new LinkedHashMap<>();
     private int turn;
     private int build = 2;
     private List<String> ctlUsers;
@@ -49,7 +51,6 @@ final class ScriptBench {
         String id = UUID.randomUUID().toString().substring(0, 6);
         ctlUsers = users("t3rb-c", max);
         ctlDir = Bench.work().resolve("sb-ctl-" + id);
-        scr = null;
         System.out.println("beds up (" + max + " users each) ...");
         spec = Path.of(Sh.bed(ctlDir, DaemonBench.concat("up", new String[] {ctlDir.toString()}, ctlUsers.toArray(String[]::new))).strip().lines()
                 .reduce((a, b) -> b).orElseThrow());
@@ -135,8 +136,6 @@ final class ScriptBench {
         }
         return new Pair(what, n, c, s, cg, sg);
     }
-
-    private final Map<String, int[]> after = new LinkedHashMap<>();
 
     /** {answering now, answering after one more restart} of the users, once a failure case is over. */
     private void afterState(String what, Path bed, List<String> us) throws Exception {
