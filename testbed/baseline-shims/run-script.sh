@@ -8,6 +8,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 bed=${1:?run-script.sh BED_DIR SCRIPT}
 script=${2:?SCRIPT}
+# What the script calls besides bash coreutils, and the Debian package that has it.
+for pair in curl:curl pgrep:procps runuser:util-linux unshare:util-linux logger:bsdutils sqlite3:sqlite3 npm:npm; do
+  command -v "${pair%%:*}" >/dev/null || { echo "run-script.sh: the baseline script needs ${pair%%:*} (Debian package ${pair#*:})" >&2; exit 2; }
+done
 [[ -d $bed/home && -d $bed/npm-global && -d $bed/systemd ]] || { echo "run-script.sh: $bed is not a script bed" >&2; exit 2; }
 # Shim 1: systemctl -> the bed's manager. Shim 2: npm's global prefix and registry (the script runs `npm i -g`, and
 # `t3` from PATH: the bed's units run $bed/bin/t3, a link to $bed/npm-global/bin/t3, as they would run /usr/bin/t3).
