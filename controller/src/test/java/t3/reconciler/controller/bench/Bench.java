@@ -23,6 +23,9 @@ public final class Bench {
               backup   VACUUM INTO (SqliteBackups) vs sqlite3 .backup vs cp, on a populated DB while a writer writes
               seed     health-check seed copy (SeedCopy) vs cp vs a streamed copy
               bump     end-to-end bump wall time for 3 and 20 users by step, and MTTR of broken builds
+              script   issue 15: the production script (../shared/baseline/t3-autoupdate.sh) vs the controller on twin beds, ABBA:
+                       good bumps of --users (3,10; the first size --rounds times, 2; failures at the largest), converged pass, a bad build caught by the
+                       health check, a canary failure on user N of N; per-user unavailability (50 ms probe) vs a bare restart
               bump-compare  good bumps by this build and by --baseline-jar JAR, interleaved on twin beds (ratio)
               all      every one of the above
             options:
@@ -32,6 +35,8 @@ public final class Bench {
               --passes N      noop passes per count (10)           --no-canary-mttr  skip the canary-failure MTTR
               --flags "A;B"   daemon: extra JVM flag sets to compare   (daemon writes the AppCDS archive <jar>.jsa)
               --baseline-jar J  bump-compare: the other build's shaded jar   --rounds N  bump-compare rounds (5)
+              --jar J         bump, script: run the controller side from this shaded jar (e.g. an older build)
+              --script PATH   script: the baseline script (../shared/baseline/t3-autoupdate.sh)
               --reps N        backup/seed repetitions (3/5)        --backup-timeout S  cut-off for sqlite3 .backup (60)
             """;
 
@@ -62,6 +67,7 @@ public final class Bench {
                 case "seed" -> SeedBench.run();
                 case "bump" -> BumpBench.run();
                 case "bump-compare" -> BumpCompare.run();
+                case "script" -> ScriptBench.run();
                 default -> usage("unknown subcommand " + c);
             }
             double[] load1 = loadavg();

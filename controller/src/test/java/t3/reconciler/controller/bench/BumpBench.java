@@ -81,7 +81,7 @@ final class BumpBench {
             Sh.bed(dir, "publish", dir.toString(), bad, "migration-fails-populated", "nightly");
             failures.add(once(spec, db, "health-check failure (" + bad + ": migration fails on populated data)", n));
             if (!Bench.opts.containsKey("no-canary-mttr")) {
-                Sh.ok(Bench.root().resolve("bin/t3-reconciler").toString(), "unfreeze", "-f", spec.toString(), "--reason", "bench: next case");
+                BumpBench.unfreeze(spec, Map.of());
                 Sh.bed(dir, "archive-thread", dir.toString(), all[n - 1]);
                 String bad2 = "0.0.28-nightly.20260704." + build++;
                 Sh.bed(dir, "publish", dir.toString(), bad2, "migration-fails-archived", "nightly");
@@ -145,6 +145,10 @@ final class BumpBench {
         System.out.println(what + " ...");
         Instant t0 = Instant.now();
         int exit;
+        if (Bench.opts.containsKey("jar") && !env.containsKey("T3R_JAR")) {
+            env = new java.util.HashMap<>(env);
+            env.put("T3R_JAR", ScriptBench.jar());
+        }
         try (DaemonProc d = DaemonProc.start(spec, null, true, env, "run", "--once", "-f", spec.toString())) {
             if (!d.process.waitFor(30, TimeUnit.MINUTES)) throw new IllegalStateException(what + ": run --once did not finish\n" + d.tail());
             exit = d.process.exitValue();
@@ -152,6 +156,17 @@ final class BumpBench {
         }
         Instant end = Instant.now();
         return new Run(what, users, t0, end, events(db, fromId), exit);
+    }
+
+    /** {@code unfreeze} by the same build as the runs (--jar): an older build refuses a state DB a newer one migrated. */
+    static void unfreeze(Path spec, Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Bench.root().resolve("bin/t3-reconciler").toString(), "unfreeze", "-f", spec.toString(), "--reason", "bench: next case")
+                .redirectErrorStream(true);
+        pb.environment().putAll(env);
+        if (Bench.opts.containsKey("jar") && !env.containsKey("T3R_JAR")) pb.environment().put("T3R_JAR", ScriptBench.jar());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) throw new java.io.IOException("unfreeze failed:\n" + out);
     }
 
     static long lastEventId(Path db) throws Exception {
