@@ -19,17 +19,23 @@ final class Minter {
 
     private Minter() {}
 
+    /** {@link #mint(Path, Path, Account, Optional, Optional, Duration)} on the fixed PATH's node. */
+    static String mint(Path binary, Path baseDir, Account as, Optional<Path> home, Duration timeout) throws Failure {
+        return mint(binary, baseDir, as, home, Optional.empty(), timeout);
+    }
+
     /**
      * Never as root: the minter is the candidate's code, and it writes into the database it is pointed at.
      *
      * @param as   who runs it: the user whose database it is (the canary), or the candidate account (the health check)
      * @param home its HOME, or empty for the account's own
+     * @param binFirst ahead of its PATH: where the node t3 needs is ({@link Account#binDirOf})
      */
-    static String mint(Path binary, Path baseDir, Account as, Optional<Path> home, Duration timeout) throws Failure {
+    static String mint(Path binary, Path baseDir, Account as, Optional<Path> home, Optional<Path> binFirst, Duration timeout) throws Failure {
         List<String> argv = List.of(binary.toAbsolutePath().toString(), "auth", "pairing", "create", "--base-dir", baseDir.toString(), "--ttl", "5m", "--json");
         Exec.Result r;
         try {
-            r = Exec.run(PidNamespace.wrap(as.wrap(argv, home, List.of())), timeout, Map.of(), Path.of("/"));
+            r = Exec.run(PidNamespace.wrap(as.wrap(argv, home, List.of(HttpHealthCheck.NO_TELEMETRY), binFirst)), timeout, Map.of(), Path.of("/"));
         } catch (IOException e) {
             throw new Failure("could not run '" + binary + " auth pairing create': " + e.getMessage());
         }
