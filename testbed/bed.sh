@@ -65,10 +65,25 @@ cmd_up() {
   mkdir -p "$dir/systemd/units/t3-serve@.service.d"
   # A user at work: the stand-in appends a chat message every 2 s, so backups run against a writing server.
   printf '[Service]\nEnvironment=T3_STANDIN_WRITE_INTERVAL_MS=2000\n' > "$dir/systemd/units/t3-serve@.service.d/standin.conf"
+  local start_timeout=30s
   if [[ -n "$node_bin" ]]; then
+    # The real server's agents: no agent CLI exists offline, so DIR/agents/claude stands in for Claude's. The real
+    # server runs `claude --version` when it starts; while DIR/agents/busy.<user> exists, that call leaves a process
+    # behind under the user's unit, as an agent session would (bed.sh agent DIR USER on|off, then a restart).
+    mkdir -p "$dir/agents"; chmod 0755 "$dir/agents"
+    cat > "$dir/agents/claude" <<'SH'
+#!/bin/sh
+flag="$(dirname "$0")/busy.$(id -un)"
+if [ -e "$flag" ]; then
+  setsid sh -c 'while [ -e "$1" ]; do sleep 1; done' claude "$flag" </dev/null >/dev/null 2>&1 &
+fi
+echo "2.0.0 (Claude Code)"
+SH
+    chmod 0755 "$dir/agents/claude"
     # The bin is `#!/usr/bin/env node` and needs Node >= 22.16; the machine's node may be older. No phoning home.
-    printf '[Service]\nEnvironment=PATH=%s:/usr/local/bin:/usr/bin:/bin T3CODE_TELEMETRY_ENABLED=false\n' "$node_bin" \
+    printf '[Service]\nEnvironment=PATH=%s:%s:/usr/local/bin:/usr/bin:/bin T3CODE_TELEMETRY_ENABLED=false\n' "$dir/agents" "$node_bin" \
       > "$dir/systemd/units/t3-serve@.service.d/real.conf"
+    start_timeout=2m # about 4.5 s alone; a loaded machine runs several
   fi
   local user port
   for user in "$@"; do
@@ -98,7 +113,7 @@ install:
   npm: $npm_bin
   timeout: 2m
 backup: {dir: $dir/backups, keep: 14}
-healthCheck: {scratchDir: $dir/scratch, startTimeout: 30s, requestTimeout: 5s}
+healthCheck: {scratchDir: $dir/scratch, startTimeout: $start_timeout, requestTimeout: 5s}
 canary: {verifyAttempts: 5, verifyInterval: 1s, deferRecheck: 15s}
 schedule: {resync: 10m, window: always}
 breaker: {policy: freeze}
@@ -128,6 +143,12 @@ cmd_publish() {
 cmd_agent() {
   local dir; dir=$(abs "${1:?agent DIR USER on|off}")
   local user=${2:?USER} on=${3:?on|off}
+  if [[ -f "$dir/systemd/units/t3-serve@.service.d/real.conf" ]]; then
+    # The real server: the flag decides whether its next start leaves a `claude` behind (see cmd_up).
+    [[ "$user" =~ ^[a-z_][a-z0-9_-]{0,30}$ ]] || die "invalid user name: '$user'"
+    if [[ "$on" == on ]]; then touch "$dir/agents/busy.$user"; else rm -f "$dir/agents/busy.$user"; fi
+    return 0
+  fi
   local running=false; [[ "$on" == on ]] && running=true
   node -e '
     const [port, running] = process.argv.slice(1);
