@@ -5,6 +5,8 @@
 #   real-t3.sh node              install Node 24 from the npm registry once; print the bin dir holding `node` and `npm`
 #   real-t3.sh derived           build t3-0.0.34.tgz once (0.0.33 plus migration 41, see below); print its path
 #   real-t3.sh publish REGDIR    publish 0.0.33 and the derived 0.0.34 into registry.sh's REGDIR (no dist-tag moves)
+#   real-t3.sh measure T3 RUNS   spawn `T3 serve` RUNS times on a fresh base dir: ms to the first GET / 200, RSS (KB)
+#                                then (docs/performance.md); T3 runs on Node 24 from the cache
 #
 # The tarball is $T3R_REAL_T3_TGZ, else <repo>/../shared/real-t3/t3-0.0.33.tgz (CI has ../shared beside its clone).
 # Missing or altered, this script fails naming where to put it: the real-server tests do not skip.
@@ -105,10 +107,33 @@ cmd_publish() {
   done
 }
 
+cmd_measure() {
+  local t3=${1:?measure T3 RUNS} runs=${2:-3} i
+  local bin; bin=$(cmd_node)
+  for i in $(seq 1 "$runs"); do
+    local base; base=$(mktemp -d); local port
+    port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+    local t0; t0=$(date +%s%N)
+    PATH="$bin:$PATH" T3CODE_TELEMETRY_ENABLED=false "$t3" serve --host 127.0.0.1 --port "$port" --base-dir "$base" >"$base.log" 2>&1 &
+    local pid=$! code=""
+    # Every probe has its own timeout: one sent while the real server starts may never be answered.
+    while kill -0 "$pid" 2>/dev/null; do
+      code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" || true)
+      [[ "$code" == 200 ]] && break
+      sleep 0.02
+    done
+    local t1; t1=$(date +%s%N)
+    echo "run $i: first 200 after $(( (t1 - t0) / 1000000 )) ms; RSS $(ps -o rss= -p "$pid" | tr -d ' ') KB; load $(cut -d' ' -f1 /proc/loadavg)"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    rm -rf "$base" "$base.log"
+  done
+}
+
 case "${1:-}" in
+  measure) shift; cmd_measure "$@" ;;
   tarball) cmd_tarball ;;
   node) cmd_node ;;
   derived) cmd_derived ;;
   publish) shift; cmd_publish "$@" ;;
-  *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
