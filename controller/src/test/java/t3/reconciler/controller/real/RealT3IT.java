@@ -59,7 +59,7 @@ class RealT3IT {
     static final Version REAL = Version.parse("0.0.33");
     static final Version DERIVED = Version.parse("0.0.34");
     static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
     static RealBed bed;
     static DesiredState spec;

@@ -1,5 +1,6 @@
 package t3.reconciler.controller.actuator.health;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -40,14 +41,25 @@ final class Minter {
             throw new Failure("could not run '" + binary + " auth pairing create': " + e.getMessage());
         }
         if (!r.ok()) throw new Failure("'auth pairing create' exited " + r.exitCode() + ": " + r.tail());
-        // The JSON is the last line that looks like an object: anything before it is chatter.
-        String json = r.stdout().lines().map(String::strip).filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElse("");
-        try {
-            JsonNode n = T3Client.JSON.readTree(json);
-            if (n != null && n.path("credential").isTextual() && !n.get("credential").asText().isEmpty()) return n.get("credential").asText();
-        } catch (IOException e) {
-            // reported below
-        }
+        Optional<String> credential = credentialIn(r.stdout());
+        if (credential.isPresent()) return credential.get();
         throw new Failure("'auth pairing create --json' printed no credential: " + Exec.tail(r.stdout(), 3).replaceAll("\"credential\"\\s*:\\s*\"[^\"]*\"", "\"credential\":\"…\""));
+    }
+
+    /**
+     * The credential in {@code --json}'s output. The JSON starts at the last line that opens an object at its first
+     * column and may span lines (t3 0.0.33 pretty-prints it; the stand-in prints one line); anything before it, and
+     * after its first value, is chatter.
+     */
+    static Optional<String> credentialIn(String out) {
+        int last = out.lastIndexOf("\n{");
+        int start = last >= 0 ? last + 1 : out.startsWith("{") ? 0 : out.length();
+        try (JsonParser p = T3Client.JSON.getFactory().createParser(out.substring(start))) {
+            JsonNode n = T3Client.JSON.readTree(p);
+            if (n != null && n.path("credential").isTextual() && !n.get("credential").asText().isEmpty()) return Optional.of(n.get("credential").asText());
+        } catch (IOException e) {
+            // no credential
+        }
+        return Optional.empty();
     }
 }
