@@ -9,6 +9,10 @@
 #   bed.sh agent DIR USER on|off                 start/stop a fake agent ("claude") under USER's server
 #   bed.sh archive-thread DIR USER               USER archives a thread (data some migrations trip over)
 #
+# T3_BED_REAL=1 bed.sh up ...: the users run the real t3 0.0.33 instead (testbed/real-t3.sh): 0.0.33 and its derived
+# 0.0.34 are published beside the stand-in builds, the units and install.npm run on Node 24 from the bed's cache, and
+# telemetry is off. Without it, nothing of the real server is touched.
+#
 # Layout: DIR/systemd (manager, bus, units, logs), DIR/registry, DIR/versions/<v>, DIR/bin/t3 (the link),
 # DIR/home/<user>/.t3/userdata/state.sqlite, DIR/backups, DIR/state (controller), DIR/desired-state.yaml.
 set -euo pipefail
@@ -41,10 +45,18 @@ cmd_up() {
   if [[ -z "$(npm view "t3@$BASE_VERSION" version --registry "$url" --fetch-retries=0 2>/dev/null)" ]]; then
     "$HERE/registry.sh" publish "$dir/registry" "$BASE_VERSION" good "" nightly latest >&2
   fi
+  local npm_bin; npm_bin=$(command -v npm)
+  local node_bin=""
+  if [[ "${T3_BED_REAL:-}" == 1 ]]; then
+    node_bin=$("$HERE/real-t3.sh" node)
+    "$HERE/real-t3.sh" publish "$dir/registry" >&2
+    BASE_VERSION=0.0.33
+    npm_bin="$node_bin/npm"
+  fi
   local prefix="$dir/versions/$BASE_VERSION"
   if [[ ! -f "$prefix/.t3-reconciler-complete" ]]; then
     rm -rf "$prefix"
-    npm install -g --prefix "$prefix" --registry "$url" --no-audit --no-fund --loglevel=error "t3@$BASE_VERSION" >&2
+    PATH="${node_bin:+$node_bin:}$PATH" npm install -g --prefix "$prefix" --registry "$url" --no-audit --no-fund --loglevel=error "t3@$BASE_VERSION" >&2
     touch "$prefix/.t3-reconciler-complete"
   fi
   mkdir -p "$dir/bin" "$dir/home" "$dir/backups" "$dir/state" "$dir/scratch"
@@ -53,6 +65,26 @@ cmd_up() {
   mkdir -p "$dir/systemd/units/t3-serve@.service.d"
   # A user at work: the stand-in appends a chat message every 2 s, so backups run against a writing server.
   printf '[Service]\nEnvironment=T3_STANDIN_WRITE_INTERVAL_MS=2000\n' > "$dir/systemd/units/t3-serve@.service.d/standin.conf"
+  local start_timeout=30s
+  if [[ -n "$node_bin" ]]; then
+    # The real server's agents: no agent CLI exists offline, so DIR/agents/claude stands in for Claude's. The real
+    # server runs `claude --version` when it starts; while DIR/agents/busy.<user> exists, that call leaves a process
+    # behind under the user's unit, as an agent session would (bed.sh agent DIR USER on|off, then a restart).
+    mkdir -p "$dir/agents"; chmod 0755 "$dir/agents"
+    cat > "$dir/agents/claude" <<'SH'
+#!/bin/sh
+flag="$(dirname "$0")/busy.$(id -un)"
+if [ -e "$flag" ]; then
+  setsid sh -c 'while [ -e "$1" ]; do sleep 1; done' claude "$flag" </dev/null >/dev/null 2>&1 &
+fi
+echo "2.0.0 (Claude Code)"
+SH
+    chmod 0755 "$dir/agents/claude"
+    # The bin is `#!/usr/bin/env node` and needs Node >= 22.16; the machine's node may be older. No phoning home.
+    printf '[Service]\nEnvironment=PATH=%s:%s:/usr/local/bin:/usr/bin:/bin T3CODE_TELEMETRY_ENABLED=false\n' "$dir/agents" "$node_bin" \
+      > "$dir/systemd/units/t3-serve@.service.d/real.conf"
+    start_timeout=2m # about 4.5 s alone; a loaded machine runs several
+  fi
   local user port
   for user in "$@"; do
     port=$(port_of "$dir" "$user" 2>/dev/null || true)
@@ -78,10 +110,10 @@ install:
   registry: $url
   versionsDir: $dir/versions
   link: $dir/bin/t3
-  npm: $(command -v npm)
+  npm: $npm_bin
   timeout: 2m
 backup: {dir: $dir/backups, keep: 14}
-healthCheck: {scratchDir: $dir/scratch, startTimeout: 30s, requestTimeout: 5s}
+healthCheck: {scratchDir: $dir/scratch, startTimeout: $start_timeout, requestTimeout: 5s}
 canary: {verifyAttempts: 5, verifyInterval: 1s, deferRecheck: 15s}
 schedule: {resync: 10m, window: always}
 breaker: {policy: freeze}
@@ -111,6 +143,12 @@ cmd_publish() {
 cmd_agent() {
   local dir; dir=$(abs "${1:?agent DIR USER on|off}")
   local user=${2:?USER} on=${3:?on|off}
+  if [[ -f "$dir/systemd/units/t3-serve@.service.d/real.conf" ]]; then
+    # The real server: the flag decides whether its next start leaves a `claude` behind (see cmd_up).
+    [[ "$user" =~ ^[a-z_][a-z0-9_-]{0,30}$ ]] || die "invalid user name: '$user'"
+    if [[ "$on" == on ]]; then touch "$dir/agents/busy.$user"; else rm -f "$dir/agents/busy.$user"; fi
+    return 0
+  fi
   local running=false; [[ "$on" == on ]] && running=true
   node -e '
     const [port, running] = process.argv.slice(1);

@@ -9,6 +9,7 @@
 #                                                       each TAG is pointed at VERSION (no TAG: no dist-tag moves,
 #                                                       except that the registry's first publish also gets `latest`);
 #                                                       T3_STANDIN_NAME=@corp/t3 publishes it under that name
+#   registry.sh publish-tarball DIR TGZ [TAG...]        publish a ready tarball as is (the real t3: testbed/real-t3.sh)
 #   registry.sh tag DIR VERSION TAG                     point TAG at VERSION (backward too)
 #
 # The registry has no uplinks: nothing but what was published here resolves. Verdaccio is installed once into
@@ -79,6 +80,8 @@ packages:
 log: { type: stdout, format: pretty, level: warn }
 web:
   enable: false
+# The real t3 tarball (testbed/real-t3.sh) is 28.5 MB; verdaccio's default 10mb answers E413 Payload Too Large.
+max_body_size: 100mb
 YAML
 }
 
@@ -148,6 +151,17 @@ cmd_publish() {
   npm_here "$dir" dist-tag rm "$name" "$tmptag" >/dev/null 2>&1 || true
 }
 
+cmd_publish_tarball() {
+  local dir; dir=$(abs "${1:?publish-tarball DIR TGZ [TAG...]}")
+  local tgz=${2:?TGZ}; shift 2
+  running_pid "$dir" >/dev/null || die "no registry running for $dir (run: registry.sh up $dir)"
+  local meta; meta=$(tar -xzOf "$tgz" package/package.json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const p=JSON.parse(s);console.log(p.name+"@"+p.version)})')
+  local tmptag="tarball-publish-$$"
+  npm_here "$dir" publish --tag "$tmptag" "$tgz" >&2 || die "npm publish $tgz failed"
+  for tag in "$@"; do npm_here "$dir" dist-tag add "$meta" "$tag" >&2; done
+  npm_here "$dir" dist-tag rm "${meta%@*}" "$tmptag" >/dev/null 2>&1 || true
+}
+
 cmd_tag() {
   local dir; dir=$(abs "${1:?tag DIR VERSION TAG}")
   local version=${2:?VERSION} tag=${3:?TAG}
@@ -161,6 +175,7 @@ case "${1:-}" in
   down) shift; cmd_down "$@" ;;
   url) shift; url_of "$(abs "${1:?url DIR}")" ;;
   publish) shift; cmd_publish "$@" ;;
+  publish-tarball) shift; cmd_publish_tarball "$@" ;;
   tag) shift; cmd_tag "$@" ;;
-  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -82,7 +82,7 @@ final class DryRunCommand implements Callable<Integer> {
                 verdict = installFailure.get();
             } else {
                 Path binary = prefix.resolve("bin").resolve(new PackageName(s.packageName()).binName());
-                HealthCheck.Result r = progress.step("health check of " + v, () -> new HttpHealthCheck(s.install().user()).check(binary, seed.get().path(), s.healthCheck()));
+                HealthCheck.Result r = progress.step("health check of " + v, () -> new HttpHealthCheck(s.install().user(), s.install().npm()).check(binary, seed.get().path(), s.healthCheck()));
                 passed = r.passed();
                 verdict = passed ? r.detail() : "health check (" + r.gate() + "): " + r.detail();
             }

@@ -36,7 +36,7 @@ final class Wiring implements AutoCloseable {
                 // The link points at the binary, which for @corp/t3 is bin/t3, not bin/@corp/t3.
                 SymlinkReleases.from(spec),
                 new SqliteBackups(spec.backup().dir(), CrashPoints.fromEnvironment()),
-                new HttpHealthCheck(in.user()),
+                new HttpHealthCheck(in.user(), in.npm()),
                 new HttpPairing());
     }
 

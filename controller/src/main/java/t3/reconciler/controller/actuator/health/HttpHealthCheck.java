@@ -47,13 +47,31 @@ import t3.reconciler.model.DesiredState;
  * through descriptors.
  */
 public final class HttpHealthCheck implements HealthCheck {
-    private static final long POLL_MS = 100;
+    /** The longest pause between polls of a starting server (it was the fixed step before {@link Backoff}). */
+    static final Duration POLL_CAP = Duration.ofMillis(100);
+
+    /** A throwaway server on a copy is not a user at work: t3 0.0.33 reports to its makers unless told not to. */
+    static final String NO_TELEMETRY = "T3CODE_TELEMETRY_ENABLED=false";
 
     private final String account;
+    private final Optional<Path> binFirst;
 
     /** @param account the unprivileged account that runs the candidate ({@code install.user}) */
     public HttpHealthCheck(String account) {
+        this(account, Optional.empty());
+    }
+
+    /**
+     * @param account the unprivileged account that runs the candidate ({@code install.user})
+     * @param npm     {@code install.npm}: the candidate runs on the node beside it ({@link Account#binDirOf})
+     */
+    public HttpHealthCheck(String account, Path npm) {
+        this(account, Account.binDirOf(npm));
+    }
+
+    private HttpHealthCheck(String account, Optional<Path> binFirst) {
         this.account = account;
+        this.binFirst = binFirst;
     }
 
     @Override
@@ -78,7 +96,7 @@ public final class HttpHealthCheck implements HealthCheck {
             int port = spec.port() != 0 ? spec.port() : freePort();
             // env -i in the wrapper: nothing of ours (a systemd notify socket, watchdog, invocation id) reaches it.
             ProcessBuilder pb = new ProcessBuilder(PidNamespace.wrap(as.wrap(List.of(t3Binary.toAbsolutePath().toString(), "serve", "--host", "127.0.0.1",
-                    "--port", Integer.toString(port), "--base-dir", baseDir.toString()), Optional.of(baseDir), List.of())))
+                    "--port", Integer.toString(port), "--base-dir", baseDir.toString()), Optional.of(baseDir), List.of(NO_TELEMETRY), binFirst)))
                     .redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .directory(baseDir.toFile());
@@ -110,7 +128,7 @@ public final class HttpHealthCheck implements HealthCheck {
         }
         Optional<String> socket = ListeningSockets.ownListener(server.pid(), port);
         Result handshake = Handshake.run(http, base, spec.pairingEndpoints(),
-                () -> Minter.mint(binary, baseDir, as, Optional.of(baseDir), spec.startTimeout()));
+                () -> Minter.mint(binary, baseDir, as, Optional.of(baseDir), binFirst, spec.startTimeout()));
         // Had the server let go of its socket meanwhile, someone else could have answered part of the handshake.
         if (!server.isAlive() || socket.isEmpty() || !socket.equals(ListeningSockets.ownListener(server.pid(), port))) {
             return Result.fail("start", "the server did not hold its socket on 127.0.0.1:" + port + " through the handshake" + logTail(log));
@@ -121,9 +139,13 @@ public final class HttpHealthCheck implements HealthCheck {
         return Result.pass(handshake.detail());
     }
 
-    /** Empty once {@code GET /} answers 200; otherwise why not, when the server died or startTimeout ran out. */
+    /**
+     * Empty once {@code GET /} answers 200; otherwise why not, when the server died or startTimeout ran out. Polled
+     * with a {@link Backoff}: the stand-in is seen within milliseconds, the real t3 (about 4.5 s) without hammering.
+     */
     private static Optional<String> awaitRoot(Process server, T3Client http, URI base, int port, DesiredState.HealthCheck spec) {
         Instant deadline = Instant.now().plus(spec.startTimeout());
+        Backoff backoff = new Backoff(POLL_CAP, spec.requestTimeout());
         String last = "no answer";
         while (true) {
             if (!server.isAlive()) return Optional.of("server exited with " + server.exitValue() + " before answering GET /");
@@ -135,8 +157,7 @@ public final class HttpHealthCheck implements HealthCheck {
                 // Whatever else answers on this port (a user who took it) is not the candidate: it is never asked.
                 last = "no socket of the server's own listens on 127.0.0.1:" + port;
             } else try {
-                Duration bound = left.compareTo(spec.requestTimeout()) < 0 ? left : spec.requestTimeout();
-                T3Client.Response r = http.get(base, Map.of(), bound);
+                T3Client.Response r = http.get(base, Map.of(), backoff.nextRequestTimeout(left));
                 if (r.status() == 200) return Optional.empty();
                 last = "status " + r.status();
             } catch (IOException e) {
@@ -144,7 +165,8 @@ public final class HttpHealthCheck implements HealthCheck {
             }
             // Waiting on the process's exit doubles as the pause between polls, and wakes at once if it dies.
             try {
-                server.onExit().get(Math.min(POLL_MS, Math.max(1, left.toMillis())), TimeUnit.MILLISECONDS);
+                Duration pause = backoff.nextPause(Duration.between(Instant.now(), deadline));
+                server.onExit().get(Math.max(1, pause.toMillis()), TimeUnit.MILLISECONDS);
             } catch (TimeoutException | ExecutionException e) {
                 // still running: poll again
             } catch (InterruptedException e) {

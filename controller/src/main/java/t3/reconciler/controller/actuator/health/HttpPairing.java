@@ -3,9 +3,14 @@ package t3.reconciler.controller.actuator.health;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.HealthCheck.Result;
 import t3.reconciler.controller.actuator.Pairing;
@@ -26,15 +31,60 @@ public final class HttpPairing implements Pairing {
     public Result verify(User user, long mainPid, Path baseDir, Path t3Binary, DesiredState spec) throws ActuatorException {
         int attempts = Math.max(1, spec.canary().verifyAttempts());
         T3Client http = new T3Client(spec.healthCheck().requestTimeout());
+        // The pauses between attempts start short and grow to verifyInterval: a quick server is verified at once.
+        Backoff backoff = new Backoff(spec.canary().verifyInterval(), spec.healthCheck().requestTimeout());
+        if (spec.canary().dispatch().isEmpty()) {
+            // A server just restarted may take seconds to listen (the real t3: about 4.5 s); that wait is not an attempt.
+            Optional<Result> notUp = awaitListening(http, user, mainPid, spec, backoff);
+            if (notUp.isPresent()) return notUp.get();
+        }
         Result last = Result.fail("start", "not attempted");
         for (int i = 1; i <= attempts; i++) {
             last = spec.canary().dispatch().isPresent()
                     ? viaDispatch(http, spec.canary().dispatch().get(), user)
                     : direct(http, user, mainPid, baseDir, t3Binary, spec);
             if (last.passed()) return Result.pass(last.detail() + " (attempt " + i + "/" + attempts + ")");
-            if (i < attempts) pause(spec);
+            if (i < attempts) pause(mainPid, backoff.nextPause(spec.canary().verifyInterval()));
         }
         return Result.fail(last.gate(), last.detail() + " (after " + attempts + " attempts)");
+    }
+
+    /**
+     * Empty once a socket of {@code mainPid} answers t3's session API; a failed start when the process is gone or
+     * healthCheck.startTimeout (the bound on any t3's start) runs out first. Every request has its own short timeout:
+     * one sent while the real server starts may never be answered.
+     */
+    private static Optional<Result> awaitListening(T3Client http, User user, long mainPid, DesiredState spec, Backoff backoff) throws ActuatorException {
+        if (mainPid <= 0) return Optional.of(Result.fail("start", user.name() + "'s unit has no main process"));
+        Instant deadline = Instant.now().plus(spec.healthCheck().startTimeout());
+        String last = "no listening socket";
+        while (true) {
+            if (!ProcessHandle.of(mainPid).map(ProcessHandle::isAlive).orElse(false)) {
+                return Optional.of(Result.fail("start", user.name() + "'s server (pid " + mainPid + ") exited before answering " + T3Client.SESSION_PATH));
+            }
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || left.isZero()) {
+                return Optional.of(Result.fail("start", user.name() + "'s server (pid " + mainPid + ") did not answer " + T3Client.SESSION_PATH
+                        + " within " + spec.healthCheck().startTimeout().toSeconds() + "s (last: " + last + ")"));
+            }
+            try {
+                List<ListeningSockets.Endpoint> endpoints = ListeningSockets.of(mainPid);
+                if (!endpoints.isEmpty()) {
+                    Duration timeout = backoff.nextRequestTimeout(left);
+                    for (ListeningSockets.Endpoint e : endpoints) {
+                        try {
+                            http.session(e.base(), Map.of(), timeout);
+                            return Optional.empty();
+                        } catch (IOException ex) {
+                            last = "port " + e.port() + ": " + ex.getMessage();
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                last = "cannot read its sockets: " + e.getMessage();
+            }
+            pause(mainPid, backoff.nextPause(Duration.between(Instant.now(), deadline)));
+        }
     }
 
     private static Result direct(T3Client http, User user, long mainPid, Path baseDir, Path binary, DesiredState spec) throws ActuatorException {
@@ -60,7 +110,7 @@ public final class HttpPairing implements Pairing {
             throw new ActuatorException("cannot mint a credential as " + user.name() + ": " + e.getMessage(), false, e);
         }
         Result r = Handshake.run(http, base.get(), spec.healthCheck().pairingEndpoints(),
-                () -> Minter.mint(binary, baseDir, owner, Optional.empty(), spec.healthCheck().startTimeout()));
+                () -> Minter.mint(binary, baseDir, owner, Optional.empty(), Account.binDirOf(spec.install().npm()), spec.healthCheck().startTimeout()));
         return r.passed() ? Result.pass(user.name() + "'s server at " + base.get() + ": " + r.detail()) : r;
     }
 
@@ -96,9 +146,14 @@ public final class HttpPairing implements Pairing {
         return Result.pass("dispatch paired " + user.login() + " (cookie " + cookieName + ")");
     }
 
-    private static void pause(DesiredState spec) throws ActuatorException {
+    /** Waiting on the main process's exit doubles as the pause: a server that dies is noticed at once. */
+    private static void pause(long mainPid, Duration pause) throws ActuatorException {
+        Optional<ProcessHandle> p = mainPid > 0 ? ProcessHandle.of(mainPid) : Optional.empty();
         try {
-            Thread.sleep(spec.canary().verifyInterval().toMillis());
+            if (p.isPresent()) p.get().onExit().get(Math.max(1, pause.toMillis()), TimeUnit.MILLISECONDS);
+            else Thread.sleep(pause.toMillis()); // through a dispatch: no process of ours to wait on
+        } catch (TimeoutException | ExecutionException e) {
+            // still running
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ActuatorException("interrupted between pairing attempts", true, e);

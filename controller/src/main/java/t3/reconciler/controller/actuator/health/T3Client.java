@@ -53,7 +53,12 @@ final class T3Client {
 
     /** Reads the session endpoint; throws when it is not a 200 with the documented JSON shape. */
     Session session(URI base, Map<String, String> headers) throws IOException {
-        Response r = get(base.resolve(SESSION_PATH), headers);
+        return session(base, headers, requestTimeout);
+    }
+
+    /** As {@link #session(URI, Map)}, this request bounded by {@code timeout} (a readiness probe's own). */
+    Session session(URI base, Map<String, String> headers, Duration timeout) throws IOException {
+        Response r = get(base.resolve(SESSION_PATH), headers, timeout);
         if (r.status() != 200) throw new IOException(SESSION_PATH + " answered " + r.status());
         JsonNode n;
         try {

@@ -160,7 +160,7 @@ public final class NpmPackages implements Packages {
         Account as = CandidateAccount.resolve(account);
         Exec.Result r;
         try {
-            r = Exec.run(PidNamespace.wrap(as.wrap(List.of(bin.toString(), "--version"))), VERSION_TIMEOUT, Map.of(), Path.of("/"));
+            r = Exec.run(PidNamespace.wrap(as.wrap(List.of(bin.toString(), "--version"), Optional.empty(), List.of(), Account.binDirOf(npm))), VERSION_TIMEOUT, Map.of(), Path.of("/"));
         } catch (IOException e) {
             return Optional.empty(); // there, but not runnable (a dangling link, a missing interpreter, a hang)
         }
@@ -176,7 +176,7 @@ public final class NpmPackages implements Packages {
     private Exec.Result npm(Account as, Path home, String command, List<String> args) throws ActuatorException {
         List<String> argv = npmArgv(command, args, home.resolve("npm-cache"));
         try {
-            return Exec.run(PidNamespace.wrap(as.wrap(argv, Optional.of(home), List.of("NO_UPDATE_NOTIFIER=1"))), timeout, Map.of(), home);
+            return Exec.run(PidNamespace.wrap(as.wrap(argv, Optional.of(home), List.of("NO_UPDATE_NOTIFIER=1"), Account.binDirOf(npm))), timeout, Map.of(), home);
         } catch (Exec.TimedOut e) {
             throw ActuatorException.transientFault("npm " + command + " timed out: " + e.getMessage(), e);
         } catch (IOException e) {

@@ -48,12 +48,20 @@ public record Account(String name, int uid, int gid, Path home) {
      * @param home the HOME to give it, or empty for the account's own
      */
     public List<String> wrap(List<String> argv, Optional<Path> home, List<String> extraEnv) throws IOException {
+        return wrap(argv, home, extraEnv, Optional.empty());
+    }
+
+    /**
+     * As {@link #wrap(List, Optional, List)}, with {@code binFirst} ahead of the fixed PATH: candidate code runs on
+     * the node that {@code install.npm} sits beside (see {@link #binDirOf}).
+     */
+    public List<String> wrap(List<String> argv, Optional<Path> home, List<String> extraEnv, Optional<Path> binFirst) throws IOException {
         List<String> out = new ArrayList<>();
         if (currentUid() != uid) {
             out.addAll(List.of(SETPRIV.toString(), "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
         }
         out.addAll(List.of("/usr/bin/env", "-i", "HOME=" + home.orElse(this.home), "USER=" + name, "LOGNAME=" + name,
-                "PATH=" + PATH, "LANG=C.UTF-8"));
+                "PATH=" + binFirst.map(d -> d + ":").orElse("") + PATH, "LANG=C.UTF-8"));
         for (String e : extraEnv) {
             if (!e.matches("[A-Za-z_][A-Za-z0-9_]*=.*")) throw new IllegalArgumentException("not NAME=value: " + e);
             out.add(e);
@@ -67,4 +75,19 @@ public record Account(String name, int uid, int gid, Path home) {
     }
 
     public List<String> wrap(List<String> argv) throws IOException { return wrap(argv, Optional.empty(), List.of()); }
+
+    /**
+     * The directory of the operator's {@code install.npm}, put first on candidate code's PATH. t3's bin is
+     * {@code #!/usr/bin/env node}, and a t3 may need a newer node than the machine's default (0.0.33 needs >= 22.16):
+     * naming an npm that sits beside that node (e.g. {@code /opt/node24/bin/npm}) makes npm, its install scripts,
+     * {@code t3 --version}, the health check's server and the minter all run on it. Nothing when npm is not an absolute
+     * path, or sits in a directory already on the fixed PATH.
+     */
+    public static Optional<Path> binDirOf(Path npm) {
+        if (!npm.isAbsolute() || npm.getParent() == null) return Optional.empty();
+        Path dir = npm.getParent().normalize();
+        if (dir.toString().contains(":")) return Optional.empty(); // would split PATH; such a dir is never a bin dir
+        for (String p : PATH.split(":")) if (Path.of(p).equals(dir)) return Optional.empty();
+        return Optional.of(dir);
+    }
 }
