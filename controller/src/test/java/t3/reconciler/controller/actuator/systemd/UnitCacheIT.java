@@ -54,7 +54,7 @@ class UnitCacheIT {
     static DbusUnits units;
 
     @BeforeAll
-    static void up() throws IOException {
+    static void up() throws Exception {
         root = Files.createTempDirectory("t3rp-uc-");
         Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
         bed = SystemdBed.start(root.resolve("bed"));
