@@ -37,8 +37,12 @@ final class UnitCache {
         if (path != null && path.startsWith(UNIT_PREFIX)) changed(path);
     }
 
+    /**
+     * Only units we have read are tracked: on the system bus every transient unit of the machine signals, and those
+     * paths must not pile up in a daemon that runs for months.
+     */
     synchronized void changed(String path) {
-        generations.merge(path, 1L, Long::sum);
+        if (generations.computeIfPresent(path, (p, g) -> g + 1) == null) return;
         signals++;
         notifyAll();
     }
@@ -55,7 +59,7 @@ final class UnitCache {
     }
 
     /** The generation to read a unit under: pass it to {@link #put} with what was read. */
-    synchronized long generation(String path) { return generations.getOrDefault(path, 0L); }
+    synchronized long generation(String path) { return generations.computeIfAbsent(path, p -> 0L); }
 
     /** Remembers {@code status} read under {@code generation}; a unit systemd does not know is not remembered. */
     synchronized void put(String path, UnitStatus status, long generation) {
@@ -82,6 +86,6 @@ final class UnitCache {
         if (path != null) changed(path);
     }
 
-    /** Signals seen so far, for tests and the bench. */
+    /** Signals seen so far about units we have read, for tests and the bench. */
     synchronized long signals() { return signals; }
 }
