@@ -21,7 +21,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -57,12 +56,20 @@ public final class SqliteBackups implements Backups {
     /** What an archive holds: the database and its sidecars. */
     private static final List<String> ALL_FILES = Stream.concat(Stream.of(""), Sqlite.SIDECARS.stream()).toList();
 
-    /** Hashes copies beside their integrity_check; daemon threads, made on first use and idle-expiring. */
-    private static final ExecutorService HASHER = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+    /**
+     * Hashes copies beside their integrity_check: up to four at once (a batch backs up several users), daemon threads
+     * made on first use that end after 30 s idle. Core threads, not a zero core: with an unbounded queue a pool only
+     * grows past its core when the queue is full, so a zero core would hash one copy at a time.
+     */
+    private static final ThreadPoolExecutor HASHER = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
         Thread t = new Thread(r, "backup-sha256");
         t.setDaemon(true);
         return t;
     });
+
+    static {
+        HASHER.allowCoreThreadTimeOut(true);
+    }
     private final BackupTree tree;
     private final Clock clock;
     private final Duration userStepTimeout;
