@@ -1,6 +1,7 @@
 package t3.reconciler.controller.actuator;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import t3.reconciler.model.BackupInfo;
@@ -34,6 +35,53 @@ public interface Backups {
 
     /** Keeps the newest {@code keep} per user and never deletes a path in {@code protect}. Returns what was deleted. */
     List<Path> prune(String user, int keep, Set<Path> protect) throws ActuatorException;
+
+    /** One backup of a batch: {@link #backup}'s arguments. */
+    record BackupRequest(String user, Path database, Version onVersion) {}
+
+    /** One restore of a batch: {@link #restore}'s arguments. The user's unit must already be stopped (or down). */
+    record RestoreRequest(String user, Path backup, Path database) {}
+
+    /** One user's outcome in a batch: exactly one of {@code value} and {@code error} is set. */
+    record Outcome<T>(String user, T value, ActuatorException error) {
+        public static <T> Outcome<T> ok(String user, T value) { return new Outcome<>(user, value, null); }
+
+        public static <T> Outcome<T> failed(String user, ActuatorException error) { return new Outcome<>(user, null, error); }
+
+        public boolean ok() { return error == null; }
+    }
+
+    /**
+     * {@link #backup} of several users, at most {@code parallelism} at once; one user's failure never stops another's.
+     * Outcomes come back in the order of {@code requests}. A user may appear only once per batch.
+     */
+    default List<Outcome<BackupInfo>> backupAll(List<BackupRequest> requests, int parallelism) {
+        List<Outcome<BackupInfo>> out = new ArrayList<>();
+        for (BackupRequest r : requests) {
+            try {
+                out.add(Outcome.ok(r.user(), backup(r.user(), r.database(), r.onVersion())));
+            } catch (ActuatorException e) {
+                out.add(Outcome.failed(r.user(), e));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@link #restore} of several users, at most {@code parallelism} at once, for users who are all down already (after
+     * a failed rollout): nobody is restarted here. Outcomes in the order of {@code requests}; a user only once.
+     */
+    default List<Outcome<RestoreReport>> restoreAll(List<RestoreRequest> requests, int parallelism) {
+        List<Outcome<RestoreReport>> out = new ArrayList<>();
+        for (RestoreRequest r : requests) {
+            try {
+                out.add(Outcome.ok(r.user(), restore(r.user(), r.backup(), r.database())));
+            } catch (ActuatorException e) {
+                out.add(Outcome.failed(r.user(), e));
+            }
+        }
+        return out;
+    }
 
     /**
      * @param archive           where the replaced database now is

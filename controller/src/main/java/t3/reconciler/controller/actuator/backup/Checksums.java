@@ -41,11 +41,11 @@ final class Checksums {
      * Writes the sidecar of a checked backup: a new file under a random name ({@code O_EXCL}), fsynced, renamed over
      * (so it is never half-written), and the directory fsynced.
      */
-    static void write(Path backup, BackupTree tree) throws IOException {
+    /** @param sha the backup's sha256, hashed by the caller from a copy only root could write */
+    static void write(Path backup, String sha, BackupTree tree) throws IOException {
         Path side = sidecar(backup);
         Path tmp = tree.newFile(side.getParent(), "." + side.getFileName() + ".tmp-");
         try {
-            String sha = sha256(backup);
             Files.writeString(tmp, sha + "  " + backup.getFileName() + "\n", StandardCharsets.US_ASCII, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
             BackupTree.sync(tmp);

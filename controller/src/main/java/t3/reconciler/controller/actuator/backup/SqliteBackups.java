@@ -1,6 +1,7 @@
 package t3.reconciler.controller.actuator.backup;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -15,7 +16,14 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -48,10 +56,25 @@ public final class SqliteBackups implements Backups {
     /** What an archive holds: the database and its sidecars. */
     private static final List<String> ALL_FILES = Stream.concat(Stream.of(""), Sqlite.SIDECARS.stream()).toList();
 
+    /**
+     * Hashes copies beside their integrity_check: up to four at once (a batch backs up several users), daemon threads
+     * made on first use that end after 30 s idle. Core threads, not a zero core: with an unbounded queue a pool only
+     * grows past its core when the queue is full, so a zero core would hash one copy at a time.
+     */
+    private static final ThreadPoolExecutor HASHER = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        Thread t = new Thread(r, "backup-sha256");
+        t.setDaemon(true);
+        return t;
+    });
+
+    static {
+        HASHER.allowCoreThreadTimeOut(true);
+    }
     private final BackupTree tree;
     private final Clock clock;
     private final Duration userStepTimeout;
     private final Checksums checksums = new Checksums();
+    private final Map<String, Object> userLocks = new ConcurrentHashMap<>();
     /** The crash matrix's point between a restore's archive and its replace; none unless wired in. */
     private final CrashPoints crash;
 
@@ -74,8 +97,14 @@ public final class SqliteBackups implements Backups {
     }
 
     @Override
-    public synchronized BackupInfo backup(String user, Path database, Version onVersion) throws ActuatorException {
+    public BackupInfo backup(String user, Path database, Version onVersion) throws ActuatorException {
         requireUser(user);
+        synchronized (lock(user)) {
+            return backupLocked(user, database, onVersion);
+        }
+    }
+
+    private BackupInfo backupLocked(String user, Path database, Version onVersion) throws ActuatorException {
         Account account = account(user);
         Path dir = null, tmp = null;
         try {
@@ -85,14 +114,25 @@ public final class SqliteBackups implements Backups {
             tmp = tree.newFile(dir, "." + name.fileName() + ".tmp-");
             UserSide.Result r = UserSide.run(account, UserSide.SNAPSHOT, List.of(absolute(database).toString()), null, tmp, userStepTimeout);
             if (!r.ok()) throw userSideFailure("back up", user, database, r);
+            // Both read the whole copy: side by side they cost one read's time on a large database. The hash is
+            // written to the sidecar only once integrity_check passed, as before.
+            Path copy = tmp;
+            CompletableFuture<String> sha = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Checksums.sha256(copy);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, HASHER);
             String integrity = Sqlite.integrity(tmp);
+            String hash = join(sha);
             if (!integrity.equals("ok")) {
                 throw ActuatorException.verdict("backup of " + user + "'s database " + database + " fails integrity_check: " + integrity);
             }
             BackupTree.sync(tmp);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
-            Checksums.write(target, tree);
+            Checksums.write(target, hash, tree);
             return new BackupInfo(user, target, onVersion, name.takenAt(), Files.size(target), true);
         } catch (BackupTree.Unsafe e) {
             throw ActuatorException.verdict("cannot back up " + user + "'s database: " + e.getMessage());
@@ -104,8 +144,14 @@ public final class SqliteBackups implements Backups {
     }
 
     @Override
-    public synchronized List<BackupInfo> list(String user) throws ActuatorException {
+    public List<BackupInfo> list(String user) throws ActuatorException {
         requireUser(user);
+        synchronized (lock(user)) {
+            return listLocked(user);
+        }
+    }
+
+    private List<BackupInfo> listLocked(String user) throws ActuatorException {
         List<BackupInfo> out = new ArrayList<>();
         Optional<Path> found;
         try {
@@ -131,8 +177,14 @@ public final class SqliteBackups implements Backups {
     }
 
     @Override
-    public synchronized RestoreReport restore(String user, Path backup, Path database) throws ActuatorException {
+    public RestoreReport restore(String user, Path backup, Path database) throws ActuatorException {
         requireUser(user);
+        synchronized (lock(user)) {
+            return restoreLocked(user, backup, database);
+        }
+    }
+
+    private RestoreReport restoreLocked(String user, Path backup, Path database) throws ActuatorException {
         // Root reads the backup (checks, and the user's stdin): only ever a file of our own tree.
         if (!backup.toAbsolutePath().normalize().startsWith(tree.root().resolve(user))) {
             throw ActuatorException.verdict("refusing to restore " + backup + " over " + user + "'s database: it is not one of their backups in " + tree.root().resolve(user));
@@ -243,10 +295,17 @@ public final class SqliteBackups implements Backups {
     }
 
     @Override
-    public synchronized List<Path> prune(String user, int keep, Set<Path> protect) throws ActuatorException {
+    public List<Path> prune(String user, int keep, Set<Path> protect) throws ActuatorException {
         if (keep < 0) throw new IllegalArgumentException("keep must not be negative: " + keep);
+        requireUser(user);
+        synchronized (lock(user)) {
+            return pruneLocked(user, keep, protect);
+        }
+    }
+
+    private List<Path> pruneLocked(String user, int keep, Set<Path> protect) throws ActuatorException {
         Set<Path> kept = protect.stream().map(p -> p.toAbsolutePath().normalize()).collect(Collectors.toSet());
-        List<BackupInfo> all = list(user);
+        List<BackupInfo> all = listLocked(user);
         List<Path> deleted = new ArrayList<>();
         try {
             for (BackupInfo b : all.subList(Math.min(keep, all.size()), all.size())) {
@@ -260,6 +319,35 @@ public final class SqliteBackups implements Backups {
             throw ActuatorException.transientFault("cannot prune " + user + "'s backups (deleted " + deleted + "): " + e, e);
         }
         return deleted;
+    }
+
+    /**
+     * Different users share nothing but the tree's root (created idempotently) and the checksum memo (concurrent), so
+     * they may run side by side; one user's operations stay one at a time.
+     */
+    private Object lock(String user) { return userLocks.computeIfAbsent(user, k -> new Object()); }
+
+    @Override
+    public List<Outcome<BackupInfo>> backupAll(List<BackupRequest> requests, int parallelism) {
+        return Batch.run(requests, BackupRequest::user, parallelism, r -> backup(r.user(), r.database(), r.onVersion()));
+    }
+
+    @Override
+    public List<Outcome<RestoreReport>> restoreAll(List<RestoreRequest> requests, int parallelism) {
+        return Batch.run(requests, RestoreRequest::user, parallelism, r -> restore(r.user(), r.backup(), r.database()));
+    }
+
+    /** The hash of a copy only root can write, so what was hashed is what is renamed into place. */
+    private static String join(CompletableFuture<String> sha) throws IOException {
+        try {
+            return sha.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UncheckedIOException io) throw io.getCause();
+            throw new IOException("cannot hash the copy: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while hashing the copy", e);
+        }
     }
 
     private static Account account(String user) throws ActuatorException {

@@ -42,12 +42,13 @@ final class UserSide {
 
     /**
      * {@code VACUUM INTO} a private directory the user makes beside the database (their disk, their access only),
-     * then the snapshot on stdout. sqlite3's own output goes to stderr so stdout carries the snapshot alone.
+     * then the snapshot on stdout. sqlite3's own output goes to stderr so stdout carries the snapshot alone. The
+     * directory is cut from the (absolute) path by the shell, not dirname: every process here costs a fork and exec.
      */
     static final String SNAPSHOT = "set -eu\numask 077\n" + CHECK + """
             db=$1
             check "$db"
-            work=$(mktemp -d -- "$(dirname -- "$db")/.t3-backup-XXXXXXXX") || exit 68
+            work=$(mktemp -d -- "${db%/*}/.t3-backup-XXXXXXXX") || exit 68
             trap 'rm -rf -- "$work"' EXIT
             cd -- "$work"
             sqlite3 -batch -bail -init /dev/null -readonly "$db" ".timeout 30000" "VACUUM INTO 'snapshot.sqlite'" >&2 || exit 70

@@ -7,6 +7,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
@@ -27,6 +29,7 @@ import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.exceptions.NotConnected;
 import org.freedesktop.dbus.interfaces.Peer;
 import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.types.Variant;
 import org.freedesktop.systemd1.NoSuchUnit;
 
 import t3.reconciler.controller.actuator.ActuatorException;
@@ -50,12 +53,40 @@ public final class DbusUnits implements Units {
     private static final String SERVICE = "org.freedesktop.systemd1.Service";
     private static final String MODE = "replace";
 
+    /** How often every cached unit is read afresh, whatever the signals said. */
+    public static final Duration DEFAULT_FULL_RESYNC = Duration.ofMinutes(5);
+
     private final String bus;
     private final int connectTimeoutMillis;
+    private final Duration fullResync;
+    private final AtomicLong busCalls = new AtomicLong();
     private Conn current; // guarded by this
 
-    /** One live connection with its manager proxy and the tracker of its job signals. */
-    private record Conn(DBusConnection dbus, SystemdManager manager, JobTracker jobs) {}
+    /**
+     * One live connection with its manager proxy, the tracker of its job signals and the unit cache its signals keep
+     * current; {@code fullResyncAt} is when its entries are next all read afresh (guarded by this DbusUnits).
+     */
+    private static final class Conn {
+        final DBusConnection dbus;
+        final SystemdManager manager;
+        final JobTracker jobs;
+        final UnitCache cache;
+        Instant fullResyncAt;
+
+        Conn(DBusConnection dbus, SystemdManager manager, JobTracker jobs, UnitCache cache, Instant fullResyncAt) {
+            this.dbus = dbus;
+            this.manager = manager;
+            this.jobs = jobs;
+            this.cache = cache;
+            this.fullResyncAt = fullResyncAt;
+        }
+
+        DBusConnection dbus() { return dbus; }
+
+        SystemdManager manager() { return manager; }
+
+        JobTracker jobs() { return jobs; }
+    }
 
     private record Issued(Conn conn, String jobPath) {}
 
@@ -80,19 +111,42 @@ public final class DbusUnits implements Units {
     public DbusUnits(String bus) { this(bus, Duration.ofSeconds(2)); }
 
     /** @param connectTimeout how long to try reaching the bus; dbus-java's default retries for ~10 s */
-    public DbusUnits(String bus, Duration connectTimeout) {
+    public DbusUnits(String bus, Duration connectTimeout) { this(bus, connectTimeout, DEFAULT_FULL_RESYNC); }
+
+    /**
+     * @param fullResync how often {@link #list} reads every unit afresh instead of trusting entries that no signal
+     *                   touched (between two, each list is one {@code ListUnitsByPatterns} call checked against the cache)
+     */
+    public DbusUnits(String bus, Duration connectTimeout, Duration fullResync) {
+        this.fullResync = fullResync;
         this.bus = Objects.requireNonNull(bus, "bus");
         if (bus.isBlank()) throw new IllegalArgumentException("bus must be system, session or an address");
         this.connectTimeoutMillis = (int) Math.max(1, connectTimeout.toMillis());
     }
 
+    /**
+     * One {@code ListUnitsByPatterns} call; each listed unit is served from the cache when no signal touched it since it
+     * was read and the listing agrees with it (load, active and sub state), else read afresh (a missed signal is healed
+     * here). On a full resync every unit is read afresh.
+     */
     @Override
     public List<UnitStatus> list(String pattern) throws ActuatorException {
         return withReconnect("list " + pattern, c -> {
+            boolean full = fullResyncDue(c);
+            busCalls.incrementAndGet();
             List<UnitStatus> out = new ArrayList<>();
             for (ListedUnit u : c.manager().ListUnitsByPatterns(List.of(), List.of(pattern))) {
+                String path = u.unitPath.getPath();
+                Optional<UnitStatus> cached = full ? Optional.empty() : c.cache.current(path)
+                        .filter(s -> s.name().equals(u.name) && s.activeState().equals(u.activeState) && s.subState().equals(u.subState) && !u.loadState.equals("not-found"));
+                if (cached.isPresent()) {
+                    out.add(cached.get());
+                    continue;
+                }
                 try {
+                    long generation = c.cache.generation(path);
                     UnitStatus s = describe(c, u.name, u.unitPath);
+                    c.cache.put(path, s, generation);
                     if (!s.activeState().equals("missing")) out.add(s);
                 } catch (UnknownObject gone) {
                     // unloaded between the listing and the property reads: no longer a loaded unit
@@ -102,18 +156,39 @@ public final class DbusUnits implements Units {
         });
     }
 
+    /** The cache of the live connection, if any: for tests that play a missed signal. */
+    synchronized Optional<UnitCache> cache() { return Optional.ofNullable(current).map(c -> c.cache); }
+
+    /** D-Bus method calls made so far (ListUnits, GetUnit, LoadUnit, GetAll, jobs): what a pass costs the bus. */
+    public long busCalls() { return busCalls.get(); }
+
+    private synchronized boolean fullResyncDue(Conn c) {
+        Instant now = Instant.now();
+        if (now.isBefore(c.fullResyncAt)) return false;
+        c.fullResyncAt = now.plus(fullResync);
+        return true;
+    }
+
     @Override
     public UnitStatus status(String unit) throws ActuatorException {
         return withReconnect("status of " + unit, c -> {
             DBusPath path;
+            busCalls.incrementAndGet();
             try {
+                // Always asked, even with the unit cached: a dead bus must surface here, not hide behind the cache.
                 path = c.manager().GetUnit(unit);
+                Optional<UnitStatus> cached = c.cache.current(path.getPath()).filter(s -> s.name().equals(unit));
+                if (cached.isPresent()) return cached.get();
             } catch (NoSuchUnit notLoaded) {
                 // Not in memory is not the same as unknown: loading tells an existing unit file from none.
+                busCalls.incrementAndGet();
                 path = c.manager().LoadUnit(unit);
             }
             try {
-                return describe(c, unit, path);
+                long generation = c.cache.generation(path.getPath());
+                UnitStatus s = describe(c, unit, path);
+                c.cache.put(path.getPath(), s, generation);
+                return s;
             } catch (UnknownObject gone) {
                 return UnitStatus.missing(unit);
             }
@@ -141,6 +216,7 @@ public final class DbusUnits implements Units {
         Issued issued = withReconnect(what, c -> {
             c.jobs().expect(); // before the call: the signal may beat the reply
             try {
+                busCalls.incrementAndGet();
                 return new Issued(c, verb.issue(c.manager(), unit).getPath());
             } catch (RuntimeException e) {
                 c.jobs().release();
@@ -155,6 +231,8 @@ public final class DbusUnits implements Units {
             throw new ActuatorException(what + ": interrupted while waiting for the job", true, e);
         } finally {
             issued.conn().jobs().release();
+            // Whatever the signals said: the unit's state after our own job is read from systemd.
+            issued.conn().cache.invalidate(unit);
         }
         if (result.isEmpty()) {
             if (!issued.conn().dbus().isConnected()) {
@@ -184,22 +262,33 @@ public final class DbusUnits implements Units {
         }
     }
 
-    private static UnitStatus describe(Conn c, String name, DBusPath path) throws DBusException {
+    /** Two calls (all Unit properties, all Service properties) where it took seven single reads. */
+    private UnitStatus describe(Conn c, String name, DBusPath path) throws DBusException {
         Properties p = c.dbus().getRemoteObject(SystemdManager.BUS_NAME, path.getPath(), Properties.class);
-        String load = p.Get(UNIT, "LoadState");
+        busCalls.incrementAndGet();
+        Map<String, Variant<?>> unit = p.GetAll(UNIT);
+        String load = (String) value(unit, "LoadState");
         if (load.equals("not-found")) return UnitStatus.missing(name);
-        String active = p.Get(UNIT, "ActiveState");
-        String sub = p.Get(UNIT, "SubState");
+        String active = (String) value(unit, "ActiveState");
+        String sub = (String) value(unit, "SubState");
         if (!name.endsWith(".service")) return new UnitStatus(name, active, sub, 0, Optional.empty(), 0, Optional.empty());
-        long mainPid = number(p.Get(SERVICE, "MainPID"));
-        long startedMicros = number(p.Get(SERVICE, "ExecMainStartTimestamp"));
-        int restarts = (int) number(p.Get(SERVICE, "NRestarts"));
-        String cgroup = p.Get(SERVICE, "ControlGroup");
+        busCalls.incrementAndGet();
+        Map<String, Variant<?>> service = p.GetAll(SERVICE);
+        long mainPid = number(value(service, "MainPID"));
+        long startedMicros = number(value(service, "ExecMainStartTimestamp"));
+        int restarts = (int) number(value(service, "NRestarts"));
+        String cgroup = (String) value(service, "ControlGroup");
         Optional<Instant> started = startedMicros == 0 ? Optional.empty() : Optional.of(Instant.EPOCH.plus(startedMicros, ChronoUnit.MICROS));
         return new UnitStatus(name, active, sub, mainPid, started, restarts, cgroup.isEmpty() ? Optional.empty() : Optional.of(cgroup));
     }
 
     private static long number(Object o) { return ((Number) o).longValue(); }
+
+    private static Object value(Map<String, Variant<?>> all, String property) throws DBusException {
+        Variant<?> v = all.get(property);
+        if (v == null) throw new DBusException("systemd's unit has no property " + property);
+        return v.getValue();
+    }
 
     /** Runs {@code call}; if the bus failed under it, rebuilds the connection and runs it once more. */
     private <T> T withReconnect(String what, BusCall<T> call) throws ActuatorException {
@@ -275,8 +364,12 @@ public final class DbusUnits implements Units {
             SystemdManager manager = dbus.getRemoteObject(SystemdManager.BUS_NAME, SystemdManager.OBJECT_PATH, SystemdManager.class);
             JobTracker jobs = new JobTracker();
             dbus.addSigHandler(SystemdManager.JobRemoved.class, jobs);
-            manager.Subscribe();
-            current = new Conn(dbus, manager, jobs);
+            UnitCache cache = new UnitCache();
+            dbus.addSigHandler(Properties.PropertiesChanged.class, cache::handle);
+            dbus.addSigHandler(SystemdManager.UnitNew.class, cache::handle);
+            dbus.addSigHandler(SystemdManager.UnitRemoved.class, cache::handle);
+            manager.Subscribe(); // after the handlers: nothing is sent to us before, nothing is missed after
+            current = new Conn(dbus, manager, jobs, cache, Instant.now().plus(fullResync));
             return current;
         } catch (DBusException | DBusExecutionException e) {
             if (dbus != null) closeQuietly(dbus);

@@ -49,4 +49,28 @@ public interface SystemdManager extends DBusInterface {
 
         public String result() { return result; }
     }
+
+    /** Sent when a unit is loaded into memory. */
+    class UnitNew extends DBusSignal {
+        private final DBusPath unit;
+
+        public UnitNew(String path, String id, DBusPath unit) throws DBusException {
+            super(path, id, unit);
+            this.unit = unit;
+        }
+
+        public DBusPath unit() { return unit; }
+    }
+
+    /** Sent when a unit is unloaded from memory. */
+    class UnitRemoved extends DBusSignal {
+        private final DBusPath unit;
+
+        public UnitRemoved(String path, String id, DBusPath unit) throws DBusException {
+            super(path, id, unit);
+            this.unit = unit;
+        }
+
+        public DBusPath unit() { return unit; }
+    }
 }
