@@ -34,12 +34,22 @@ public record DesiredState(
         Schedule schedule,
         Breaker breaker,
         Alerts alerts,
-        Controller controller) {
+        Controller controller,
+        Optional<Fleet> fleet) {
 
     public static final String USER_PLACEHOLDER = "{user}";
 
     public DesiredState {
         users = List.copyOf(users);
+    }
+
+    /** A single-host state (no {@code fleet:} section): what every caller written before the fleet layer builds. */
+    public DesiredState(Path source, String packageName, Channel track, boolean trackExplicit, Optional<Version> pin, boolean freeze,
+                        List<User> users, Optional<Path> usersFile, String unitTemplate, String databaseTemplate, Install install,
+                        Backup backup, HealthCheck healthCheck, Canary canary, Schedule schedule, Breaker breaker, Alerts alerts,
+                        Controller controller) {
+        this(source, packageName, track, trackExplicit, pin, freeze, users, usersFile, unitTemplate, databaseTemplate, install,
+                backup, healthCheck, canary, schedule, breaker, alerts, controller, Optional.empty());
     }
 
     /** The unit of one user, e.g. {@code t3-serve@alice.service}. */
@@ -116,4 +126,24 @@ public record DesiredState(
      * address such as {@code unix:path=/run/user/1000/bus}.
      */
     public record Controller(Path stateDb, Path freezeFile, Path pidFile, String metricsAddress, String bus) {}
+
+    /**
+     * Coordination with the other hosts of {@code group} through etcd (docs/fleet.md). Absent: the host acts alone.
+     *
+     * @param hostId             this host's name in the fleet; empty means the contents of /etc/machine-id
+     * @param maxConcurrentHosts how many hosts may be inside a rollout (slot taken, not yet released) at once
+     * @param canaryHosts        hosts that go first: the others start a version only after every one of these
+     *                           promoted it and it ran there for {@code soak}
+     * @param leaseTtl           how long a dead host keeps its slot and its status key
+     */
+    public record Fleet(List<URI> endpoints, Optional<Tls> tls, String group, Optional<String> hostId, int maxConcurrentHosts,
+                        List<String> canaryHosts, Duration soak, Duration leaseTtl) {
+        public Fleet {
+            endpoints = List.copyOf(endpoints);
+            canaryHosts = List.copyOf(canaryHosts);
+        }
+    }
+
+    /** Client-certificate TLS to etcd: {@code ca} verifies the servers (else the JDK's trust store); cert and key are PEM. */
+    public record Tls(Optional<Path> ca, Optional<Path> cert, Optional<Path> key) {}
 }
