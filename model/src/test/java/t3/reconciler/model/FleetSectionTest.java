@@ -91,7 +91,7 @@ class FleetSectionTest {
                 problems("users: [alice]\nfleet:\n  endpoints: ['http://a:2379']\n  tls: {ca: /ca.pem}\n"));
         assertEquals(List.of("/etc/t3-reconciler/desired.yaml:4:8: fleet.tls.key: missing: a client certificate needs both cert and key"),
                 problems("users: [alice]\nfleet:\n  endpoints: ['https://a:2379']\n  tls: {cert: /c.pem}\n"));
-        assertEquals(List.of("/etc/t3-reconciler/desired.yaml:4:19: fleet.tls.ca: 'ca.pem' is not an absolute path"),
+        assertEquals(List.of("/etc/t3-reconciler/desired.yaml:4:13: fleet.tls.ca: 'ca.pem' is not an absolute path"),
                 problems("users: [alice]\nfleet:\n  endpoints: ['https://a:2379']\n  tls: {ca: ca.pem}\n"));
     }
 
