@@ -42,7 +42,8 @@ public record FleetFacts(
         return new FleetFacts(etcd, detail, 0, self, max, List.of(), false, leaseLost, Map.of(), Optional.empty(), Map.of(), Map.of());
     }
 
-    public int slotsFree() { return Math.max(0, maxConcurrentHosts - slotHolders.size()); }
+    /** Free slots as far as known: none while etcd cannot be read (an unread fleet may be full). */
+    public int slotsFree() { return etcd != EtcdHealth.QUORUM ? 0 : Math.max(0, maxConcurrentHosts - slotHolders.size()); }
 
     public boolean isBlocked(String version) { return verdicts.containsKey(version); }
 }
