@@ -32,9 +32,12 @@ public final class EtcdCluster implements AutoCloseable {
     private final int[] clientPorts;
     private final int[] peerPorts;
     private final Process[] members;
+    private final List<String> tlsArgs;
 
-    private EtcdCluster(Path dir, int size) throws IOException {
+    private EtcdCluster(Path dir, int size, List<String> tlsArgs) throws IOException {
         this.dir = dir;
+        this.tlsArgs = tlsArgs;
+        Files.createDirectories(dir);
         this.binary = find();
         this.clientPorts = freePorts(size);
         this.peerPorts = freePorts(size);
@@ -42,7 +45,17 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     public static EtcdCluster start(Path dir, int size) throws IOException, InterruptedException {
-        EtcdCluster c = new EtcdCluster(dir, size);
+        return start(new EtcdCluster(dir, size, List.of()));
+    }
+
+    /** One member serving clients over https only, demanding a client certificate signed by {@code ca}. */
+    public static EtcdCluster startTls(Path dir, Path cert, Path key, Path ca) throws IOException, InterruptedException {
+        return start(new EtcdCluster(dir, 1, List.of("--cert-file", cert.toString(), "--key-file", key.toString(),
+                "--client-cert-auth", "--trusted-ca-file", ca.toString())));
+    }
+
+    private static EtcdCluster start(EtcdCluster c) throws IOException, InterruptedException {
+        int size = c.members.length;
         List<CountDownLatch> ready = new ArrayList<>();
         for (int i = 0; i < size; i++) ready.add(c.launch(i, "new"));
         for (int i = 0; i < size; i++) c.await(i, ready.get(i));
@@ -53,7 +66,7 @@ public final class EtcdCluster implements AutoCloseable {
         return IntStream.range(0, members.length).mapToObj(this::endpoint).toList();
     }
 
-    public URI endpoint(int i) { return URI.create("http://127.0.0.1:" + clientPorts[i]); }
+    public URI endpoint(int i) { return URI.create((tlsArgs.isEmpty() ? "http" : "https") + "://127.0.0.1:" + clientPorts[i]); }
 
     /** SIGKILL, as a crashed machine: no goodbye to its peers. */
     public void kill(int i) throws InterruptedException {
@@ -76,6 +89,7 @@ public final class EtcdCluster implements AutoCloseable {
                 // Short heartbeats: elections on loopback settle in well under a second, and leases as short as 2s are allowed.
                 "--heartbeat-interval", "50", "--election-timeout", "500")
                 .redirectErrorStream(true);
+        pb.command().addAll(tlsArgs);
         Process p = pb.start();
         members[i] = p;
         CountDownLatch ready = new CountDownLatch(1);
