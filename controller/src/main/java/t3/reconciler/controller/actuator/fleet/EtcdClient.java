@@ -139,6 +139,9 @@ public final class EtcdClient implements AutoCloseable {
             URI e = endpoints.get(at);
             HttpRequest req = HttpRequest.newBuilder(e.resolve("/v3/watch"))
                     .header("Content-Type", "application/json")
+                    // gRPC metadata through the gateway (etcd's WithRequireLeader): a member that loses its leader
+                    // cancels the watch instead of keeping a stream that will never carry another change.
+                    .header("Grpc-Metadata-hasleader", "true")
                     .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
             try {
                 HttpResponse<Stream<String>> resp = http.send(req, HttpResponse.BodyHandlers.ofLines());

@@ -29,6 +29,8 @@ public final class FleetWatch implements ChangeSource, AutoCloseable {
     private volatile boolean closed;
     private volatile HttpResponse<Stream<String>> open;
     private long nextRevision;
+    /** Whether the stream is up: a loss and a recovery each fire once, not every retry while etcd stays away. */
+    private boolean connected = true;
 
     /** Watches from {@code fromRevision} (0: from now). Pass the revision after a {@link FleetFacts} read to miss nothing since. */
     public FleetWatch(EtcdClient etcd, Keys keys, long fromRevision, Log log) {
@@ -58,10 +60,14 @@ public final class FleetWatch implements ChangeSource, AutoCloseable {
                 wait = FIRST_RETRY;
             } catch (EtcdException | UncheckedIOException e) {
                 if (closed) return;
-                log.warn("fleet-watch", Log.kv("reason", "stream lost, reconnecting in " + wait.toMillis() + "ms: " + e.getMessage()));
+                if (connected) {
+                    // Once per outage, not once per retry.
+                    log.warn("fleet-watch", Log.kv("reason", "stream lost, retrying every " + MAX_RETRY.toSeconds() + "s at most: " + e.getMessage()));
+                    connected = false;
+                    fire();
+                }
             }
             if (closed) return;
-            fire();
             try {
                 Thread.sleep(wait.toMillis()); // retry pacing while etcd is away, not synchronisation
             } catch (InterruptedException e) {
@@ -102,6 +108,13 @@ public final class FleetWatch implements ChangeSource, AutoCloseable {
                 }
                 if (EtcdClient.num(result, "canceled") != 0 || result.path("canceled").asBoolean(false)) {
                     throw new EtcdException("watch canceled by etcd: " + result.path("cancel_reason").asText(""));
+                }
+                if (!connected) {
+                    // Back after an outage: what changed meanwhile comes as events from nextRevision, but etcd being
+                    // reachable again is itself news.
+                    connected = true;
+                    log.info("fleet-watch", Log.kv("reason", "stream back from revision " + nextRevision));
+                    fire();
                 }
                 JsonNode events = result.path("events");
                 if (events.size() > 0) {

@@ -27,9 +27,13 @@ class FleetQuorumIT {
             assertEquals(EtcdHealth.QUORUM, a.facts().etcd(), "two of three members are a quorum");
             assertEquals(new SlotResult.Taken(false), a.lock());
             assertInstanceOf(SlotResult.Full.class, b.lock());
+            Hosts.Changes changes = new Hosts.Changes(b.changes());
             assertEquals(new SlotResult.Released(), a.unlock());
+            changes.until(() -> b.facts().slotsFree() == 1, Duration.ofSeconds(20), "b's watch to see the release");
+            changes.drain();
 
             etcd.kill(1);
+            changes.next(Duration.ofSeconds(20), "the watch reports losing the quorum");
             FleetFacts cut = b.facts();
             assertEquals(EtcdHealth.NO_QUORUM, cut.etcd(), cut.etcdDetail());
             assertTrue(cut.etcdDetail().contains(etcd.endpoint(2).toString()), cut.etcdDetail());

@@ -56,6 +56,14 @@ final class Hosts implements AutoCloseable {
             source.onChange(seen::release);
         }
 
+        /** Forgets the changes seen so far. */
+        void drain() { seen.drainPermits(); }
+
+        /** Fails unless a change is reported within {@code within}. */
+        void next(Duration within, String what) throws InterruptedException {
+            assertTrue(seen.tryAcquire(within.toMillis(), TimeUnit.MILLISECONDS), "no change reported within " + within + ": " + what);
+        }
+
         /** Returns once {@code condition} holds, re-checking it after each change; fails if no change comes for {@code quiet}. */
         void until(BooleanSupplier condition, Duration quiet, String what) throws InterruptedException {
             while (!condition.getAsBoolean()) {
