@@ -1,6 +1,5 @@
 package t3.reconciler.controller.actuator.fleet;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,11 +65,10 @@ public final class RolloutSlots {
             Optional<Kv> held = etcd.get(key).kvs().stream().findFirst();
             if (held.isEmpty()) return decided(host, new SlotResult.NotHeld(), "no slot held");
             long id = lease.current();
-            Txn.Compare owner = held.get().lease() == id && id != 0
-                    ? new Txn.LeaseIs(key, id)
-                    : null;
-            if (owner == null) return decided(host, new SlotResult.Refused(FleetJson.slotHolder(held.get()).host()), "held under another lease");
-            if (etcd.txn(new Txn(List.of(owner), List.of(new Txn.Delete(key)), List.of())).succeeded()) {
+            if (id == 0 || held.get().lease() != id) {
+                return decided(host, new SlotResult.Refused(FleetJson.slotHolder(held.get()).host()), "held under another lease");
+            }
+            if (etcd.txn(new Txn(List.of(new Txn.LeaseIs(key, id)), List.of(new Txn.Delete(key)), List.of())).succeeded()) {
                 return decided(host, new SlotResult.Released(), "released");
             }
         }
@@ -110,6 +108,4 @@ public final class RolloutSlots {
         log.info("fleet-slot", Log.kv("host", host, "outcome", result.getClass().getSimpleName(), "reason", reason));
         return result;
     }
-
-    static String text(byte[] b) { return new String(b, StandardCharsets.UTF_8); }
 }
