@@ -34,7 +34,8 @@ public record DesiredState(
         Schedule schedule,
         Breaker breaker,
         Alerts alerts,
-        Controller controller) {
+        Controller controller,
+        Optional<Fleet> fleet) {
 
     public static final String USER_PLACEHOLDER = "{user}";
 
@@ -122,4 +123,24 @@ public record DesiredState(
      * address such as {@code unix:path=/run/user/1000/bus}.
      */
     public record Controller(Path stateDb, Path freezeFile, Path pidFile, String metricsAddress, String bus) {}
+
+    /**
+     * Coordination with the other hosts of {@code group} through etcd (docs/fleet.md). Absent: the host acts alone.
+     *
+     * @param hostId             this host's name in the fleet; empty means the contents of /etc/machine-id
+     * @param maxConcurrentHosts how many hosts may be inside a rollout (slot taken, not yet released) at once
+     * @param canaryHosts        hosts that go first: the others start a version only after every one of these
+     *                           promoted it and it ran there for {@code soak}
+     * @param leaseTtl           how long a dead host keeps its slot and its status key
+     */
+    public record Fleet(List<URI> endpoints, Optional<Tls> tls, String group, Optional<String> hostId, int maxConcurrentHosts,
+                        List<String> canaryHosts, Duration soak, Duration leaseTtl) {
+        public Fleet {
+            endpoints = List.copyOf(endpoints);
+            canaryHosts = List.copyOf(canaryHosts);
+        }
+    }
+
+    /** Client-certificate TLS to etcd: {@code ca} verifies the servers (else the JDK's trust store); cert and key are PEM. */
+    public record Tls(Optional<Path> ca, Optional<Path> cert, Optional<Path> key) {}
 }

@@ -28,7 +28,7 @@ public final class DesiredStateLoader {
     public static final long MAX_FILE_BYTES = 1L << 20;
 
     static final List<String> ROOT = List.of("package", "track", "pin", "freeze", "users", "usersFile", "unit", "database",
-            "install", "backup", "healthCheck", "canary", "schedule", "breaker", "alerts", "controller");
+            "install", "backup", "healthCheck", "canary", "schedule", "breaker", "alerts", "controller", "fleet");
     static final List<String> INSTALL = List.of("registry", "versionsDir", "link", "npm", "timeout", "keepVersions", "user");
     static final List<String> BACKUP = List.of("dir", "keep", "dailyAt");
     static final List<String> HEALTH_CHECK = List.of("seedUser", "scratchDir", "port", "pairingEndpoints", "startTimeout",
@@ -38,6 +38,8 @@ public final class DesiredStateLoader {
     static final List<String> BREAKER = List.of("policy", "initialWait", "maxWait");
     static final List<String> ALERTS = List.of("webhook", "alertmanager", "heldBackAfter");
     static final List<String> CONTROLLER = List.of("stateDb", "freezeFile", "pidFile", "metrics", "bus");
+    static final List<String> FLEET = List.of("endpoints", "tls", "group", "hostId", "maxConcurrentHosts", "canaryHosts", "soak", "leaseTtl");
+    static final List<String> FLEET_TLS = List.of("ca", "cert", "key");
 
     private static final Map<String, List<String>> SECTIONS = sections();
 
@@ -144,7 +146,8 @@ public final class DesiredStateLoader {
                 schedule(root.section("schedule", SCHEDULE)),
                 breaker(root.section("breaker", BREAKER)),
                 alerts(root.section("alerts", ALERTS)),
-                controller(root.section("controller", CONTROLLER)));
+                controller(root.section("controller", CONTROLLER)),
+                root.has("fleet") ? Optional.of(FleetSection.read(root.section("fleet", FLEET))) : Optional.empty());
         root.finish();
         return state;
     }
@@ -270,6 +273,8 @@ public final class DesiredStateLoader {
         m.put("breaker", BREAKER);
         m.put("alerts", ALERTS);
         m.put("controller", CONTROLLER);
+        m.put("fleet", FLEET);
+        m.put("fleet.tls", FLEET_TLS);
         return m;
     }
 }

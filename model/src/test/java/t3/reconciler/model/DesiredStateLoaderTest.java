@@ -176,7 +176,7 @@ class DesiredStateLoaderTest {
                 f + ":3:20: install.timeout: must be positive (got '0s')",
                 f + ":3:38: install.keepVersions: must be from 2 to 100 (got 0)",
                 f + ":4:1: bogus: unknown key (known keys: package, track, pin, freeze, users, usersFile, unit, database, install, backup,"
-                        + " healthCheck, canary, schedule, breaker, alerts, controller)"),
+                        + " healthCheck, canary, schedule, breaker, alerts, controller, fleet)"),
                 problems(f));
     }
 
@@ -322,7 +322,7 @@ class DesiredStateLoaderTest {
     void knownKeysCoverEverySection() {
         assertTrue(DesiredStateLoader.knownKeys().containsAll(List.of("package", "users[].login", "install.keepVersions", "install.user",
                 "healthCheck.migrationFailurePatterns", "controller.bus", "schedule.zone", "breaker.maxWait", "alerts.heldBackAfter")));
-        assertEquals(16 + 2 + 7 + 3 + 7 + 5 + 3 + 3 + 3 + 5, DesiredStateLoader.knownKeys().size());
+        assertEquals(17 + 2 + 7 + 3 + 7 + 5 + 3 + 3 + 3 + 5 + 8 + 3, DesiredStateLoader.knownKeys().size());
     }
 
     private DesiredState parse(String yaml) throws InvalidDesiredStateException {

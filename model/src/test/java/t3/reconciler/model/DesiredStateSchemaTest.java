@@ -42,6 +42,7 @@ class DesiredStateSchemaTest {
     @Test
     void aMinimalFileValidates() throws Exception {
         assertEquals(Set.of(), validate("users: [alice]\n"));
+        assertEquals(Set.of(), validate("users: [alice]\nfleet: {endpoints: ['http://127.0.0.1:2379']}\n"));
         assertEquals(Set.of(), validate("users: [{name: bob, login: bob@corp.example}]\ncontroller: {metrics: off}\npin: 1.0.0-rc.1+b\n"));
     }
 
@@ -71,7 +72,15 @@ class DesiredStateSchemaTest {
             "users: [alice]\ncontroller: {metrics: '9464'}\n",
             "users: [alice]\ncontroller: {bus: 'tcp:host=x'}\n",
             "users: [alice]\ncontroller: {stateDb: state.db}\n",
-            "users: [alice]\nfreeze: maybe\n"})
+            "users: [alice]\nfreeze: maybe\n",
+            "users: [alice]\nfleet: {group: g}\n",
+            "users: [alice]\nfleet: {endpoints: []}\n",
+            "users: [alice]\nfleet: {endpoints: ['http://h']}\n",
+            "users: [alice]\nfleet: {endpoints: ['http://h:2379/v3']}\n",
+            "users: [alice]\nfleet: {endpoints: ['https://h:2379'], tls: {cert: /c.pem}}\n",
+            "users: [alice]\nfleet: {endpoints: ['http://h:2379'], maxConcurrentHosts: 0}\n",
+            "users: [alice]\nfleet: {endpoints: ['http://h:2379'], group: 'A/b'}\n",
+            "users: [alice]\nfleet: {endpoints: ['http://h:2379'], canaryHosts: [a, a]}\n"})
     void schemaRejectsWhatTheLoaderRejects(String yaml) throws Exception {
         assertThrows(InvalidDesiredStateException.class, () -> DesiredStateLoader.parse(yaml, Path.of("t.yaml")));
         assertFalse(validate(yaml).isEmpty(), yaml);

@@ -30,6 +30,6 @@ public final class RestartKeys {
         DesiredState.Controller c = new DesiredState.Controller(a.stateDb(), b.freezeFile(), a.pidFile(), a.metricsAddress(), b.bus());
         return new DesiredState(edited.source(), edited.packageName(), edited.track(), edited.trackExplicit(), edited.pin(), edited.freeze(),
                 edited.users(), edited.usersFile(), edited.unitTemplate(), edited.databaseTemplate(), edited.install(), edited.backup(),
-                edited.healthCheck(), edited.canary(), edited.schedule(), edited.breaker(), edited.alerts(), c);
+                edited.healthCheck(), edited.canary(), edited.schedule(), edited.breaker(), edited.alerts(), c, edited.fleet());
     }
 }

@@ -38,6 +38,7 @@ public final class Specs {
                 new DesiredState.Schedule(Duration.ofMinutes(5), Optional.empty(), ZoneId.of("UTC")),
                 new DesiredState.Breaker(DesiredState.BreakerPolicy.FREEZE, Duration.ofMinutes(30), Duration.ofHours(24)),
                 new DesiredState.Alerts(Optional.empty(), Duration.ofDays(3)),
-                new DesiredState.Controller(root.resolve("state.db"), root.resolve("FREEZE"), root.resolve("pid"), "127.0.0.1:0", "system"));
+                new DesiredState.Controller(root.resolve("state.db"), root.resolve("FREEZE"), root.resolve("pid"), "127.0.0.1:0", "system"),
+                Optional.empty());
     }
 }

@@ -1,0 +1,63 @@
+package t3.reconciler.controller.actuator.fleet;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import t3.reconciler.controller.log.Log;
+import t3.reconciler.model.DesiredState;
+
+/**
+ * Everything one controller uses of the fleet, opened from {@code fleet:}: the etcd client, this host's lease, the
+ * slots, the shared records, the facts reader and the watch. One per controller; closing it revokes the lease (the
+ * slot and status key go at once instead of after the TTL).
+ */
+public final class Fleet implements AutoCloseable {
+    /** Long enough for a loaded etcd, short enough that a pass without quorum does not hang the loop for long. */
+    public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(3);
+
+    public final String self;
+    public final DesiredState.Fleet spec;
+    public final EtcdClient etcd;
+    public final Keys keys;
+    public final HostLease lease;
+    public final RolloutSlots slots;
+    public final FleetRecords records;
+    public final FleetReader reader;
+    private final Log log;
+    private FleetWatch watch;
+
+    public Fleet(DesiredState.Fleet spec, String self, Clock clock, Log log) throws EtcdException {
+        this.spec = spec;
+        this.self = self;
+        this.etcd = new EtcdClient(spec.endpoints(), spec.tls().isPresent() ? Optional.of(EtcdTls.context(spec.tls().get())) : Optional.empty(), REQUEST_TIMEOUT);
+        this.keys = new Keys(spec.group());
+        this.lease = new HostLease(etcd, spec.leaseTtl(), log);
+        this.slots = new RolloutSlots(etcd, keys, lease, clock, log);
+        this.records = new FleetRecords(etcd, keys, lease, clock, log);
+        this.reader = new FleetReader(etcd, keys, lease, self, spec.maxConcurrentHosts());
+        this.log = log;
+    }
+
+    public static Fleet open(DesiredState.Fleet spec, Clock clock, Log log) throws EtcdException {
+        return new Fleet(spec, HostId.of(spec), clock, log);
+    }
+
+    public FleetFacts facts() { return reader.read(); }
+
+    public SlotResult lock() throws EtcdException { return slots.lock(self, spec.maxConcurrentHosts()); }
+
+    public SlotResult unlock() throws EtcdException { return slots.unlock(self); }
+
+    /** The watch on the group, started on first use: register it with the loop as a trigger source. */
+    public synchronized ChangeSource changes() {
+        if (watch == null) watch = new FleetWatch(etcd, keys, 0, log).start();
+        return watch;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (watch != null) watch.close();
+        lease.close();
+        etcd.close();
+    }
+}

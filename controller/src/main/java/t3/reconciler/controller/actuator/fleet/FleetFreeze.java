@@ -1,0 +1,6 @@
+package t3.reconciler.controller.actuator.fleet;
+
+import java.time.Instant;
+
+/** The group-wide freeze: the local freeze's meaning (no bump starts) for every host. */
+public record FleetFreeze(String by, String reason, Instant at) {}

@@ -1,0 +1,6 @@
+package t3.reconciler.controller.actuator.fleet;
+
+import java.time.Instant;
+
+/** A version that failed on {@code host} (health check, canary, rollback): blocked on every host of the group. */
+public record Verdict(String version, String host, String reason, Instant at) {}
