@@ -41,6 +41,8 @@ public final class Daemon {
     private Optional<ResyncTimer> timer = Optional.empty();
     private Optional<List<TriggerSource>> sources = Optional.empty();
     private volatile Consumer<Pass> onPass = p -> {};
+    /** The sources started, told after each pass (before it is logged as ended) what the state in force now names. */
+    private List<TriggerSource> active = List.of();
 
     /** What one pass was triggered by and how it ended. */
     public record Pass(Set<String> why, boolean windowOverride, Reconciler.Result result) {}
@@ -103,11 +105,12 @@ public final class Daemon {
         all.addAll(sources.orElseGet(() -> List.of(new FileWatchSource(spec.file(), spec.inForce(), log), new SignalSource(spec::inForce, this))));
         try (MetricsServer server = MetricsServer.serve(s.controller().metricsAddress(), metrics::scrape)) {
             for (TriggerSource src : all) src.start(triggers);
+            active = all;
             // Written once SIGHUP is handled: whoever finds the pid may signal it.
             lock.writePid(s.controller().pidFile());
             log.info("started", Log.kv("pid", ProcessHandle.current().pid(), "spec", spec.file(), "stateDb", s.controller().stateDb(),
                     "metrics", s.controller().metricsAddress().equals("off") ? "off" : "http://" + s.controller().metricsAddress() + "/metrics"));
-            loop(t, all);
+            loop(t);
             return new Reconciler.Result("interrupted", Optional.empty(), Optional.empty(), 0, Optional.empty());
         } finally {
             for (TriggerSource src : all) src.close();
@@ -117,12 +120,11 @@ public final class Daemon {
         }
     }
 
-    private void loop(ResyncTimer timer, List<TriggerSource> all) throws InterruptedException {
+    private void loop(ResyncTimer timer) throws InterruptedException {
         Set<String> why = Set.of("start");
         boolean override = false;
         while (!stopping.get()) {
             Reconciler.Result r = pass(why, override);
-            for (TriggerSource src : all) src.afterPass(spec.inForce());
             onPass.accept(new Pass(why, override, r));
             Requeue.Wait w = requeue.after(r, spec.inForce().schedule().resync());
             if (w.backingOff()) {
@@ -148,6 +150,8 @@ public final class Daemon {
         metrics.reconciled(r, Duration.between(start, end), end);
         String summary = r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
         store.put("last-reconcile", end + " " + summary);
+        // Before "reconciled" is logged: whoever saw an edit applied may rely on the watch having moved with it.
+        for (TriggerSource src : active) src.afterPass(spec.inForce());
         String restart = String.join(",", spec.restartNeeded());
         if (!store.get(RESTART_NEEDED).orElse("").equals(restart)) store.put(RESTART_NEEDED, restart);
         log.info("reconciled", Log.kv("outcome", r.outcome(), "steps", r.steps(), "tookMs", Duration.between(start, end).toMillis(), "reason", summary));

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.loop.Actuators;
+import t3.reconciler.model.Version;
 
 /**
  * An in-memory machine behind every actuator interface: systemd units that remember which build they started on, a
@@ -41,6 +42,21 @@ public final class FakeActuators {
     }
 
     public Actuators actuators() { return new Actuators(units, busy, registry, releases, backups, health, pairing); }
+
+    // The failures tests ask for most, here so a test reads as one sentence; each part has more.
+    public void failInstall(Version v) { registry.failInstall(v); }
+
+    public void failHealth(Version v) { health.failHealth(v); }
+
+    public void failCanary(String user, Version v) { pairing.failCanary(user, v); }
+
+    public void busy(String user) { busy.busy(user); }
+
+    public void registryDown() { registry.registryDown(); }
+
+    public void failBackup(String user) { backups.failBackup(user); }
+
+    public void busDown() { units.busDown(); }
 
     /** Called with each call's name (e.g. {@code units.restart t3-serve@alice.service}) before it acts. */
     public void hook(Consumer<String> h) { this.hook = h; }
