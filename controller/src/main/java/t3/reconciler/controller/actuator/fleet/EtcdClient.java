@@ -264,10 +264,15 @@ public final class EtcdClient implements AutoCloseable {
                 num(kv, "create_revision", "createRevision"), num(kv, "mod_revision", "modRevision"), num(kv, "lease"));
     }
 
-    /** The gateway writes int64 as strings and leaves out zero values. */
+    /**
+     * The gateway writes int64 and uint64 as strings and leaves out zero values. Member ids (a leader's) are uint64 and
+     * often above Long.MAX_VALUE: they are kept as the same 64 bits, only ever compared for (in)equality.
+     */
     static long num(JsonNode n, String... names) {
         JsonNode v = field(n, names);
-        return v.isMissingNode() || v.isNull() ? 0 : Long.parseLong(v.asText());
+        if (v.isMissingNode() || v.isNull()) return 0;
+        String s = v.asText();
+        return s.startsWith("-") ? Long.parseLong(s) : Long.parseUnsignedLong(s);
     }
 
     private static JsonNode field(JsonNode n, String... names) {
