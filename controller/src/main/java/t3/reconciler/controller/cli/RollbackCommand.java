@@ -20,7 +20,10 @@ import t3.reconciler.controller.loop.FreezeFile;
 import t3.reconciler.controller.loop.LogAlerter;
 import t3.reconciler.controller.loop.Observer;
 import t3.reconciler.controller.loop.Reconciler;
+import t3.reconciler.controller.plan.ExitCode;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.plan.Planner;
+import t3.reconciler.controller.store.LastReconcile;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.StateStore;
@@ -123,9 +126,9 @@ final class RollbackCommand implements Callable<Integer> {
         }
         System.out.println("sent SIGHUP to the daemon (pid " + pid + "); waiting for it to finish the rollback");
         try (StateStore store = StateStore.open(s.controller().stateDb())) {
-            String last = DaemonClient.await(store, pid, at, () -> store.rollbackRequest().isEmpty(), timeout);
+            LastReconcile last = DaemonClient.await(store, pid, at, () -> store.rollbackRequest().isEmpty(), timeout);
             // Cleared mid-pass: the recorded last pass is an older one, so say who finished it instead.
-            return report(s, store, since, store.rollbackRequest().isEmpty() ? "the daemon (pid " + pid + ") finished it" : last);
+            return report(s, store, since, last, store.rollbackRequest().isEmpty() ? "the daemon (pid " + pid + ") finished it" : last.text());
         }
     }
 
@@ -144,10 +147,11 @@ final class RollbackCommand implements Callable<Integer> {
                 // One pass normally finishes it (it runs until converged or held); a pass that did steps may be followed by another.
                 for (int pass = 0; pass < 5 && w.store.rollbackRequest().isPresent(); pass++) {
                     r = reconciler.reconcile(() -> s, false, () -> false);
-                    if (r.steps() == 0 || "error".equals(r.outcome())) break;
+                    if (r.steps() == 0 || r.outcome() == PassOutcome.ERROR) break;
                 }
-                String last = r == null ? "?" : "the controller's last pass: " + r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
-                return report(s, w.store, since, last);
+                LastReconcile last = r == null ? new LastReconcile(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 0, "?")
+                        : new LastReconcile(Optional.empty(), Optional.empty(), Optional.of(r.outcome()), r.gate(), r.steps(), r.summary());
+                return report(s, w.store, since, last, r == null ? "?" : "the controller's last pass: " + r.summary());
             }
         }
     }
@@ -155,7 +159,8 @@ final class RollbackCommand implements Callable<Integer> {
     private static String obsTarget(StateStore store) { return store.lastGood().map(Version::toString).orElse("?"); }
 
     /** Per user: what version it runs now and what happened to its database, from the event log of this rollback. */
-    private static int report(DesiredState s, StateStore store, Instant since, String last) throws Exception {
+    /** @param pass how the last pass ended (the exit code when the rollback is not done); {@code last}: it, for people */
+    private static int report(DesiredState s, StateStore store, Instant since, LastReconcile pass, String last) throws Exception {
         List<Event> events = store.events(Optional.of(since), 1000);
         boolean done = store.rollbackRequest().isEmpty();
         Map<String, Quarantine> quarantined = store.quarantined();
@@ -166,7 +171,7 @@ final class RollbackCommand implements Callable<Integer> {
                 Optional<Event> restore = events.stream().filter(e -> e.action().equals("restore") && u.name().equals(e.target())).reduce((a, b) -> b);
                 System.out.println("  " + u.name() + ": " + u.activeState() + " on " + u.runningVersion().map(Version::toString).orElse("-")
                         + (u.busy() ? " (busy: " + String.join(", ", u.busyProcesses()) + ")" : "") + "; "
-                        + restore.map(e -> "[" + e.outcome() + "] " + e.reason().substring(Math.max(0, e.reason().indexOf("=> ") >= 0 ? e.reason().indexOf("=> ") + 3 : 0)))
+                        + restore.map(e -> "[" + e.outcome() + "] " + (e.detail() != null ? e.detail() : e.reason()))
                                 .orElse("database not restored"));
             }
         }
@@ -182,6 +187,6 @@ final class RollbackCommand implements Callable<Integer> {
         }
         System.out.println("rollback NOT finished: " + last);
         System.out.println("the request stays recorded (see 't3-reconciler status'); the daemon finishes it, or rerun 'rollback' (with --force for busy users)");
-        return last.contains("an agent is at work") || last.contains("refused") ? Main.REFUSED : Main.FAILED;
+        return ExitCode.ofUnfinishedRollback(pass.outcome(), pass.gate());
     }
 }

@@ -111,7 +111,7 @@ public final class Daemon {
             log.info("started", Log.kv("pid", ProcessHandle.current().pid(), "spec", spec.file(), "stateDb", s.controller().stateDb(),
                     "metrics", s.controller().metricsAddress().equals("off") ? "off" : "http://" + s.controller().metricsAddress() + "/metrics"));
             loop();
-            return new Reconciler.Result("interrupted", java.util.Optional.empty(), java.util.Optional.empty(), 0, java.util.Optional.empty());
+            return Reconciler.Result.interrupted();
         } finally {
             Files.deleteIfExists(pidFile);
             metrics.close();
@@ -145,16 +145,16 @@ public final class Daemon {
     private Reconciler.Result pass(Set<String> why, boolean override) {
         Instant start = clock.instant();
         // With last-reconcile, lets 'reconcile --wait' tell a pass that started after its SIGHUP from one already running.
-        store.put("last-reconcile-start", start.toString());
+        store.reconcileStarted(start);
         if (override) store.event(start, "window-override", "-", "ok", "the operator asked for a bump outside the maintenance window");
         log.info("reconcile", Log.kv("trigger", String.join(",", why), "windowOverride", override ? "true" : null));
         Reconciler.Result r = reconciler.reconcile(spec::current, override, stopping::get);
         Instant end = clock.instant();
         metrics.reconciled(r, Duration.between(start, end), end);
-        String summary = r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
-        store.put("last-reconcile", end + " " + summary);
+        String summary = r.summary();
+        store.reconcileEnded(end, r.outcome(), r.gate(), r.steps(), summary);
         afterPass();
-        log.info("reconciled", Log.kv("outcome", r.outcome(), "steps", r.steps(), "tookMs", Duration.between(start, end).toMillis(), "reason", summary));
+        log.info("reconciled", Log.kv("outcome", r.outcome().label(), "steps", r.steps(), "tookMs", Duration.between(start, end).toMillis(), "reason", summary));
         alertIfHeldBack(end);
         return r;
     }

@@ -20,6 +20,8 @@ import t3.reconciler.controller.actuator.HealthCheck;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Action.*;
 import t3.reconciler.controller.store.JournalEntry;
+import t3.reconciler.controller.store.JournalKind;
+import t3.reconciler.controller.store.StepInFlight;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
@@ -49,21 +51,16 @@ public final class Executor {
         this.crash = crash;
     }
 
-    /**
-     * The step being executed, kept in the state store until it returns or throws: the journal covers only the
-     * destructive part of a step, so without this a crash just after a backup, an install, a switch or a restart
-     * (before the step's event is written) would leave the event log silent about what was interrupted.
-     */
-    static final String STEP_IN_FLIGHT = "step-in-flight";
-
     /** Throws only for faults (the step may be retried); verdicts come back as a failed {@link Outcome}. */
     public Outcome execute(DesiredState spec, Action action) throws ActuatorException {
         if (action.endsPass()) return Outcome.ok("nothing to execute");
-        store.put(STEP_IN_FLIGHT, action.name() + " " + Reconciler.target(action));
+        // Kept until the step returns or throws: the journal covers only the destructive part of a step, so without this
+        // a crash just after a backup, an install, a switch or a restart would leave the event log silent about it.
+        store.stepBegins(new StepInFlight(action.name(), Reconciler.target(action)));
         try {
             return dispatch(spec, action);
         } finally {
-            store.put(STEP_IN_FLIGHT, ""); // not reached when the process dies: Recovery reports the step
+            store.stepEnded(); // not reached when the process dies: Recovery reports the step
         }
     }
 
@@ -79,7 +76,7 @@ public final class Executor {
         if (action instanceof Backup a) return backup(spec, a);
         if (action instanceof Install a) return install(spec, a.version());
         if (action instanceof CheckHealth a) return checkHealth(spec, a);
-        if (action instanceof Activate a) return activate(a.version(), "activate");
+        if (action instanceof Activate a) return activate(a.version(), JournalKind.ACTIVATE);
         if (action instanceof Canary a) return canary(spec, a);
         if (action instanceof Verify a) return verify(spec, a.user(), a.version(), false);
         if (action instanceof Promote a) return promote(spec, a.version());
@@ -135,7 +132,7 @@ public final class Executor {
     }
 
     private Outcome install(DesiredState spec, Version v) throws ActuatorException {
-        journal("install", v.toString(), Map.of());
+        journal(JournalKind.INSTALL, v.toString(), Map.of());
         Path prefix = io.releases().prefixOf(v);
         deleteTree(prefix);
         crash.at("mid-install");
@@ -174,7 +171,7 @@ public final class Executor {
                 empty = Files.createTempFile(spec.healthCheck().scratchDir(), "t3-empty-seed-", ".sqlite");
                 seed = empty;
             }
-            journal("health-check", a.version().toString(), Map.of());
+            journal(JournalKind.HEALTH_CHECK, a.version().toString(), Map.of());
             // Recovery cleans up exactly what is journaled here, as soon as it exists: this scratch dir, this process.
             HealthCheck.Result r = io.health().check(io.releases().binaryOf(a.version()), seed, spec.healthCheck(), (scratch, server) -> {
                 Map<String, Object> d = new java.util.LinkedHashMap<>();
@@ -197,21 +194,21 @@ public final class Executor {
         }
     }
 
-    private Outcome activate(Version v, String what) throws ActuatorException {
+    private Outcome activate(Version v, JournalKind what) throws ActuatorException {
         // before-activate: installed and health-checked, not yet reachable through the global link.
-        crash.at("before-" + what);
+        crash.at("before-" + what.label());
         journal(what, v.toString(), Map.of());
         io.releases().activate(v);
         store.recordActivation(v, clock.instant());
         store.journalClear();
-        crash.at("after-" + what);
+        crash.at("after-" + what.label());
         return Outcome.ok("global link -> " + io.releases().binaryOf(v));
     }
 
     private Outcome canary(DesiredState spec, Canary a) throws ActuatorException {
         Rollout r = rollout();
         String unit = spec.unitOf(a.user());
-        journal("canary", a.user(), Map.of("unit", unit));
+        journal(JournalKind.CANARY, a.user(), Map.of("unit", unit));
         // Recorded before the restart: from here on this user's DB may be migrated and must be restored on failure.
         store.rolloutRestarted(r.id(), a.user());
         try {
@@ -282,7 +279,7 @@ public final class Executor {
 
     private Outcome rollbackBinary(Version to) throws ActuatorException {
         try {
-            return activate(to, "rollback-binary");
+            return activate(to, JournalKind.ROLLBACK_BINARY);
         } catch (ActuatorException e) {
             // An outage is retried; only a refusal needs an operator.
             if (!e.isTransient()) rollbackFailed("cannot point the link back at " + to + ": " + e.getMessage());
@@ -296,7 +293,7 @@ public final class Executor {
         boolean wasActive = io.units().status(unit).active();
         // A unit our canary restarted was running before we touched it: it comes back up even if the failed build left it down.
         boolean start = wasActive || r.restarted().contains(a.user());
-        journal("restore", a.user(), Map.of("unit", unit, "backup", a.backup().toString(), "start", start));
+        journal(JournalKind.RESTORE, a.user(), Map.of("unit", unit, "backup", a.backup().toString(), "start", start));
         Backups.RestoreReport report;
         try {
             // Checked before the unit is stopped: a backup that would be refused must not leave a running server down.
@@ -381,8 +378,8 @@ public final class Executor {
         return store.rollout().orElseThrow(() -> new IllegalStateException("the planner asked for a rollout step but no rollout is recorded"));
     }
 
-    private void journal(String action, String target, Map<String, Object> detail) {
-        store.journalBegin(new JournalEntry(action, target, json(detail), clock.instant()));
+    private void journal(JournalKind kind, String target, Map<String, Object> detail) {
+        store.journalBegin(new JournalEntry(kind, target, json(detail), clock.instant()));
     }
 
     private static String json(Map<String, Object> detail) {

@@ -121,19 +121,19 @@ public final class Metrics implements AutoCloseable {
 
     /** Why a pass left us where we are: the hold's gate; a failed pass is "error", an interrupted one "in-progress"; converged behind the channel can only be a pin. */
     static String reasonOf(Reconciler.Result r) {
-        if (r.last().isPresent() && r.last().get().action() instanceof Action.Hold h && "held".equals(r.outcome())) return h.gate();
+        if (r.gate().isPresent()) return r.gate().get().label();
         return switch (r.outcome()) {
-            case "error" -> "error";
-            case "converged" -> "pin";
-            default -> "in-progress";
+            case ERROR -> "error";
+            case CONVERGED -> "pin";
+            case HELD, INTERRUPTED -> "in-progress";
         };
     }
 
     public void reconciled(Reconciler.Result r, Duration took, Instant at) {
         heldBackReason = reasonOf(r);
         exportHeldBack();
-        Timer.builder("t3r_reconcile_duration").tag("outcome", r.outcome()).register(registry).record(took);
-        if (!"error".equals(r.outcome())) lastSuccess = at.getEpochSecond();
+        Timer.builder("t3r_reconcile_duration").tag("outcome", r.outcome().label()).register(registry).record(took);
+        if (r.outcome() != t3.reconciler.controller.plan.PassOutcome.ERROR) lastSuccess = at.getEpochSecond();
     }
 
     public void step(Action a, boolean ok) {

@@ -12,6 +12,9 @@ import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Decision;
+import t3.reconciler.controller.plan.Gate;
+import t3.reconciler.controller.plan.PassOutcome;
+import t3.reconciler.controller.store.LastDecision;
 import t3.reconciler.controller.plan.Planner;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
@@ -40,7 +43,7 @@ public final class Reconciler {
     private final Clock clock;
     private final Log log;
     private volatile Listener listener = new Listener() {};
-    private String lastLogged;
+    private LastDecision lastLogged;
     private Instant stopSeen;
 
     /** What the metrics see of a pass. */
@@ -79,13 +82,26 @@ public final class Reconciler {
     }
 
     /**
-     * @param outcome   converged, held, interrupted, error (a fault: retry with backoff)
+     * @param outcome   how the pass ended
      * @param requeue   when to look again without a trigger (a hold's recheck); empty: the next resync
      */
-    public record Result(String outcome, Optional<Decision> last, Optional<Duration> requeue, int steps, Optional<String> error) {
+    public record Result(PassOutcome outcome, Optional<Decision> last, Optional<Duration> requeue, int steps, Optional<String> error) {
         public boolean transientFault() {
-            return "error".equals(outcome) || last.map(d -> d.action() instanceof Action.Hold h && h.transientFault()).orElse(false);
+            return outcome == PassOutcome.ERROR || last.map(d -> d.action() instanceof Action.Hold h && h.transientFault()).orElse(false);
         }
+
+        /** The gate of a held pass. */
+        public Optional<Gate> gate() {
+            if (outcome != PassOutcome.HELD) return Optional.empty();
+            return last.map(Decision::action).filter(a -> a instanceof Action.Hold).map(a -> ((Action.Hold) a).gate());
+        }
+
+        /** For people: {@code <outcome> after <n> step(s): <reason> (<error>)}. */
+        public String summary() {
+            return outcome.label() + " after " + steps + " step(s)" + last.map(d -> ": " + d.reason()).orElse("") + error.map(e -> " (" + e + ")").orElse("");
+        }
+
+        public static Result interrupted() { return new Result(PassOutcome.INTERRUPTED, Optional.empty(), Optional.empty(), 0, Optional.empty()); }
     }
 
     public Result reconcile(Supplier<DesiredState> spec, boolean windowOverride, BooleanSupplier stop) {
@@ -105,7 +121,7 @@ public final class Reconciler {
                 if (d.action().endsPass()) {
                     recordPass(d);
                     Optional<Duration> requeue = d.action() instanceof Action.Hold h ? h.recheck() : Optional.empty();
-                    return new Result(d.action() instanceof Action.Converged ? "converged" : "held", last, requeue, steps, Optional.empty());
+                    return new Result(d.action() instanceof Action.Converged ? PassOutcome.CONVERGED : PassOutcome.HELD, last, requeue, steps, Optional.empty());
                 }
                 Outcome o;
                 try {
@@ -117,16 +133,16 @@ public final class Reconciler {
                 }
                 steps++;
                 listener.step(d.action(), o);
-                store.event(clock.instant(), d.action().name(), target(d.action()), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail());
+                store.event(clock.instant(), d.action().name(), target(d.action()), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
                 var fields = Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
                 if (o.ok()) log.info("step", fields);
                 else log.warn("step", fields);
-                if (o.fault()) return new Result("error", last, Optional.empty(), steps, Optional.of(o.detail()));
-                if (stop.getAsBoolean() && !finishRollbackBeforeStopping()) return new Result("interrupted", last, Optional.empty(), steps, Optional.empty());
+                if (o.fault()) return new Result(PassOutcome.ERROR, last, Optional.empty(), steps, Optional.of(o.detail()));
+                if (stop.getAsBoolean() && !finishRollbackBeforeStopping()) return new Result(PassOutcome.INTERRUPTED, last, Optional.empty(), steps, Optional.empty());
             }
-            return new Result("error", last, Optional.empty(), steps, Optional.of("no convergence after " + MAX_STEPS + " steps"));
+            return new Result(PassOutcome.ERROR, last, Optional.empty(), steps, Optional.of("no convergence after " + MAX_STEPS + " steps"));
         } catch (ActuatorException e) {
-            return new Result("error", last, Optional.empty(), steps, Optional.of(e.getMessage()));
+            return new Result(PassOutcome.ERROR, last, Optional.empty(), steps, Optional.of(e.getMessage()));
         }
     }
 
@@ -149,15 +165,15 @@ public final class Reconciler {
      * line is deduplicated per process only: a restarted controller says once why it holds.
      */
     private void recordPass(Decision d) {
-        String key = d.action().name() + ":" + d.reason();
-        if (!store.get("last-pass").equals(Optional.of(key))) {
-            store.put("last-pass", key);
-            store.event(clock.instant(), d.action() instanceof Action.Hold h ? "hold:" + h.gate() : d.action().name(), "-", "ok", d.reason());
+        Optional<Gate> gate = d.action() instanceof Action.Hold h ? Optional.of(h.gate()) : Optional.empty();
+        LastDecision key = new LastDecision(d.action().name(), gate, d.reason());
+        if (!store.lastDecision().equals(Optional.of(key))) {
+            store.recordDecision(key);
+            store.event(clock.instant(), gate.map(g -> "hold:" + g.label()).orElse(d.action().name()), "-", "ok", d.reason());
         }
         if (!key.equals(lastLogged)) {
             lastLogged = key;
-            log.info("decision", Log.kv("action", d.action() instanceof Action.Hold h ? "hold" : d.action().name(),
-                    "gate", d.action() instanceof Action.Hold h ? h.gate() : null, "reason", d.reason()));
+            log.info("decision", Log.kv("action", d.action().name(), "gate", gate.map(Gate::label).orElse(null), "reason", d.reason()));
         }
     }
 

@@ -22,18 +22,18 @@ public sealed interface Action {
     }
 
     /**
-     * A gate says not now. {@code gate} names it (freeze, breaker, window, busy, resolve, channel, downgrade, blocked);
+     * A gate says not now. {@code gate} names it;
      * {@code recheck} is when the situation may have changed by itself (empty: only a trigger changes it).
      * {@code transientFault}: the gate is an outage (registry, bus), retried with backoff.
      */
-    record Hold(String gate, Optional<Duration> recheck, boolean transientFault) implements Action {
+    record Hold(Gate gate, Optional<Duration> recheck, boolean transientFault) implements Action {
         public String name() { return "hold"; }
 
-        public static Hold until(String gate) { return new Hold(gate, Optional.empty(), false); }
+        public static Hold until(Gate gate) { return new Hold(gate, Optional.empty(), false); }
 
-        public static Hold recheck(String gate, Duration after) { return new Hold(gate, Optional.of(after), false); }
+        public static Hold recheck(Gate gate, Duration after) { return new Hold(gate, Optional.of(after), false); }
 
-        public static Hold outage(String gate) { return new Hold(gate, Optional.empty(), true); }
+        public static Hold outage(Gate gate) { return new Hold(gate, Optional.empty(), true); }
     }
 
     /** Record a new bump (what it moves from) before touching anything. */

@@ -48,25 +48,25 @@ public final class Planner {
             String what = "breaker " + breaker.status().name().toLowerCase().replace('_', '-') + " since " + breaker.openedAt().map(Instant::toString).orElse("?")
                     + ": " + breaker.version().map(v -> "version " + v + " failed: ").orElse("") + breaker.reason().orElse("");
             if (breaker.status() == BreakerState.Status.ROLLBACK_FAILED) {
-                return hold(Hold.until("breaker"), what + "; the last-good version could not be put back: repair by hand, then run 'unfreeze'");
+                return hold(Hold.until(Gate.BREAKER), what + "; the last-good version could not be put back: repair by hand, then run 'unfreeze'");
             }
             if (spec.breaker().policy() == DesiredState.BreakerPolicy.FREEZE) {
                 if (obs.freezeFile().isEmpty()) {
                     return new Decision(new ResetBreaker(), "the operator removed the freeze file " + spec.controller().freezeFile() + ", which lifts the self-freeze (" + what + ")");
                 }
-                return hold(Hold.until("breaker"), what + "; remove " + spec.controller().freezeFile() + " or run 'unfreeze' to resume");
+                return hold(Hold.until(Gate.BREAKER), what + "; remove " + spec.controller().freezeFile() + " or run 'unfreeze' to resume");
             }
             Instant halfOpenAt = halfOpenAt(spec, breaker);
             if (obs.now().isBefore(halfOpenAt)) {
-                return hold(Hold.recheck("breaker", Duration.between(obs.now(), halfOpenAt)), what + "; backoff policy half-opens at " + halfOpenAt);
+                return hold(Hold.recheck(Gate.BREAKER, Duration.between(obs.now(), halfOpenAt)), what + "; backoff policy half-opens at " + halfOpenAt);
             }
             halfOpen = true;
         }
 
-        if (spec.freeze()) return hold(Hold.until("freeze"), "frozen by the desired-state file (freeze: true)");
+        if (spec.freeze()) return hold(Hold.until(Gate.FREEZE), "frozen by the desired-state file (freeze: true)");
         if (obs.freezeFile().isPresent()) {
             String why = obs.freezeFile().get().isBlank() ? "" : ": " + obs.freezeFile().get().strip();
-            return hold(Hold.until("freeze"), "frozen by the operator freeze file " + spec.controller().freezeFile() + why);
+            return hold(Hold.until(Gate.FREEZE), "frozen by the operator freeze file " + spec.controller().freezeFile() + why);
         }
 
         Version target;
@@ -77,15 +77,15 @@ public final class Planner {
         } else {
             Optional<Version> candidate = obs.candidate().version();
             if (candidate.isEmpty()) {
-                return hold(Hold.outage("resolve"), "cannot resolve " + spec.packageName() + "@" + spec.track().tag() + ": " + obs.candidate().error().orElse("not asked"));
+                return hold(Hold.outage(Gate.RESOLVE), "cannot resolve " + spec.packageName() + "@" + spec.track().tag() + ": " + obs.candidate().error().orElse("not asked"));
             }
             target = candidate.get();
             targetWhy = spec.packageName() + "@" + spec.track().tag() + " = " + target;
             if (spec.track() == Channel.NIGHTLY && !target.isNightly()) {
-                return hold(Hold.until("channel"), targetWhy + " is not a nightly build; the mutable tag is refused");
+                return hold(Hold.until(Gate.CHANNEL), targetWhy + " is not a nightly build; the mutable tag is refused");
             }
             if (spec.track() == Channel.LATEST && target.isPrerelease()) {
-                return hold(Hold.until("channel"), targetWhy + " is a prerelease; the latest channel only takes releases");
+                return hold(Hold.until(Gate.CHANNEL), targetWhy + " is a prerelease; the latest channel only takes releases");
             }
         }
 
@@ -102,10 +102,10 @@ public final class Planner {
         }
 
         if (obs.blocked().contains(target)) {
-            return hold(Hold.until("blocked"), targetWhy + ", which failed before and is blocked; waiting for a newer build (or 'unblock " + target + "')");
+            return hold(Hold.until(Gate.BLOCKED), targetWhy + ", which failed before and is blocked; waiting for a newer build (or 'unblock " + target + "')");
         }
         if (halfOpen && breaker.version().isPresent() && !target.isNewerThan(breaker.version().get())) {
-            return hold(Hold.until("breaker"), "breaker half-open: " + targetWhy + " is not newer than the failed " + breaker.version().get());
+            return hold(Hold.until(Gate.BREAKER), "breaker half-open: " + targetWhy + " is not newer than the failed " + breaker.version().get());
         }
 
         Version t = target;
@@ -117,7 +117,7 @@ public final class Planner {
         if (spec.pin().isEmpty()) {
             Optional<Version> floor = max(installed, obs.lastGood());
             if (floor.isPresent() && target.isOlderThan(floor.get())) {
-                return hold(Hold.until("downgrade"), targetWhy + ", older than " + floor.get() + ": the tag moved backward; refusing to downgrade (pin a version to do it on purpose)");
+                return hold(Hold.until(Gate.DOWNGRADE), targetWhy + ", older than " + floor.get() + ": the tag moved backward; refusing to downgrade (pin a version to do it on purpose)");
             }
         }
 
@@ -140,7 +140,7 @@ public final class Planner {
             if (!w.contains(now.toLocalTime())) {
                 ZonedDateTime opens = now.with(w.start()).withSecond(0).withNano(0);
                 if (!opens.isAfter(now)) opens = opens.plusDays(1);
-                return hold(Hold.recheck("window", Duration.between(now, opens)), targetWhy + "; outside the maintenance window " + w + " " + spec.schedule().zone() + ", next opens " + opens.toOffsetDateTime());
+                return hold(Hold.recheck(Gate.WINDOW, Duration.between(now, opens)), targetWhy + "; outside the maintenance window " + w + " " + spec.schedule().zone() + ", next opens " + opens.toOffsetDateTime());
             }
         }
 
@@ -154,7 +154,7 @@ public final class Planner {
             if (u.isEmpty() || !u.get().databaseExists() || r.backups().containsKey(user.name()) || obs.isQuarantined(user.name())) continue;
             Optional<Version> on = u.get().runningVersion().or(() -> r.from());
             if (on.isEmpty()) {
-                return hold(Hold.until("backup"), "cannot tell which version " + user.name() + "'s database belongs to (unit not running, nothing installed); not touching it");
+                return hold(Hold.until(Gate.BACKUP), "cannot tell which version " + user.name() + "'s database belongs to (unit not running, nothing installed); not touching it");
             }
             return new Decision(new Backup(user.name(), on.get(), true), "pre-bump backup of " + user.name() + " (on " + on.get() + ") before " + target + " can touch it");
         }
@@ -199,7 +199,7 @@ public final class Planner {
                     + " (runs " + u.runningVersion().map(Version::toString).orElse("an unknown version") + ")");
         }
         if (!deferred.isEmpty()) {
-            return hold(Hold.recheck("busy", spec.canary().deferRecheck()), "deferred, an agent is at work: " + String.join("; ", deferred));
+            return hold(Hold.recheck(Gate.BUSY, spec.canary().deferRecheck()), "deferred, an agent is at work: " + String.join("; ", deferred));
         }
         return new Decision(new Promote(target), "every active user runs " + target + " and paired; promoting it to last-good");
     }
@@ -249,7 +249,7 @@ public final class Planner {
         Optional<Rollout> rollout = obs.rollout();
         List<String> missing = withoutBackupOn(spec, obs, target);
         if (!missing.isEmpty()) {
-            return hold(Hold.until("downgrade"), why + "; refused: no verified backup taken on " + target + " for " + String.join(", ", missing)
+            return hold(Hold.until(Gate.DOWNGRADE), why + "; refused: no verified backup taken on " + target + " for " + String.join(", ", missing)
                     + ", so their databases cannot go back to its schema");
         }
         if (rollout.isEmpty()) return new Decision(new StartRollout(target, obs.installed()), why + "; starting a deliberate downgrade");
@@ -267,7 +267,7 @@ public final class Planner {
             var backup = u.get().newestVerifiedBackupOn(target).orElseThrow();
             return new Decision(new Restore(user.name(), backup.path(), target), why + "; restoring " + user.name() + "'s database from " + backup.path().getFileName() + " (taken " + backup.takenAt() + ")");
         }
-        if (!deferred.isEmpty()) return hold(Hold.recheck("busy", spec.canary().deferRecheck()), why + "; restore deferred, an agent is at work: " + String.join(", ", deferred));
+        if (!deferred.isEmpty()) return hold(Hold.recheck(Gate.BUSY, spec.canary().deferRecheck()), why + "; restore deferred, an agent is at work: " + String.join(", ", deferred));
         return new Decision(new Promote(target), why + "; every user is back on " + target);
     }
 
@@ -278,7 +278,7 @@ public final class Planner {
         if (b.status() == BreakerState.Status.ROLLBACK_FAILED && b.version().equals(Optional.of(failed))) {
             // A step of this rollback was refused (a backup that fails its checks, a link that cannot move): retrying it
             // on every pass would only repeat the refusal and the alert. An operator repairs, then 'unfreeze' retries it.
-            return hold(Hold.until("breaker"), "rollback of " + failed + " (" + failure + ") could not finish: " + b.reason().orElse("?")
+            return hold(Hold.until(Gate.BREAKER), "rollback of " + failed + " (" + failure + ") could not finish: " + b.reason().orElse("?")
                     + "; the last-good version could not be put back: repair by hand, then run 'unfreeze'");
         }
         if (b.isClosed() || !b.version().equals(Optional.of(failed))) {
@@ -286,11 +286,11 @@ public final class Planner {
         }
         boolean wasDowngrade = r.from().isPresent() && failed.isOlderThan(r.from().get());
         if (wasDowngrade) {
-            return hold(Hold.until("breaker"), "the deliberate downgrade to " + failed + " failed (" + failure + "); databases were archived, not deleted; needs an operator");
+            return hold(Hold.until(Gate.BREAKER), "the deliberate downgrade to " + failed + " failed (" + failure + "); databases were archived, not deleted; needs an operator");
         }
         Optional<Version> to = r.from().or(obs::lastGood);
         if (to.isEmpty()) {
-            return hold(Hold.until("breaker"), failed + " failed (" + failure + ") and there is no earlier version to roll back to");
+            return hold(Hold.until(Gate.BREAKER), failed + " failed (" + failure + ") and there is no earlier version to roll back to");
         }
         if (!obs.installed().equals(to)) {
             if (!obs.present().contains(to.get())) return new Decision(new Install(to.get()), "rollback: " + to.get() + " is not in its prefix any more; reinstalling it");
@@ -311,7 +311,7 @@ public final class Planner {
                     + ", so its database may be migrated; restoring the pre-bump backup " + backup.getFileName());
         }
         if (!deferred.isEmpty()) {
-            return hold(Hold.recheck("busy", spec.canary().deferRecheck()), "rollback: restore deferred, an agent is at work: " + String.join(", ", deferred));
+            return hold(Hold.recheck(Gate.BUSY, spec.canary().deferRecheck()), "rollback: restore deferred, an agent is at work: " + String.join(", ", deferred));
         }
         List<String> left = spec.users().stream().map(User::name).filter(obs::isQuarantined).toList();
         return new Decision(new FinishRollback(failed), "rollback of " + failed + " complete: binary on " + to.get() + ", restored "

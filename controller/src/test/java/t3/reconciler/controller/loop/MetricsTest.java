@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Decision;
+import t3.reconciler.controller.plan.Gate;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
@@ -53,8 +55,8 @@ class MetricsTest {
                 freezeFile, BreakerState.closed(), Set.of(), Optional.empty(), false);
     }
 
-    static Reconciler.Result held(String gate) {
-        return new Reconciler.Result("held", Optional.of(new Decision(Action.Hold.until(gate), "why")), Optional.empty(), 0, Optional.empty());
+    static Reconciler.Result held(Gate gate) {
+        return new Reconciler.Result(PassOutcome.HELD, Optional.of(new Decision(Action.Hold.until(gate), "why")), Optional.empty(), 0, Optional.empty());
     }
 
     static double heldBack(Metrics m, String reason) {
@@ -90,14 +92,14 @@ class MetricsTest {
     void heldBackNamesTheGateAndKeepsItsTimestamp() throws Exception {
         Metrics m = metrics("users: [alice, bob, carol]\n");
         m.observed(observed(A, Optional.empty()), true);
-        m.reconciled(new Reconciler.Result("converged", Optional.empty(), Optional.empty(), 0, Optional.empty()), Duration.ZERO, NOW);
+        m.reconciled(new Reconciler.Result(PassOutcome.CONVERGED, Optional.empty(), Optional.empty(), 0, Optional.empty()), Duration.ZERO, NOW);
         assertTrue(m.scrape().contains("t3r_held_back_since_timestamp_seconds{reason=\"none\"} 0.0"), m.scrape());
 
         m.observed(observed(B, Optional.empty()), true);
-        m.reconciled(held("window"), Duration.ZERO, NOW);
+        m.reconciled(held(Gate.WINDOW), Duration.ZERO, NOW);
         assertEquals(NOW.getEpochSecond(), heldBack(m, "window"), m.scrape());
 
-        m.reconciled(held("breaker"), Duration.ZERO, NOW.plusSeconds(3600));
+        m.reconciled(held(Gate.BREAKER), Duration.ZERO, NOW.plusSeconds(3600));
         String s = m.scrape();
         assertEquals(NOW.getEpochSecond(), heldBack(m, "breaker"), "same timestamp, new gate: " + s);
         assertFalse(s.contains("reason=\"window\""), "one series: " + s);
@@ -111,7 +113,7 @@ class MetricsTest {
         try (StateStore store = StateStore.open(dir.resolve("state.db"))) {
             Metrics first = metrics("users: [alice, bob, carol]\n").persistIn(store);
             first.observed(observed(B, Optional.empty()), true);
-            first.reconciled(held("breaker"), Duration.ZERO, NOW);
+            first.reconciled(held(Gate.BREAKER), Duration.ZERO, NOW);
 
             Metrics restarted = metrics("users: [alice, bob, carol]\n").persistIn(store);
             assertEquals(Optional.of(NOW), restarted.heldBack().map(Metrics.HeldBack::since), "known before the first pass");
