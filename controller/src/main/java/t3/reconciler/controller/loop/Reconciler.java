@@ -127,14 +127,14 @@ public final class Reconciler {
                 try {
                     o = executor.execute(s, d.action());
                 } catch (ActuatorException e) {
-                    store.event(clock.instant(), d.action().name(), target(d.action()), "error", e.getMessage());
-                    log.error("step", Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", "error", "reason", d.reason(), "error", e.getMessage()));
+                    store.event(clock.instant(), d.action().name(), d.action().eventTarget(), "error", e.getMessage());
+                    log.error("step", Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", "error", "reason", d.reason(), "error", e.getMessage()));
                     throw e;
                 }
                 steps++;
                 listener.step(d.action(), o);
-                store.event(clock.instant(), d.action().name(), target(d.action()), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
-                var fields = Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
+                store.event(clock.instant(), d.action().name(), d.action().eventTarget(), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
+                var fields = Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
                 if (o.ok()) log.info("step", fields);
                 else log.warn("step", fields);
                 if (o.fault()) return new Result(PassOutcome.ERROR, last, Optional.empty(), steps, Optional.of(o.detail()));
@@ -175,23 +175,5 @@ public final class Reconciler {
             lastLogged = key;
             log.info("decision", Log.kv("action", d.action().name(), "gate", gate.map(Gate::label).orElse(null), "reason", d.reason()));
         }
-    }
-
-    static String target(Action a) {
-        if (a instanceof Action.Backup x) return x.user();
-        if (a instanceof Action.Canary x) return x.user() + "@" + x.version();
-        if (a instanceof Action.Verify x) return x.user() + "@" + x.version();
-        if (a instanceof Action.Restore x) return x.user();
-        if (a instanceof Action.Install x) return x.version().toString();
-        if (a instanceof Action.CheckHealth x) return x.version().toString();
-        if (a instanceof Action.Activate x) return x.version().toString();
-        if (a instanceof Action.Promote x) return x.version().toString();
-        if (a instanceof Action.OpenBreaker x) return x.version().toString();
-        if (a instanceof Action.RollbackBinary x) return x.to().toString();
-        if (a instanceof Action.FinishRollback x) return x.failed().toString();
-        if (a instanceof Action.StartRollout x) return x.target().toString();
-        if (a instanceof Action.AbandonRollout x) return x.target().toString();
-        if (a instanceof Action.ClearRollbackRequest x) return x.target().toString();
-        return "-";
     }
 }
