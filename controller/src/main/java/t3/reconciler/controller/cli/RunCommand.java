@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.loop.Daemon;
+import t3.reconciler.controller.loop.HeldBack;
 import t3.reconciler.controller.plan.ExitCode;
 import t3.reconciler.controller.loop.LiveActuators;
 import t3.reconciler.controller.loop.Metrics;
@@ -40,7 +41,8 @@ final class RunCommand implements Callable<Integer> {
              LiveActuators io = new LiveActuators(Wiring::actuators, log);
              SpecAlerter alerter = new SpecAlerter(log, () -> holder.inForce().alerts().webhook())) {
             Reconciler reconciler = new Reconciler(io::forSpec, store, clock, log, alerter, CrashPoints.fromEnvironment());
-            Daemon daemon = new Daemon(holder, store, reconciler, new Metrics(holder).persistIn(store), clock, log, alerter);
+            HeldBack heldBack = HeldBack.persistedIn(store);
+            Daemon daemon = new Daemon(holder, store, reconciler, new Metrics(holder, heldBack), heldBack, clock, log, alerter);
             Reconciler.Result r = daemon.run(once, override);
             if (!once) return Main.OK;
             return ExitCode.of(r.outcome());

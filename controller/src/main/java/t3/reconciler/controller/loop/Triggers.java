@@ -1,6 +1,5 @@
 package t3.reconciler.controller.loop;
 
-import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -22,14 +21,9 @@ public final class Triggers {
         fire(why);
     }
 
-    /** Waits until a trigger arrives or {@code timeout} passes (then the reason is the timer); returns the reasons, cleared. */
-    public synchronized Fired await(Duration timeout, String timerReason) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (pending.isEmpty()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) return new Fired(Set.of(timerReason), false);
-            wait(Math.max(1, left / 1_000_000));
-        }
+    /** Waits until a trigger arrives (the timer is one of the sources); returns every reason pending, cleared. */
+    public synchronized Fired await() throws InterruptedException {
+        while (pending.isEmpty()) wait();
         Fired f = new Fired(Set.copyOf(pending), windowOverride);
         pending.clear();
         windowOverride = false;

@@ -16,11 +16,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import t3.reconciler.controller.plan.Gate;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Decision;
-import t3.reconciler.controller.plan.Gate;
-import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
@@ -37,10 +37,23 @@ class MetricsTest {
 
     @TempDir Path dir;
 
-    Metrics metrics(String yaml) throws Exception {
+    Metrics metrics(String yaml) throws Exception { return metrics(yaml, HeldBack.inMemory()); }
+
+    Metrics metrics(String yaml, HeldBack held) throws Exception {
         Path file = dir.resolve("desired-state.yaml");
         Files.writeString(file, yaml);
-        return new Metrics(new SpecHolder(file, DesiredStateLoader.parse(yaml, file), Log.toStderr(Clock.systemUTC())));
+        return new Metrics(new SpecHolder(file, DesiredStateLoader.parse(yaml, file), Log.toStderr(Clock.systemUTC())), held);
+    }
+
+    /** What the daemon does with each observation and each pass's end. */
+    static void observed(Metrics m, HeldBack held, ObservedState o) {
+        held.observed(o);
+        m.observed(o, true);
+    }
+
+    static void reconciled(Metrics m, HeldBack held, Reconciler.Result r, Instant at) {
+        held.reconciled(r);
+        m.reconciled(r, Duration.ZERO, at);
     }
 
     static UserState user(String name, boolean database, List<BackupInfo> backups) {
@@ -90,40 +103,42 @@ class MetricsTest {
 
     @Test
     void heldBackNamesTheGateAndKeepsItsTimestamp() throws Exception {
-        Metrics m = metrics("users: [alice, bob, carol]\n");
-        m.observed(observed(A, Optional.empty()), true);
-        m.reconciled(new Reconciler.Result(PassOutcome.CONVERGED, Optional.empty(), Optional.empty(), 0, Optional.empty()), Duration.ZERO, NOW);
+        HeldBack held = HeldBack.inMemory();
+        Metrics m = metrics("users: [alice, bob, carol]\n", held);
+        observed(m, held, observed(A, Optional.empty()));
+        reconciled(m, held, new Reconciler.Result(PassOutcome.CONVERGED, Optional.empty(), Optional.empty(), 0, Optional.empty()), NOW);
         assertTrue(m.scrape().contains("t3r_held_back_since_timestamp_seconds{reason=\"none\"} 0.0"), m.scrape());
 
-        m.observed(observed(B, Optional.empty()), true);
-        m.reconciled(held(Gate.WINDOW), Duration.ZERO, NOW);
+        observed(m, held, observed(B, Optional.empty()));
+        reconciled(m, held, held(Gate.WINDOW), NOW);
         assertEquals(NOW.getEpochSecond(), heldBack(m, "window"), m.scrape());
 
-        m.reconciled(held(Gate.BREAKER), Duration.ZERO, NOW.plusSeconds(3600));
+        reconciled(m, held, held(Gate.BREAKER), NOW.plusSeconds(3600));
         String s = m.scrape();
         assertEquals(NOW.getEpochSecond(), heldBack(m, "breaker"), "same timestamp, new gate: " + s);
         assertFalse(s.contains("reason=\"window\""), "one series: " + s);
 
-        m.observed(observed(A, Optional.empty()), true);
+        observed(m, held, observed(A, Optional.empty()));
         assertTrue(m.scrape().contains("t3r_held_back_since_timestamp_seconds{reason=\"none\"} 0.0"), m.scrape());
     }
 
     @Test
     void heldBackSinceSurvivesARestart() throws Exception {
         try (StateStore store = StateStore.open(dir.resolve("state.db"))) {
-            Metrics first = metrics("users: [alice, bob, carol]\n").persistIn(store);
-            first.observed(observed(B, Optional.empty()), true);
-            first.reconciled(held(Gate.BREAKER), Duration.ZERO, NOW);
+            HeldBack first = HeldBack.persistedIn(store);
+            first.observed(observed(B, Optional.empty()));
+            first.reconciled(held(Gate.BREAKER));
 
-            Metrics restarted = metrics("users: [alice, bob, carol]\n").persistIn(store);
-            assertEquals(Optional.of(NOW), restarted.heldBack().map(Metrics.HeldBack::since), "known before the first pass");
+            HeldBack restarted = HeldBack.persistedIn(store);
+            assertEquals(Optional.of(NOW), restarted.current().map(HeldBack.Episode::since), "known before the first pass");
+            Metrics m = metrics("users: [alice, bob, carol]\n", restarted);
             ObservedState later = observed(B, Optional.empty());
-            restarted.observed(new ObservedState(NOW.plusSeconds(86400), later.installed(), later.present(), later.lastGood(), later.candidate(), later.users(),
-                    later.freezeFile(), later.breaker(), later.blocked(), later.rollout(), false), true);
-            assertEquals(NOW.getEpochSecond(), heldBack(restarted, "pending"), "the clock did not restart");
+            observed(m, restarted, new ObservedState(NOW.plusSeconds(86400), later.installed(), later.present(), later.lastGood(), later.candidate(), later.users(),
+                    later.freezeFile(), later.breaker(), later.blocked(), later.rollout(), false));
+            assertEquals(NOW.getEpochSecond(), heldBack(m, "pending"), "the clock did not restart");
 
-            restarted.observed(observed(A, Optional.empty()), true);
-            assertEquals(Optional.empty(), metrics("users: [alice, bob, carol]\n").persistIn(store).heldBack(), "following: nothing carried over");
+            restarted.observed(observed(A, Optional.empty()));
+            assertEquals(Optional.empty(), HeldBack.persistedIn(store).current(), "following: nothing carried over");
         }
     }
 }
