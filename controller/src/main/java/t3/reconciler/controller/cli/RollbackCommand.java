@@ -1,8 +1,5 @@
 package t3.reconciler.controller.cli;
 
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,6 +13,7 @@ import picocli.CommandLine.Option;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.loop.Daemon;
+import t3.reconciler.controller.loop.DaemonLock;
 import t3.reconciler.controller.loop.FreezeFile;
 import t3.reconciler.controller.loop.LogAlerter;
 import t3.reconciler.controller.loop.Observer;
@@ -23,6 +21,7 @@ import t3.reconciler.controller.loop.Reconciler;
 import t3.reconciler.controller.plan.ExitCode;
 import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.plan.Planner;
+import t3.reconciler.controller.plan.RollbackTarget;
 import t3.reconciler.controller.store.LastReconcile;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.Event;
@@ -101,21 +100,11 @@ final class RollbackCommand implements Callable<Integer> {
         return inProcess(s, since);
     }
 
-    /**
-     * A pending request's target; else last-good if older than what is installed; else (right after a good bump,
-     * last-good is what runs) the version the link pointed at before it, the newest older activation: "undo the last bump".
-     */
+    /** {@link RollbackTarget}, or refused: there is no earlier version to go back to. */
     static Version defaultTarget(ObservedState obs, List<Activation> activations) {
-        // Rerun (e.g. with --force) while one is pending: the same target, not last-good, which moves only at its end.
-        if (obs.rollbackRequest().isPresent()) return obs.rollbackRequest().get().target();
-        Optional<Version> installed = obs.installed();
-        if (obs.lastGood().isPresent() && (installed.isEmpty() || obs.lastGood().get().isOlderThan(installed.get()))) return obs.lastGood().get();
-        for (int i = activations.size() - 1; i >= 0; i--) {
-            Version v = activations.get(i).version();
-            if (installed.isEmpty() || v.isOlderThan(installed.get())) return v;
-        }
-        throw new CliException(Main.REFUSED, "refused: no earlier version to roll back to (last-good " + obs.lastGood().map(Version::toString).orElse("none")
-                + ", installed " + installed.map(Version::toString).orElse("nothing") + "); say which with --to VERSION");
+        return RollbackTarget.of(obs, activations.stream().map(Activation::version).toList()).orElseThrow(() -> new CliException(Main.REFUSED,
+                "refused: no earlier version to roll back to (last-good " + obs.lastGood().map(Version::toString).orElse("none")
+                + ", installed " + obs.installed().map(Version::toString).orElse("nothing") + "); say which with --to VERSION"));
     }
 
     private int viaDaemon(DesiredState s, long pid, Instant at, Instant since) throws Exception {
@@ -136,11 +125,7 @@ final class RollbackCommand implements Callable<Integer> {
     private int inProcess(DesiredState s, Instant since) throws Exception {
         Clock clock = Clock.systemUTC();
         Log log = new Log(System.err, Log.Format.HUMAN, clock);
-        try (FileChannel ch = FileChannel.open(Daemon.lockFileOf(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock lock = ch.tryLock()) {
-            if (lock == null) {
-                throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but it is not the one the pid file names (" + DaemonClient.find(s).why() + "); the request is recorded, send it SIGHUP");
-            }
+        try (DaemonLock lock = lockOrFail(s)) {
             try (Wiring w = Wiring.open(s); LogAlerter alerter = new LogAlerter(log, s.alerts().webhook())) {
                 Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.fromEnvironment());
                 Reconciler.Result r = null;
@@ -156,10 +141,22 @@ final class RollbackCommand implements Callable<Integer> {
         }
     }
 
+    /** The daemon's own lock: while this process holds it, no daemon starts. */
+    private static DaemonLock lockOrFail(DesiredState s) throws java.io.IOException {
+        try {
+            return DaemonLock.acquire(s);
+        } catch (IllegalStateException held) {
+            throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but it is not the one the pid file names (" + DaemonClient.find(s).why() + "); the request is recorded, send it SIGHUP");
+        }
+    }
+
     private static String obsTarget(StateStore store) { return store.lastGood().map(Version::toString).orElse("?"); }
 
-    /** Per user: what version it runs now and what happened to its database, from the event log of this rollback. */
-    /** @param pass how the last pass ended (the exit code when the rollback is not done); {@code last}: it, for people */
+    /**
+     * Per user: what version it runs now and what happened to its database, from the event log of this rollback.
+     *
+     * @param pass how the last pass ended (the exit code when the rollback is not done); {@code last}: it, for people
+     */
     private static int report(DesiredState s, StateStore store, Instant since, LastReconcile pass, String last) throws Exception {
         List<Event> events = store.events(Optional.of(since), 1000);
         boolean done = store.rollbackRequest().isEmpty();
