@@ -112,7 +112,14 @@ public final class Executor {
 
         @Override public Outcome visit(ResetBreaker a) {
             store.saveBreaker(BreakerState.closed());
+            store.clearUnfreezeRequest();
             return Outcome.ok("breaker closed");
+        }
+
+        @Override public Outcome visit(Unblock a) {
+            store.unblock(a.version());
+            store.clearUnblockRequest(a.version());
+            return Outcome.ok("unblocked " + a.version() + "; it may be tried again");
         }
 
         @Override public Outcome visit(ClearRollbackRequest a) {

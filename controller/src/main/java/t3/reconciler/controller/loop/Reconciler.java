@@ -132,11 +132,7 @@ public final class Reconciler {
                     throw e;
                 }
                 steps++;
-                listener.step(d.action(), o);
-                store.event(clock.instant(), d.action().name(), d.action().eventTarget(), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
-                var fields = Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
-                if (o.ok()) log.info("step", fields);
-                else log.warn("step", fields);
+                recordStep(d, o);
                 if (o.fault()) return new Result(PassOutcome.ERROR, last, Optional.empty(), steps, Optional.of(o.detail()));
                 if (stop.getAsBoolean() && !finishRollbackBeforeStopping()) return new Result(PassOutcome.INTERRUPTED, last, Optional.empty(), steps, Optional.empty());
             }
@@ -144,6 +140,34 @@ public final class Reconciler {
         } catch (ActuatorException e) {
             return new Result(PassOutcome.ERROR, last, Optional.empty(), steps, Optional.of(e.getMessage()));
         }
+    }
+
+    private void recordStep(Decision d, Outcome o) {
+        listener.step(d.action(), o);
+        store.event(clock.instant(), d.action().name(), d.action().eventTarget(), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
+        var fields = Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
+        if (o.ok()) log.info("step", fields);
+        else log.warn("step", fields);
+    }
+
+    /**
+     * Carries out the operator's pending requests ({@code unfreeze}, {@code unblock}) and nothing else, as the planner
+     * plans them: what the CLI has done at once when no daemon runs. Left to the next pass (which recovers first) when a
+     * crash left a step in flight.
+     *
+     * @return the steps done
+     */
+    public int applyRequests(DesiredState s) throws ActuatorException {
+        if (store.journal().isPresent() || store.stepInFlight().isPresent()) return 0;
+        wire(s);
+        int steps = 0;
+        while (steps < MAX_STEPS) {
+            Optional<Decision> d = Planner.operatorRequest(store.unfreezeRequest(), store.unblockRequests());
+            if (d.isEmpty()) break;
+            recordStep(d.get(), executor.execute(s, d.get().action()));
+            steps++;
+        }
+        return steps;
     }
 
     /**

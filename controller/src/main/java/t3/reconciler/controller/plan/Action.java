@@ -42,6 +42,7 @@ public sealed interface Action {
         R visit(FinishRollback a) throws X;
         R visit(ResetBreaker a) throws X;
         R visit(ClearRollbackRequest a) throws X;
+        R visit(Unblock a) throws X;
     }
 
     /** Which step ends a reconcile pass (nothing to execute). */
@@ -192,7 +193,16 @@ public sealed interface Action {
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
-    /** The operator lifted the self-freeze (removed the freeze file): close the breaker. */
+    /** The operator asked for {@code version} to be tried again ({@code unblock}): off the blocked list. */
+    record Unblock(Version version) implements Action {
+        public String name() { return "unblock"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** The operator lifted the self-freeze (removed the freeze file, or ran {@code unfreeze}): close the breaker. */
     record ResetBreaker() implements Action {
         public String name() { return "reset-breaker"; }
 

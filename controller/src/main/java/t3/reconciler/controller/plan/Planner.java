@@ -15,6 +15,8 @@ import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.ObservedState;
 import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.Rollout;
+import t3.reconciler.model.UnblockRequest;
+import t3.reconciler.model.UnfreezeRequest;
 import t3.reconciler.model.User;
 import t3.reconciler.model.UserState;
 import t3.reconciler.model.Version;
@@ -46,6 +48,8 @@ public final class Planner {
 
     /** The state diagram of docs/architecture.md, top to bottom: each line a gate that may end the plan. */
     public static Decision next(DesiredState spec, ObservedState obs) {
+        Optional<Decision> asked = operatorRequest(obs.unfreezeRequest(), obs.unblockRequests());
+        if (asked.isPresent()) return asked.get();
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isPresent() && rollout.get().failed()) return rollBack(spec, obs, rollout.get());
         if (obs.rollbackRequest().isPresent()) return rollbackRequested(spec, obs, obs.rollbackRequest().get());
@@ -57,6 +61,23 @@ public final class Planner {
         if (target.stop().isPresent()) return target.stop().get();
         Target t = target.value();
         return blockedGate(obs, t).or(() -> halfOpenGate(obs, t)).or(() -> downgradeGuard(spec, obs, t)).orElseGet(() -> bump(spec, obs, t));
+    }
+
+    /**
+     * The operator's {@code unfreeze} and {@code unblock}, recorded by the CLI: they come before everything (a rollback
+     * that could not finish is retried only once the operator unfroze), and need nothing observed but themselves,
+     * so the CLI can have them carried out at once when no daemon runs.
+     */
+    public static Optional<Decision> operatorRequest(Optional<UnfreezeRequest> unfreeze, List<UnblockRequest> unblocks) {
+        if (unfreeze.isPresent()) {
+            UnfreezeRequest u = unfreeze.get();
+            return Optional.of(new Decision(new ResetBreaker(), "the operator ran 'unfreeze' (" + u.by() + " at " + u.at() + ": " + u.reason() + "), which resets the breaker"));
+        }
+        if (!unblocks.isEmpty()) {
+            UnblockRequest u = unblocks.get(0);
+            return Optional.of(new Decision(new Unblock(u.version()), "the operator ran 'unblock " + u.version() + "' (" + u.by() + " at " + u.at() + ": " + u.reason() + ")"));
+        }
+        return Optional.empty();
     }
 
     /** Daily backups are not gated by freeze; skipped while a rollout runs (it takes its own). */

@@ -141,6 +141,19 @@ final class Migrations {
                     FROM fact WHERE key = 'step-in-flight' AND instr(value, ' ') > 1""",
                     // 'last-pass' only kept a hold from being recorded twice: at worst one repeated hold event after the upgrade.
                     "DELETE FROM fact WHERE key IN ('rollback-request', 'last-reconcile', 'last-reconcile-start', 'step-in-flight', 'last-pass')",
+                    // What the CLI asks the planner to do (unfreeze, unblock) instead of writing the breaker or the blocked list itself.
+                    """
+                    CREATE TABLE unfreeze_request (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      requested_by TEXT NOT NULL,
+                      reason TEXT NOT NULL,
+                      requested_at TEXT NOT NULL) STRICT""",
+                    """
+                    CREATE TABLE unblock_request (
+                      version TEXT PRIMARY KEY,
+                      requested_by TEXT NOT NULL,
+                      reason TEXT NOT NULL,
+                      requested_at TEXT NOT NULL) STRICT""",
                     // The step's own result beside the decision's reason, so no reader has to cut one out of the other.
                     "ALTER TABLE event ADD COLUMN detail TEXT")));
 

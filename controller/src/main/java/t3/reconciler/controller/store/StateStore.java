@@ -24,6 +24,8 @@ import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.Quarantine;
 import t3.reconciler.model.RollbackRequest;
+import t3.reconciler.model.UnblockRequest;
+import t3.reconciler.model.UnfreezeRequest;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.User;
 import t3.reconciler.model.Version;
@@ -362,6 +364,39 @@ public final class StateStore implements AutoCloseable {
 
     public synchronized void clearRollbackRequest() {
         write("clear the rollback request", () -> db().update("DELETE FROM rollback_request"));
+    }
+
+    public synchronized Optional<UnfreezeRequest> unfreezeRequest() {
+        return call("read the unfreeze request", () -> db().one("SELECT requested_by, reason, requested_at FROM unfreeze_request",
+                rs -> new UnfreezeRequest(rs.getString(1), rs.getString(2), Db.instant(rs.getString(3)))));
+    }
+
+    public synchronized void requestUnfreeze(UnfreezeRequest r) {
+        write("record the unfreeze request", () -> db().update("""
+                INSERT INTO unfreeze_request (id, requested_by, reason, requested_at) VALUES (1, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET requested_by = excluded.requested_by, reason = excluded.reason, requested_at = excluded.requested_at""",
+                r.by(), r.reason(), Db.text(r.at())));
+    }
+
+    public synchronized void clearUnfreezeRequest() {
+        write("clear the unfreeze request", () -> db().update("DELETE FROM unfreeze_request"));
+    }
+
+    /** Oldest first. */
+    public synchronized List<UnblockRequest> unblockRequests() {
+        return call("read unblock requests", () -> db().query("SELECT version, requested_by, reason, requested_at FROM unblock_request ORDER BY requested_at, version",
+                rs -> new UnblockRequest(Version.parse(rs.getString(1)), rs.getString(2), rs.getString(3), Db.instant(rs.getString(4)))));
+    }
+
+    public synchronized void requestUnblock(UnblockRequest r) {
+        write("record the unblock request of " + r.version(), () -> db().update("""
+                INSERT INTO unblock_request (version, requested_by, reason, requested_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (version) DO UPDATE SET requested_by = excluded.requested_by, reason = excluded.reason, requested_at = excluded.requested_at""",
+                r.version().toString(), r.by(), r.reason(), Db.text(r.at())));
+    }
+
+    public synchronized void clearUnblockRequest(Version v) {
+        write("clear the unblock request of " + v, () -> db().update("DELETE FROM unblock_request WHERE version = ?", v.toString()));
     }
 
     /** A pass begins: with {@link #reconcileEnded}, lets 'reconcile --wait' tell a pass that started after its SIGHUP from one already running. */

@@ -141,6 +141,27 @@ class StateStoreTest {
     }
 
     @Test
+    void operatorRequestsSurviveReopeningUntilCleared() {
+        Path file = dir.resolve("state.db");
+        var unfreeze = new t3.reconciler.model.UnfreezeRequest("jane doe", "disk replaced", T0);
+        var unblockV1 = new t3.reconciler.model.UnblockRequest(V1, "jane doe", "fixed", T0);
+        var unblockV2 = new t3.reconciler.model.UnblockRequest(V2, "joe", "fixed too", T0.plusSeconds(1));
+        try (StateStore s = StateStore.open(file)) {
+            s.requestUnfreeze(unfreeze);
+            s.requestUnblock(unblockV2);
+            s.requestUnblock(unblockV1);
+        }
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Optional.of(unfreeze), s.unfreezeRequest());
+            assertEquals(List.of(unblockV1, unblockV2), s.unblockRequests(), "oldest first");
+            s.clearUnfreezeRequest();
+            s.clearUnblockRequest(V1);
+            assertEquals(Optional.empty(), s.unfreezeRequest());
+            assertEquals(List.of(unblockV2), s.unblockRequests());
+        }
+    }
+
+    @Test
     void migratesAnExistingEmptyFile() throws Exception {
         Path file = Files.createFile(dir.resolve("state.db"));
         try (StateStore s = StateStore.open(file)) {
