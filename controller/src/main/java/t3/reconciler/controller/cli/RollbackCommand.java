@@ -88,11 +88,11 @@ final class RollbackCommand implements Callable<Integer> {
             since = obs.rollbackRequest().filter(r -> r.target().equals(target)).map(RollbackRequest::at).orElse(at);
             // Freeze first: whatever happens below, nothing bumps past the operator's decision.
             FreezeFile.write(s.controller().freezeFile(), "rollback to " + target + " by " + who + " (" + at + ")");
-            w.store.requestRollback(new RollbackRequest(target, force, who, since));
-            if (from.isPresent()) w.store.block(from.get(), "rolled back to " + target + " by " + who, at);
+            // The version rolled back from is blocked by the controller, as the first step of the request.
+            w.store.requestRollback(new RollbackRequest(target, force, who, since, from));
             w.store.event(at, "rollback-request", target.toString(), "ok", who + ": rollback to " + target + (force ? " (--force)" : "")
-                    + "; froze, recorded the request" + from.map(v -> ", blocked " + v).orElse(""));
-            System.out.println("froze (" + s.controller().freezeFile() + ") and recorded the rollback to " + target + from.map(v -> "; blocked " + v + " (see 'unblock')").orElse(""));
+                    + "; froze, recorded the request" + from.map(v -> " (blocking " + v + ")").orElse(""));
+            System.out.println("froze (" + s.controller().freezeFile() + ") and recorded the rollback to " + target + from.map(v -> "; blocking " + v + " (see 'unblock')").orElse(""));
         }
 
         Optional<Long> daemon = DaemonClient.running(s);

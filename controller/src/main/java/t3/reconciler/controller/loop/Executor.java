@@ -116,6 +116,12 @@ public final class Executor {
             return Outcome.ok("breaker closed");
         }
 
+        @Override public Outcome visit(Block a) {
+            store.block(a.version(), a.reason(), clock.instant());
+            store.rollbackRequest().ifPresent(r -> store.requestRollback(r.blocked()));
+            return Outcome.ok("blocked " + a.version() + " (see 'unblock')");
+        }
+
         @Override public Outcome visit(Unblock a) {
             store.unblock(a.version());
             store.clearUnblockRequest(a.version());

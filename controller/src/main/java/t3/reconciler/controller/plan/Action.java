@@ -43,6 +43,7 @@ public sealed interface Action {
         R visit(ResetBreaker a) throws X;
         R visit(ClearRollbackRequest a) throws X;
         R visit(Unblock a) throws X;
+        R visit(Block a) throws X;
     }
 
     /** Which step ends a reconcile pass (nothing to execute). */
@@ -189,6 +190,15 @@ public sealed interface Action {
         public String name() { return "finish-rollback"; }
 
         public String eventTarget() { return failed.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** The operator's rollback moves off {@code version}: blocked first, so nothing bumps straight back to it. */
+    record Block(Version version, String reason) implements Action {
+        public String name() { return "block"; }
+
+        public String eventTarget() { return version.toString(); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }

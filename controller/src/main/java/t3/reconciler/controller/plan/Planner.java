@@ -290,6 +290,10 @@ public final class Planner {
     static Decision rollbackRequested(DesiredState spec, ObservedState obs, RollbackRequest req) {
         Version t = req.target();
         String why = "rollback to " + t + " requested by " + req.by() + " at " + req.at();
+        if (req.blockFrom().isPresent()) {
+            Version from = req.blockFrom().get();
+            return new Decision(new Block(from, "rolled back to " + t + " by " + req.by()), why + "; blocking " + from + " first, so nothing bumps straight back to it");
+        }
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isPresent() && !rollout.get().target().equals(t)) {
             return new Decision(new AbandonRollout(rollout.get().target()), why + "; it replaces the rollout of " + rollout.get().target());

@@ -92,7 +92,8 @@ final class Migrations {
                       target TEXT NOT NULL,
                       force INTEGER NOT NULL CHECK (force IN (0, 1)),
                       requested_by TEXT NOT NULL,
-                      requested_at TEXT NOT NULL) STRICT""",
+                      requested_at TEXT NOT NULL,
+                      block_from TEXT) STRICT""",
                     // Schema 2 kept it as the fact '<version> <force|no-force> <at> <by>' (by may hold spaces).
                     """
                     INSERT INTO rollback_request (id, target, force, requested_by, requested_at)

@@ -349,17 +349,18 @@ public final class StateStore implements AutoCloseable {
 
     /** The operator's pending {@code rollback}, if any. */
     public synchronized Optional<RollbackRequest> rollbackRequest() {
-        return call("read the rollback request", () -> db().one("SELECT target, force, requested_by, requested_at FROM rollback_request",
-                rs -> new RollbackRequest(Version.parse(rs.getString(1)), rs.getInt(2) != 0, rs.getString(3), Db.instant(rs.getString(4)))));
+        return call("read the rollback request", () -> db().one("SELECT target, force, requested_by, requested_at, block_from FROM rollback_request",
+                rs -> new RollbackRequest(Version.parse(rs.getString(1)), rs.getInt(2) != 0, rs.getString(3), Db.instant(rs.getString(4)),
+                        Optional.ofNullable(rs.getString(5)).map(Version::parse))));
     }
 
     /** Replaces a pending request: a rerun (say with --force) is the operator's latest word. */
     public synchronized void requestRollback(RollbackRequest r) {
         write("record the rollback request", () -> db().update("""
-                INSERT INTO rollback_request (id, target, force, requested_by, requested_at) VALUES (1, ?, ?, ?, ?)
+                INSERT INTO rollback_request (id, target, force, requested_by, requested_at, block_from) VALUES (1, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET target = excluded.target, force = excluded.force,
-                  requested_by = excluded.requested_by, requested_at = excluded.requested_at""",
-                r.target().toString(), r.force() ? 1 : 0, r.by(), Db.text(r.at())));
+                  requested_by = excluded.requested_by, requested_at = excluded.requested_at, block_from = excluded.block_from""",
+                r.target().toString(), r.force() ? 1 : 0, r.by(), Db.text(r.at()), r.blockFrom().map(Version::toString).orElse(null)));
     }
 
     public synchronized void clearRollbackRequest() {

@@ -71,6 +71,21 @@ class OperatorRequestsTest {
     }
 
     @Test
+    void theVersionARollbackMovesOffIsBlockedByTheControllerOnceAndTheRequestStays() throws Exception {
+        DesiredState spec = FakeSpec.write(dir, List.of("alice"), "");
+        StepClock clock = new StepClock(T0);
+        FakeActuators fx = new FakeActuators(dir, FakeSpec.UNIT, clock);
+        try (StateStore store = StateStore.open(spec.controller().stateDb())) {
+            store.requestRollback(new t3.reconciler.model.RollbackRequest(A, false, "jane", T0, Optional.of(B)));
+            Executor ex = new Executor(fx.actuators(), store, clock, new RecordingAlerter(), CrashPoints.none());
+            assertTrue(ex.execute(spec, new Action.Block(B, "rolled back to " + A + " by jane")).ok());
+            assertEquals(java.util.Set.of(B), store.blocked());
+            assertEquals(Optional.of(new t3.reconciler.model.RollbackRequest(A, false, "jane", T0)), store.rollbackRequest(),
+                    "the request stays until done, with nothing left to block: an 'unblock' meanwhile is not undone");
+        }
+    }
+
+    @Test
     void aStepLeftInFlightByACrashIsRecoveredFirstByTheNextPassNotSkipped() throws Exception {
         DesiredState spec = FakeSpec.write(dir, List.of("alice"), "");
         StepClock clock = new StepClock(T0);
