@@ -18,6 +18,8 @@ import java.util.Set;
  * @param windowOverride the operator asked for a bump now, outside the maintenance window (SIGHUP/CLI with a flag)
  * @param rollbackRequest the operator's {@code rollback} not yet done, as recorded in the state store
  * @param quarantined users whose files were refused, by name: the planner leaves them alone
+ * @param unfreezeRequest the operator's {@code unfreeze} not yet carried out
+ * @param unblockRequests the operator's {@code unblock}s not yet carried out
  */
 public record ObservedState(
         Instant now,
@@ -32,7 +34,16 @@ public record ObservedState(
         Optional<Rollout> rollout,
         boolean windowOverride,
         Optional<RollbackRequest> rollbackRequest,
-        Map<String, Quarantine> quarantined) {
+        Map<String, Quarantine> quarantined,
+        Optional<UnfreezeRequest> unfreezeRequest,
+        List<UnblockRequest> unblockRequests) {
+
+    /** Without the operator's requests and quarantine: what most callers (and table tests) observe. */
+    public ObservedState(Instant now, Optional<Version> installed, Set<Version> present, Optional<Version> lastGood, Candidate candidate,
+                         List<UserState> users, Optional<String> freezeFile, BreakerState breaker, Set<Version> blocked,
+                         Optional<Rollout> rollout, boolean windowOverride, Optional<RollbackRequest> rollbackRequest, Map<String, Quarantine> quarantined) {
+        this(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined, Optional.empty(), List.of());
+    }
 
     /** Without a rollback request: what most callers (and table tests) observe. */
     public ObservedState(Instant now, Optional<Version> installed, Set<Version> present, Optional<Version> lastGood, Candidate candidate,
@@ -42,11 +53,11 @@ public record ObservedState(
     }
 
     public ObservedState withRollbackRequest(Optional<RollbackRequest> r) {
-        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, r, quarantined);
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, r, quarantined, unfreezeRequest, unblockRequests);
     }
 
     public ObservedState withQuarantined(Map<String, Quarantine> q) {
-        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, q);
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, q, unfreezeRequest, unblockRequests);
     }
 
     public Optional<Quarantine> quarantine(String user) { return Optional.ofNullable(quarantined.get(user)); }
@@ -58,6 +69,7 @@ public record ObservedState(
         users = List.copyOf(users);
         blocked = Set.copyOf(blocked);
         quarantined = Map.copyOf(quarantined);
+        unblockRequests = List.copyOf(unblockRequests);
     }
 
     public Optional<UserState> user(String name) {

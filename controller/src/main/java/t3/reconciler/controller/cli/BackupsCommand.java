@@ -5,7 +5,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import t3.reconciler.controller.actuator.backup.SqliteBackups;
+import t3.reconciler.controller.actuator.Backups;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.User;
@@ -21,7 +21,7 @@ final class BackupsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DesiredState s = spec.load();
         if (user != null && !User.isValidName(user)) throw new CliException(Main.USAGE, "'" + user + "' is not a valid user name");
-        SqliteBackups backups = new SqliteBackups(s.backup().dir());
+        Backups backups = Wiring.backups(s);
         List<String> names = user != null ? List.of(user) : s.users().stream().map(User::name).toList();
         for (String name : names) {
             System.out.println(name + ":");

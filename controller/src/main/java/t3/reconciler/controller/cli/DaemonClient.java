@@ -17,12 +17,14 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.function.BooleanSupplier;
 import t3.reconciler.controller.loop.Daemon;
+import t3.reconciler.controller.store.LastReconcile;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
 
 /** The running daemon as the CLI sees it: its pid file proven by its instance lock, SIGHUP, and the reconciles it records in the state store. */
 final class DaemonClient {
     private static final long POLL_MS = 250;
+    private static final LastReconcile NONE = new LastReconcile(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 0, "?");
 
     private DaemonClient() {}
 
@@ -93,18 +95,16 @@ final class DaemonClient {
     }
 
     /**
-     * Waits until {@code done} holds or a pass that started at or after {@code sentAt} has ended: the daemon records
-     * {@code last-reconcile-start} when a pass begins and {@code last-reconcile} ({@code <end> <outcome> ...}) when it
-     * ends. Returns the last recorded reconcile; throws when the daemon dies or time runs out.
+     * Waits until {@code done} holds or a pass that started at or after {@code sentAt} has ended, as the daemon records
+     * them in the store ({@link StateStore#lastReconcile}). Returns the last recorded reconcile (empty fields when
+     * none was); throws when the daemon dies or time runs out.
      */
-    static String await(StateStore store, long pid, Instant sentAt, BooleanSupplier done, Duration timeout) {
+    static LastReconcile await(StateStore store, long pid, Instant sentAt, BooleanSupplier done, Duration timeout) {
         Instant deadline = Instant.now().plus(timeout);
         while (true) {
-            if (done.getAsBoolean()) return store.get("last-reconcile").orElse("?");
-            Optional<Instant> started = store.get("last-reconcile-start").map(Instant::parse);
-            Optional<String> last = store.get("last-reconcile");
-            Optional<Instant> ended = last.map(l -> Instant.parse(l.split(" ", 2)[0]));
-            if (started.isPresent() && !started.get().isBefore(sentAt) && ended.isPresent() && !ended.get().isBefore(started.get())) return last.get();
+            Optional<LastReconcile> last = store.lastReconcile();
+            if (done.getAsBoolean()) return last.orElse(NONE);
+            if (last.isPresent() && last.get().endedPassStartedAtOrAfter(sentAt)) return last.get();
             if (ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isEmpty()) throw new CliException(Main.FAILED, "the daemon (pid " + pid + ") exited while we waited");
             if (Instant.now().isAfter(deadline)) throw new CliException(Main.FAILED, "gave up waiting after " + timeout + "; the daemon is still working: see 't3-reconciler status'");
             try {

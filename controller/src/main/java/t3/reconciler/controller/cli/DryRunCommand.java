@@ -13,9 +13,6 @@ import picocli.CommandLine.Parameters;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.HealthCheck;
 import t3.reconciler.controller.actuator.Packages;
-import t3.reconciler.controller.actuator.backup.SqliteBackups;
-import t3.reconciler.controller.actuator.health.HttpHealthCheck;
-import t3.reconciler.controller.actuator.npm.NpmPackages;
 import t3.reconciler.controller.actuator.npm.PackageName;
 import t3.reconciler.controller.actuator.proc.DescriptorTrees;
 import t3.reconciler.controller.store.StateStore;
@@ -46,11 +43,11 @@ final class DryRunCommand implements Callable<Integer> {
         DesiredState s = spec.load();
         Version v = version != null ? Args.version(version) : null;
         String seedUser = s.healthCheck().seedUser().orElse(s.users().get(0).name());
-        Optional<BackupInfo> seed = new SqliteBackups(s.backup().dir()).list(seedUser).stream().filter(BackupInfo::verified).findFirst();
+        Optional<BackupInfo> seed = Wiring.backups(s).list(seedUser).stream().filter(BackupInfo::verified).findFirst();
         if (seed.isEmpty()) {
             throw new CliException(Main.REFUSED, "refused: no verified backup of " + seedUser + " (the seed user) to run the health check on; take one with 't3-reconciler backup " + seedUser + "'");
         }
-        Packages npm = NpmPackages.from(s.install());
+        Packages npm = Wiring.packages(s);
         if (v == null) v = s.pin().isPresent() ? s.pin().get() : npm.resolve(s.packageName(), s.track());
         String source = version != null ? "as asked" : s.pin().map(p -> "pin").orElse(s.packageName() + "@" + s.track().tag());
         System.out.println("dry run of " + v + " (" + source + ") on a copy of " + seedUser + "'s backup " + seed.get().path().getFileName()
@@ -82,7 +79,7 @@ final class DryRunCommand implements Callable<Integer> {
                 verdict = installFailure.get();
             } else {
                 Path binary = prefix.resolve("bin").resolve(new PackageName(s.packageName()).binName());
-                HealthCheck.Result r = progress.step("health check of " + v, () -> new HttpHealthCheck(s.install().user(), s.install().npm()).check(binary, seed.get().path(), s.healthCheck()));
+                HealthCheck.Result r = progress.step("health check of " + v, () -> Wiring.healthCheck(s).check(binary, seed.get().path(), s.healthCheck()));
                 passed = r.passed();
                 verdict = passed ? r.detail() : "health check (" + r.gate() + "): " + r.detail();
             }

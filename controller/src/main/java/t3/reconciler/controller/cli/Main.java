@@ -2,6 +2,7 @@ package t3.reconciler.controller.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import t3.reconciler.controller.plan.ExitCode;
 
 /**
  * {@code t3-reconciler <command>}. Exit codes: 0 ok, 1 an action failed, 2 bad usage or input, 3 refused by a gate.
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:an action failed", "2:bad usage or invalid input", "3:refused by a gate"})
 public final class Main {
-    public static final int OK = 0, FAILED = 1, USAGE = 2, REFUSED = 3;
+    public static final int OK = ExitCode.OK, FAILED = ExitCode.FAILED, USAGE = ExitCode.USAGE, REFUSED = ExitCode.REFUSED;
 
     public static void main(String[] args) {
         System.exit(run(args));

@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 import t3.reconciler.controller.loop.Observer;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Decision;
+import t3.reconciler.controller.plan.ExitCode;
 import t3.reconciler.controller.plan.Planner;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.ObservedState;
@@ -27,10 +28,10 @@ final class PlanCommand implements Callable<Integer> {
             Decision d = Planner.next(s, obs);
             StatusCommand.printSummary(s, obs, System.out);
             System.out.println();
-            String what = d.action() instanceof Action.Hold h ? "hold (" + h.gate() + ")" : d.action().toString();
+            String what = d.action() instanceof Action.Hold h ? "hold (" + h.gate().label() + ")" : d.action().toString();
             System.out.println("Next: " + what);
             System.out.println("Why:  " + d.reason());
-            return d.action() instanceof Action.Hold h && !h.transientFault() && !"busy".equals(h.gate()) && !"window".equals(h.gate()) ? Main.REFUSED : Main.OK;
+            return ExitCode.ofPlan(d);
         }
     }
 }

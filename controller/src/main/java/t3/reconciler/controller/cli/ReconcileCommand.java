@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import t3.reconciler.controller.loop.Daemon;
+import t3.reconciler.controller.plan.ExitCode;
+import t3.reconciler.controller.store.LastReconcile;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
 
@@ -46,14 +48,9 @@ final class ReconcileCommand implements Callable<Integer> {
                 return Main.OK;
             }
             System.out.println("sent SIGHUP to " + pid + (override ? " with a window override" : "") + "; waiting for the reconcile to finish");
-            String last = DaemonClient.await(store, pid, sentAt, () -> false, timeout);
-            System.out.println("reconciled: " + last);
-            String outcome = last.split(" ", 3).length > 1 ? last.split(" ", 3)[1] : "";
-            return switch (outcome) {
-                case "converged" -> Main.OK;
-                case "held" -> Main.REFUSED;
-                default -> Main.FAILED;
-            };
+            LastReconcile last = DaemonClient.await(store, pid, sentAt, () -> false, timeout);
+            System.out.println("reconciled: " + last.text());
+            return last.outcome().map(ExitCode::of).orElse(Main.FAILED);
         }
     }
 }

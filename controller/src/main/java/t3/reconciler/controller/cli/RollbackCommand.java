@@ -1,8 +1,5 @@
 package t3.reconciler.controller.cli;
 
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,11 +13,16 @@ import picocli.CommandLine.Option;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.loop.Daemon;
+import t3.reconciler.controller.loop.DaemonLock;
 import t3.reconciler.controller.loop.FreezeFile;
 import t3.reconciler.controller.loop.LogAlerter;
 import t3.reconciler.controller.loop.Observer;
 import t3.reconciler.controller.loop.Reconciler;
+import t3.reconciler.controller.plan.ExitCode;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.plan.Planner;
+import t3.reconciler.controller.plan.RollbackTarget;
+import t3.reconciler.controller.store.LastReconcile;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.StateStore;
@@ -86,11 +88,11 @@ final class RollbackCommand implements Callable<Integer> {
             since = obs.rollbackRequest().filter(r -> r.target().equals(target)).map(RollbackRequest::at).orElse(at);
             // Freeze first: whatever happens below, nothing bumps past the operator's decision.
             FreezeFile.write(s.controller().freezeFile(), "rollback to " + target + " by " + who + " (" + at + ")");
-            w.store.requestRollback(new RollbackRequest(target, force, who, since));
-            if (from.isPresent()) w.store.block(from.get(), "rolled back to " + target + " by " + who, at);
+            // The version rolled back from is blocked by the controller, as the first step of the request.
+            w.store.requestRollback(new RollbackRequest(target, force, who, since, from));
             w.store.event(at, "rollback-request", target.toString(), "ok", who + ": rollback to " + target + (force ? " (--force)" : "")
-                    + "; froze, recorded the request" + from.map(v -> ", blocked " + v).orElse(""));
-            System.out.println("froze (" + s.controller().freezeFile() + ") and recorded the rollback to " + target + from.map(v -> "; blocked " + v + " (see 'unblock')").orElse(""));
+                    + "; froze, recorded the request" + from.map(v -> " (blocking " + v + ")").orElse(""));
+            System.out.println("froze (" + s.controller().freezeFile() + ") and recorded the rollback to " + target + from.map(v -> "; blocking " + v + " (see 'unblock')").orElse(""));
         }
 
         Optional<Long> daemon = DaemonClient.running(s);
@@ -98,21 +100,11 @@ final class RollbackCommand implements Callable<Integer> {
         return inProcess(s, since);
     }
 
-    /**
-     * A pending request's target; else last-good if older than what is installed; else (right after a good bump,
-     * last-good is what runs) the version the link pointed at before it, the newest older activation: "undo the last bump".
-     */
+    /** {@link RollbackTarget}, or refused: there is no earlier version to go back to. */
     static Version defaultTarget(ObservedState obs, List<Activation> activations) {
-        // Rerun (e.g. with --force) while one is pending: the same target, not last-good, which moves only at its end.
-        if (obs.rollbackRequest().isPresent()) return obs.rollbackRequest().get().target();
-        Optional<Version> installed = obs.installed();
-        if (obs.lastGood().isPresent() && (installed.isEmpty() || obs.lastGood().get().isOlderThan(installed.get()))) return obs.lastGood().get();
-        for (int i = activations.size() - 1; i >= 0; i--) {
-            Version v = activations.get(i).version();
-            if (installed.isEmpty() || v.isOlderThan(installed.get())) return v;
-        }
-        throw new CliException(Main.REFUSED, "refused: no earlier version to roll back to (last-good " + obs.lastGood().map(Version::toString).orElse("none")
-                + ", installed " + installed.map(Version::toString).orElse("nothing") + "); say which with --to VERSION");
+        return RollbackTarget.of(obs, activations.stream().map(Activation::version).toList()).orElseThrow(() -> new CliException(Main.REFUSED,
+                "refused: no earlier version to roll back to (last-good " + obs.lastGood().map(Version::toString).orElse("none")
+                + ", installed " + obs.installed().map(Version::toString).orElse("nothing") + "); say which with --to VERSION"));
     }
 
     private int viaDaemon(DesiredState s, long pid, Instant at, Instant since) throws Exception {
@@ -123,9 +115,9 @@ final class RollbackCommand implements Callable<Integer> {
         }
         System.out.println("sent SIGHUP to the daemon (pid " + pid + "); waiting for it to finish the rollback");
         try (StateStore store = StateStore.open(s.controller().stateDb())) {
-            String last = DaemonClient.await(store, pid, at, () -> store.rollbackRequest().isEmpty(), timeout);
+            LastReconcile last = DaemonClient.await(store, pid, at, () -> store.rollbackRequest().isEmpty(), timeout);
             // Cleared mid-pass: the recorded last pass is an older one, so say who finished it instead.
-            return report(s, store, since, store.rollbackRequest().isEmpty() ? "the daemon (pid " + pid + ") finished it" : last);
+            return report(s, store, since, last, store.rollbackRequest().isEmpty() ? "the daemon (pid " + pid + ") finished it" : last.text());
         }
     }
 
@@ -133,29 +125,39 @@ final class RollbackCommand implements Callable<Integer> {
     private int inProcess(DesiredState s, Instant since) throws Exception {
         Clock clock = Clock.systemUTC();
         Log log = new Log(System.err, Log.Format.HUMAN, clock);
-        try (FileChannel ch = FileChannel.open(Daemon.lockFileOf(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock lock = ch.tryLock()) {
-            if (lock == null) {
-                throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but it is not the one the pid file names (" + DaemonClient.find(s).why() + "); the request is recorded, send it SIGHUP");
-            }
+        try (DaemonLock lock = lockOrFail(s)) {
             try (Wiring w = Wiring.open(s); LogAlerter alerter = new LogAlerter(log, s.alerts().webhook())) {
                 Reconciler reconciler = new Reconciler(w.io, w.store, clock, log, alerter, CrashPoints.fromEnvironment());
                 Reconciler.Result r = null;
                 // One pass normally finishes it (it runs until converged or held); a pass that did steps may be followed by another.
                 for (int pass = 0; pass < 5 && w.store.rollbackRequest().isPresent(); pass++) {
                     r = reconciler.reconcile(() -> s, false, () -> false);
-                    if (r.steps() == 0 || "error".equals(r.outcome())) break;
+                    if (r.steps() == 0 || r.outcome() == PassOutcome.ERROR) break;
                 }
-                String last = r == null ? "?" : "the controller's last pass: " + r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
-                return report(s, w.store, since, last);
+                LastReconcile last = r == null ? new LastReconcile(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 0, "?")
+                        : new LastReconcile(Optional.empty(), Optional.empty(), Optional.of(r.outcome()), r.gate(), r.steps(), r.summary());
+                return report(s, w.store, since, last, r == null ? "?" : "the controller's last pass: " + r.summary());
             }
+        }
+    }
+
+    /** The daemon's own lock: while this process holds it, no daemon starts. */
+    private static DaemonLock lockOrFail(DesiredState s) throws java.io.IOException {
+        try {
+            return DaemonLock.acquire(s);
+        } catch (IllegalStateException held) {
+            throw new CliException(Main.FAILED, "a daemon holds " + Daemon.lockFileOf(s) + " but it is not the one the pid file names (" + DaemonClient.find(s).why() + "); the request is recorded, send it SIGHUP");
         }
     }
 
     private static String obsTarget(StateStore store) { return store.lastGood().map(Version::toString).orElse("?"); }
 
-    /** Per user: what version it runs now and what happened to its database, from the event log of this rollback. */
-    private static int report(DesiredState s, StateStore store, Instant since, String last) throws Exception {
+    /**
+     * Per user: what version it runs now and what happened to its database, from the event log of this rollback.
+     *
+     * @param pass how the last pass ended (the exit code when the rollback is not done); {@code last}: it, for people
+     */
+    private static int report(DesiredState s, StateStore store, Instant since, LastReconcile pass, String last) throws Exception {
         List<Event> events = store.events(Optional.of(since), 1000);
         boolean done = store.rollbackRequest().isEmpty();
         Map<String, Quarantine> quarantined = store.quarantined();
@@ -166,7 +168,7 @@ final class RollbackCommand implements Callable<Integer> {
                 Optional<Event> restore = events.stream().filter(e -> e.action().equals("restore") && u.name().equals(e.target())).reduce((a, b) -> b);
                 System.out.println("  " + u.name() + ": " + u.activeState() + " on " + u.runningVersion().map(Version::toString).orElse("-")
                         + (u.busy() ? " (busy: " + String.join(", ", u.busyProcesses()) + ")" : "") + "; "
-                        + restore.map(e -> "[" + e.outcome() + "] " + e.reason().substring(Math.max(0, e.reason().indexOf("=> ") >= 0 ? e.reason().indexOf("=> ") + 3 : 0)))
+                        + restore.map(e -> "[" + e.outcome() + "] " + (e.detail() != null ? e.detail() : e.reason()))
                                 .orElse("database not restored"));
             }
         }
@@ -182,6 +184,6 @@ final class RollbackCommand implements Callable<Integer> {
         }
         System.out.println("rollback NOT finished: " + last);
         System.out.println("the request stays recorded (see 't3-reconciler status'); the daemon finishes it, or rerun 'rollback' (with --force for busy users)");
-        return last.contains("an agent is at work") || last.contains("refused") ? Main.REFUSED : Main.FAILED;
+        return ExitCode.ofUnfinishedRollback(pass.outcome(), pass.gate());
     }
 }

@@ -9,6 +9,7 @@ import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.loop.Daemon;
 import t3.reconciler.controller.loop.HeldBack;
+import t3.reconciler.controller.plan.ExitCode;
 import t3.reconciler.controller.loop.LiveActuators;
 import t3.reconciler.controller.loop.Metrics;
 import t3.reconciler.controller.loop.Reconciler;
@@ -44,8 +45,7 @@ final class RunCommand implements Callable<Integer> {
             Daemon daemon = new Daemon(holder, store, reconciler, new Metrics(holder, heldBack), heldBack, clock, log, alerter);
             Reconciler.Result r = daemon.run(once, override);
             if (!once) return Main.OK;
-            if ("error".equals(r.outcome())) return Main.FAILED;
-            return "held".equals(r.outcome()) ? Main.REFUSED : Main.OK;
+            return ExitCode.of(r.outcome());
         }
     }
 }

@@ -42,19 +42,24 @@ final class StatusCommand implements Callable<Integer> {
             List<Event> events = w.store.events(Optional.empty(), 10);
             if (json) {
                 ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                Map<String, Object> out = asJson(s, obs, events, w.store.get("last-reconcile"));
+                Map<String, Object> out = asJson(s, obs, events, lastReconcile(w));
                 out.put("restartNeeded", restartNeeded(w).orElse(List.of()));
                 System.out.println(m.writeValueAsString(out));
                 return Main.OK;
             }
             printSummary(s, obs, System.out);
-            System.out.println("Last reconcile: " + w.store.get("last-reconcile").orElse("never"));
+            System.out.println("Last reconcile: " + lastReconcile(w).orElse("never"));
             restartNeeded(w).ifPresent(keys -> System.out.println("Restart needed: " + String.join(", ", keys)
                     + " edited while the controller runs; the running controller keeps its started values until it restarts"));
             System.out.println("Events (last " + events.size() + "):");
             for (Event e : events) System.out.println("  " + e.at() + "  " + e.action() + " " + e.target() + " [" + e.outcome() + "] " + e.reason());
             return Main.OK;
         }
+    }
+
+    /** The last finished pass as people read it. */
+    private static Optional<String> lastReconcile(Wiring w) {
+        return w.store.lastReconcile().filter(l -> l.endedAt().isPresent()).map(t3.reconciler.controller.store.LastReconcile::text);
     }
 
     static void printSummary(DesiredState s, ObservedState obs, PrintStream out) {

@@ -7,6 +7,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.UnblockRequest;
 import t3.reconciler.model.Version;
 
 @Command(name = "unblock", mixinStandardHelpOptions = true, description = {
@@ -22,14 +24,18 @@ final class UnblockCommand implements Callable<Integer> {
     String reason;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         Version v = Args.version(version);
-        try (StateStore store = StateStore.open(spec.load().controller().stateDb())) {
+        DesiredState s = spec.load();
+        try (StateStore store = StateStore.open(s.controller().stateDb())) {
             if (!store.blocked().contains(v)) throw new CliException(Main.USAGE, v + " is not blocked (blocked: " + (store.blocked().isEmpty() ? "none" : store.blocked()) + ")");
-            store.unblock(v);
-            store.event(Instant.now(), "unblock", v.toString(), "ok", Args.who() + ": " + reason);
+            // The blocked list is the controller's: the CLI records the operator's word, the planner acts on it.
+            Instant now = Instant.now();
+            store.requestUnblock(new UnblockRequest(v, Args.who(), reason, now));
+            store.event(now, "unblock", v.toString(), "ok", Args.who() + ": " + reason);
         }
-        System.out.println("unblocked " + v);
+        String how = OperatorRequests.carryOut(s);
+        System.out.println((how.equals("done") ? "unblocked " + v : "unblock " + v + ": " + how));
         return Main.OK;
     }
 }

@@ -9,8 +9,9 @@ import t3.reconciler.controller.loop.FreezeFile;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.UnfreezeRequest;
 
-@Command(name = "unfreeze", mixinStandardHelpOptions = true, description = "Resume bumps: removes the freeze file and resets an open breaker (blocked versions stay blocked).")
+@Command(name = "unfreeze", mixinStandardHelpOptions = true, description = "Resume bumps: removes the freeze file and has the controller reset an open breaker (blocked versions stay blocked).")
 final class UnfreezeCommand implements Callable<Integer> {
     @Mixin SpecOption spec;
 
@@ -21,13 +22,17 @@ final class UnfreezeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DesiredState s = spec.load();
         String who = System.getenv().getOrDefault("SUDO_USER", System.getProperty("user.name"));
+        // The freeze file is the operator's own; the breaker is the controller's: its reset is a request the planner acts on.
         boolean removed = FreezeFile.remove(s.controller().freezeFile());
+        BreakerState b;
         try (StateStore store = StateStore.open(s.controller().stateDb())) {
-            BreakerState b = store.breaker();
-            if (!b.isClosed()) store.saveBreaker(BreakerState.closed());
-            store.event(Instant.now(), "unfreeze", "-", "ok", who + ": " + reason + (removed ? "; removed freeze file" : "") + (b.isClosed() ? "" : "; reset breaker (was " + b.status() + " on " + b.version().map(Object::toString).orElse("?") + ")"));
+            b = store.breaker();
+            Instant now = Instant.now();
+            if (!b.isClosed()) store.requestUnfreeze(new UnfreezeRequest(who, reason, now));
+            store.event(now, "unfreeze", "-", "ok", who + ": " + reason + (removed ? "; removed freeze file" : "") + (b.isClosed() ? "" : "; asked for the breaker's reset (was " + b.status() + " on " + b.version().map(Object::toString).orElse("?") + ")"));
         }
-        System.out.println("unfrozen" + (removed ? ": removed " + s.controller().freezeFile() : ""));
+        String breaker = b.isClosed() ? "" : "; breaker reset: " + OperatorRequests.carryOut(s);
+        System.out.println("unfrozen" + (removed ? ": removed " + s.controller().freezeFile() : "") + breaker);
         return Main.OK;
     }
 }

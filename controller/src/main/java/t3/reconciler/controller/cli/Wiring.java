@@ -1,5 +1,8 @@
 package t3.reconciler.controller.cli;
 
+import t3.reconciler.controller.actuator.Backups;
+import t3.reconciler.controller.actuator.HealthCheck;
+import t3.reconciler.controller.actuator.Packages;
 import t3.reconciler.controller.actuator.backup.SqliteBackups;
 import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.actuator.health.HttpHealthCheck;
@@ -28,17 +31,23 @@ final class Wiring implements AutoCloseable {
 
     /** The actuators for {@code spec}; {@code run} asks again whenever an edit changes what they are built from. */
     static Actuators actuators(DesiredState spec) {
-        DesiredState.Install in = spec.install();
         return new Actuators(
                 new DbusUnits(spec.controller().bus()),
                 new CgroupBusyProbe(),
-                NpmPackages.from(in),
+                packages(spec),
                 // The link points at the binary, which for @corp/t3 is bin/t3, not bin/@corp/t3.
                 SymlinkReleases.from(spec),
-                new SqliteBackups(spec.backup().dir(), CrashPoints.fromEnvironment()),
-                new HttpHealthCheck(in.user(), in.npm()),
+                backups(spec),
+                healthCheck(spec),
                 new HttpPairing());
     }
+
+    /** For commands that need only backups ({@code backups}, {@code dry-run}): no bus connection. */
+    static Backups backups(DesiredState spec) { return new SqliteBackups(spec.backup().dir(), CrashPoints.fromEnvironment()); }
+
+    static Packages packages(DesiredState spec) { return NpmPackages.from(spec.install()); }
+
+    static HealthCheck healthCheck(DesiredState spec) { return new HttpHealthCheck(spec.install().user(), spec.install().npm()); }
 
     @Override
     public void close() {

@@ -111,7 +111,7 @@ public final class Daemon {
             log.info("started", Log.kv("pid", ProcessHandle.current().pid(), "spec", spec.file(), "stateDb", s.controller().stateDb(),
                     "metrics", s.controller().metricsAddress().equals("off") ? "off" : "http://" + s.controller().metricsAddress() + "/metrics"));
             loop(t);
-            return new Reconciler.Result("interrupted", Optional.empty(), Optional.empty(), 0, Optional.empty());
+            return Reconciler.Result.interrupted();
         } finally {
             for (TriggerSource src : all) src.close();
             lock.removePid();
@@ -141,20 +141,20 @@ public final class Daemon {
     private Reconciler.Result pass(Set<String> why, boolean override) {
         Instant start = clock.instant();
         // With last-reconcile, lets 'reconcile --wait' tell a pass that started after its SIGHUP from one already running.
-        store.put("last-reconcile-start", start.toString());
+        store.reconcileStarted(start);
         if (override) store.event(start, "window-override", "-", "ok", "the operator asked for a bump outside the maintenance window");
         log.info("reconcile", Log.kv("trigger", String.join(",", why), "windowOverride", override ? "true" : null));
         Reconciler.Result r = reconciler.reconcile(spec::current, override, stopping::get);
         Instant end = clock.instant();
         heldBack.reconciled(r);
         metrics.reconciled(r, Duration.between(start, end), end);
-        String summary = r.outcome() + " after " + r.steps() + " step(s)" + r.last().map(d -> ": " + d.reason()).orElse("") + r.error().map(e -> " (" + e + ")").orElse("");
-        store.put("last-reconcile", end + " " + summary);
+        String summary = r.summary();
+        store.reconcileEnded(end, r.outcome(), r.gate(), r.steps(), summary);
         // Before "reconciled" is logged: whoever saw an edit applied may rely on the watch having moved with it.
         for (TriggerSource src : active) src.afterPass(spec.inForce());
         String restart = String.join(",", spec.restartNeeded());
         if (!store.get(RESTART_NEEDED).orElse("").equals(restart)) store.put(RESTART_NEEDED, restart);
-        log.info("reconciled", Log.kv("outcome", r.outcome(), "steps", r.steps(), "tookMs", Duration.between(start, end).toMillis(), "reason", summary));
+        log.info("reconciled", Log.kv("outcome", r.outcome().label(), "steps", r.steps(), "tookMs", Duration.between(start, end).toMillis(), "reason", summary));
         heldBackAlert.check(heldBack.current(), spec.inForce().alerts().heldBackAfter(), end);
         return r;
     }

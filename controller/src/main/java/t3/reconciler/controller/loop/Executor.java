@@ -19,7 +19,11 @@ import t3.reconciler.controller.actuator.Backups;
 import t3.reconciler.controller.actuator.HealthCheck;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Action.*;
+import t3.reconciler.controller.plan.Rejection;
+import t3.reconciler.controller.plan.Retention;
 import t3.reconciler.controller.store.JournalEntry;
+import t3.reconciler.controller.store.JournalKind;
+import t3.reconciler.controller.store.StepInFlight;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
@@ -30,7 +34,9 @@ import t3.reconciler.model.Version;
 
 /**
  * Does what the planner decided, through the actuators, and records it. Decides nothing: a verdict (a failed health
- * check, a canary that does not pair) is written to the rollout and the planner reacts on the next pass. Destructive
+ * check, a canary that does not pair) is a {@link Rejection}, whose consequence (fail the rollout, or the rollback
+ * failed) is the planner package's call; it is recorded and the planner reacts on the next pass. What retention keeps
+ * is {@link Retention}'s call. Destructive
  * steps are journaled before they start so {@link Recovery} can finish them after a crash.
  */
 public final class Executor {
@@ -49,53 +55,83 @@ public final class Executor {
         this.crash = crash;
     }
 
-    /**
-     * The step being executed, kept in the state store until it returns or throws: the journal covers only the
-     * destructive part of a step, so without this a crash just after a backup, an install, a switch or a restart
-     * (before the step's event is written) would leave the event log silent about what was interrupted.
-     */
-    static final String STEP_IN_FLIGHT = "step-in-flight";
-
     /** Throws only for faults (the step may be retried); verdicts come back as a failed {@link Outcome}. */
     public Outcome execute(DesiredState spec, Action action) throws ActuatorException {
         if (action.endsPass()) return Outcome.ok("nothing to execute");
-        store.put(STEP_IN_FLIGHT, action.name() + " " + Reconciler.target(action));
+        // Kept until the step returns or throws: the journal covers only the destructive part of a step, so without this
+        // a crash just after a backup, an install, a switch or a restart would leave the event log silent about it.
+        store.stepBegins(new StepInFlight(action.name(), action.eventTarget()));
         try {
-            return dispatch(spec, action);
+            return action.accept(new Steps(spec));
         } finally {
-            store.put(STEP_IN_FLIGHT, ""); // not reached when the process dies: Recovery reports the step
+            store.stepEnded(); // not reached when the process dies: Recovery reports the step
         }
     }
 
-    private Outcome dispatch(DesiredState spec, Action action) throws ActuatorException {
-        if (action instanceof StartRollout a) {
+    /** One method per step: the compiler refuses an {@link Action} this does not execute. */
+    private final class Steps implements Action.Visitor<Outcome, ActuatorException> {
+        private final DesiredState spec;
+
+        Steps(DesiredState spec) { this.spec = spec; }
+
+        @Override public Outcome visit(Converged a) { return Outcome.ok("nothing to execute"); }
+
+        @Override public Outcome visit(Hold a) { return Outcome.ok("nothing to execute"); }
+
+        @Override public Outcome visit(StartRollout a) {
             Rollout r = store.startRollout(a.target(), a.from(), clock.instant());
             return Outcome.ok("rollout " + r.id() + " of " + a.target());
         }
-        if (action instanceof AbandonRollout) {
+
+        @Override public Outcome visit(AbandonRollout a) {
             store.finishRollout(rollout().id(), "abandoned", clock.instant());
             return Outcome.ok("abandoned");
         }
-        if (action instanceof Backup a) return backup(spec, a);
-        if (action instanceof Install a) return install(spec, a.version());
-        if (action instanceof CheckHealth a) return checkHealth(spec, a);
-        if (action instanceof Activate a) return activate(a.version(), "activate");
-        if (action instanceof Canary a) return canary(spec, a);
-        if (action instanceof Verify a) return verify(spec, a.user(), a.version(), false);
-        if (action instanceof Promote a) return promote(spec, a.version());
-        if (action instanceof OpenBreaker a) return openBreaker(spec, a);
-        if (action instanceof RollbackBinary a) return rollbackBinary(a.to());
-        if (action instanceof Restore a) return restore(spec, a);
-        if (action instanceof FinishRollback a) return finishRollback(a.failed());
-        if (action instanceof ClearRollbackRequest a) {
+
+        @Override public Outcome visit(Backup a) throws ActuatorException { return backup(spec, a); }
+
+        @Override public Outcome visit(Install a) throws ActuatorException { return install(spec, a.version()); }
+
+        @Override public Outcome visit(CheckHealth a) throws ActuatorException { return checkHealth(spec, a); }
+
+        @Override public Outcome visit(Activate a) throws ActuatorException { return activate(a.version(), JournalKind.ACTIVATE); }
+
+        @Override public Outcome visit(Canary a) throws ActuatorException { return canary(spec, a); }
+
+        @Override public Outcome visit(Verify a) throws ActuatorException { return verify(spec, a.user(), a.version(), false); }
+
+        @Override public Outcome visit(Promote a) throws ActuatorException { return promote(spec, a.version()); }
+
+        @Override public Outcome visit(OpenBreaker a) throws ActuatorException { return openBreaker(spec, a); }
+
+        @Override public Outcome visit(RollbackBinary a) throws ActuatorException { return rollbackBinary(a.to()); }
+
+        @Override public Outcome visit(Restore a) throws ActuatorException { return restore(spec, a); }
+
+        @Override public Outcome visit(FinishRollback a) { return finishRollback(a.failed()); }
+
+        @Override public Outcome visit(ResetBreaker a) {
+            store.saveBreaker(BreakerState.closed());
+            store.clearUnfreezeRequest();
+            return Outcome.ok("breaker closed");
+        }
+
+        @Override public Outcome visit(Block a) {
+            store.block(a.version(), a.reason(), clock.instant());
+            store.rollbackRequest().ifPresent(r -> store.requestRollback(r.blocked()));
+            return Outcome.ok("blocked " + a.version() + " (see 'unblock')");
+        }
+
+        @Override public Outcome visit(Unblock a) {
+            store.unblock(a.version());
+            store.clearUnblockRequest(a.version());
+            return Outcome.ok("unblocked " + a.version() + "; it may be tried again");
+        }
+
+        @Override public Outcome visit(ClearRollbackRequest a) {
             store.clearRollbackRequest();
             return Outcome.ok("every user is on " + a.target() + "; rollback request cleared");
         }
-        if (action instanceof ResetBreaker) {
-            store.saveBreaker(BreakerState.closed());
-            return Outcome.ok("breaker closed");
-        }
-        throw new IllegalStateException("no executor for " + action);
     }
 
     private Outcome backup(DesiredState spec, Backup a) throws ActuatorException {
@@ -118,24 +154,12 @@ public final class Executor {
         return Outcome.ok(b.path() + " (" + b.bytes() + " bytes" + (pruned.isEmpty() ? "" : ", pruned " + pruned.size()) + ")");
     }
 
-    /**
-     * What retention must keep: this rollout's pre-bump backup, and the newest verified backup of every version that is
-     * last-good or still installed aside (each a possible rollback target).
-     */
     private Set<Path> protectedBackups(String user) throws ActuatorException {
-        Set<Path> keep = new HashSet<>();
-        store.rollout().map(r -> r.backups().get(user)).ifPresent(keep::add);
-        Set<Version> targets = new HashSet<>(io.releases().present());
-        store.lastGood().ifPresent(targets::add);
-        Set<Version> seen = new HashSet<>();
-        for (BackupInfo b : io.backups().list(user)) {
-            if (b.verified() && targets.contains(b.version()) && seen.add(b.version())) keep.add(b.path());
-        }
-        return keep;
+        return Retention.protectedBackups(user, store.rollout(), io.releases().present(), store.lastGood(), io.backups().list(user));
     }
 
     private Outcome install(DesiredState spec, Version v) throws ActuatorException {
-        journal("install", v.toString(), Map.of());
+        journal(JournalKind.INSTALL, v.toString(), Map.of());
         Path prefix = io.releases().prefixOf(v);
         deleteTree(prefix);
         crash.at("mid-install");
@@ -153,12 +177,13 @@ public final class Executor {
             }
             store.journalClear();
             if (e.isTransient()) throw e;
-            if (rollout().failed()) {
-                // Reinstalling the rollback target failed: the louder state, the failed version stays blocked.
-                rollbackFailed("cannot reinstall " + v + ": " + e.getMessage());
-                return Outcome.failed("rollback: reinstall of " + v + " failed: " + e.getMessage());
-            }
-            return failRollout("install of " + v + ": " + e.getMessage());
+            return switch (Rejection.INSTALL.consequence(rollout())) {
+                case ROLLBACK_FAILED -> {
+                    rollbackFailed("cannot reinstall " + v + ": " + e.getMessage());
+                    yield Outcome.failed("rollback: reinstall of " + v + " failed: " + e.getMessage());
+                }
+                case FAIL_ROLLOUT -> failRollout("install of " + v + ": " + e.getMessage());
+            };
         }
         store.journalClear();
         crash.at("after-install");
@@ -174,7 +199,7 @@ public final class Executor {
                 empty = Files.createTempFile(spec.healthCheck().scratchDir(), "t3-empty-seed-", ".sqlite");
                 seed = empty;
             }
-            journal("health-check", a.version().toString(), Map.of());
+            journal(JournalKind.HEALTH_CHECK, a.version().toString(), Map.of());
             // Recovery cleans up exactly what is journaled here, as soon as it exists: this scratch dir, this process.
             HealthCheck.Result r = io.health().check(io.releases().binaryOf(a.version()), seed, spec.healthCheck(), (scratch, server) -> {
                 Map<String, Object> d = new java.util.LinkedHashMap<>();
@@ -187,7 +212,7 @@ public final class Executor {
                 if (server.isPresent()) crash.at("during-health-check");
             });
             store.journalClear();
-            if (!r.passed()) return failRollout("health check (" + r.gate() + "): " + r.detail());
+            if (!r.passed()) return buildRejected("health check (" + r.gate() + "): " + r.detail());
             store.rolloutHealthy(rollout().id());
             return Outcome.ok("passed: " + r.detail());
         } catch (IOException e) {
@@ -197,21 +222,21 @@ public final class Executor {
         }
     }
 
-    private Outcome activate(Version v, String what) throws ActuatorException {
+    private Outcome activate(Version v, JournalKind what) throws ActuatorException {
         // before-activate: installed and health-checked, not yet reachable through the global link.
-        crash.at("before-" + what);
+        crash.at("before-" + what.label());
         journal(what, v.toString(), Map.of());
         io.releases().activate(v);
         store.recordActivation(v, clock.instant());
         store.journalClear();
-        crash.at("after-" + what);
+        crash.at("after-" + what.label());
         return Outcome.ok("global link -> " + io.releases().binaryOf(v));
     }
 
     private Outcome canary(DesiredState spec, Canary a) throws ActuatorException {
         Rollout r = rollout();
         String unit = spec.unitOf(a.user());
-        journal("canary", a.user(), Map.of("unit", unit));
+        journal(JournalKind.CANARY, a.user(), Map.of("unit", unit));
         // Recorded before the restart: from here on this user's DB may be migrated and must be restored on failure.
         store.rolloutRestarted(r.id(), a.user());
         try {
@@ -219,7 +244,7 @@ public final class Executor {
         } catch (ActuatorException e) {
             store.journalClear();
             if (e.isTransient()) throw e;
-            return failRollout("canary " + a.user() + ": restart failed: " + e.getMessage());
+            return buildRejected("canary " + a.user() + ": restart failed: " + e.getMessage());
         }
         store.journalClear();
         crash.at("after-restart-" + a.user());
@@ -230,7 +255,7 @@ public final class Executor {
         User u = spec.user(user).orElseThrow();
         long pid = io.units().status(spec.unitOf(user)).mainPid();
         HealthCheck.Result r = io.pairing().verify(u, pid, baseDirOf(spec, user), io.releases().binaryOf(v), spec);
-        if (!r.passed()) return failRollout("canary " + user + " (" + r.gate() + "): " + r.detail());
+        if (!r.passed()) return buildRejected("canary " + user + " (" + r.gate() + "): " + r.detail());
         store.rolloutVerified(rollout().id(), user);
         return Outcome.ok((justRestarted ? "restarted, " : "") + "paired: " + r.detail());
     }
@@ -245,7 +270,7 @@ public final class Executor {
                 if (open.get().verified().contains(user) || spec.user(user).isEmpty()) continue;
                 unverified.add(user + " (" + io.units().status(spec.unitOf(user)).activeState() + ")");
             }
-            if (!unverified.isEmpty()) return failRollout("canary " + String.join(", ", unverified) + ": restarted onto " + v + " but never verified on it");
+            if (!unverified.isEmpty()) return buildRejected("canary " + String.join(", ", unverified) + ": restarted onto " + v + " but never verified on it");
         }
         crash.at("before-last-good");
         store.setLastGood(v, clock.instant());
@@ -255,13 +280,8 @@ public final class Executor {
         return Outcome.ok(v + " is last-good");
     }
 
-    /** Keeps the newest {@code keepVersions} installs and always last-good and the active one. */
     private void pruneVersions(DesiredState spec, Version lastGood) throws ActuatorException {
-        Set<Version> keep = new HashSet<>();
-        keep.add(lastGood);
-        io.releases().active().ifPresent(keep::add);
-        io.releases().present().stream().sorted((x, y) -> y.compareTo(x)).limit(spec.install().keepVersions()).forEach(keep::add);
-        io.releases().prune(keep);
+        io.releases().prune(Retention.versionsToKeep(lastGood, io.releases().active(), io.releases().present(), spec.install().keepVersions()));
     }
 
     private Outcome openBreaker(DesiredState spec, OpenBreaker a) throws ActuatorException {
@@ -282,10 +302,10 @@ public final class Executor {
 
     private Outcome rollbackBinary(Version to) throws ActuatorException {
         try {
-            return activate(to, "rollback-binary");
+            return activate(to, JournalKind.ROLLBACK_BINARY);
         } catch (ActuatorException e) {
             // An outage is retried; only a refusal needs an operator.
-            if (!e.isTransient()) rollbackFailed("cannot point the link back at " + to + ": " + e.getMessage());
+            if (!e.isTransient()) rejected(Rejection.ROLLBACK_STEP, "cannot point the link back at " + to + ": " + e.getMessage());
             throw e;
         }
     }
@@ -296,7 +316,7 @@ public final class Executor {
         boolean wasActive = io.units().status(unit).active();
         // A unit our canary restarted was running before we touched it: it comes back up even if the failed build left it down.
         boolean start = wasActive || r.restarted().contains(a.user());
-        journal("restore", a.user(), Map.of("unit", unit, "backup", a.backup().toString(), "start", start));
+        journal(JournalKind.RESTORE, a.user(), Map.of("unit", unit, "backup", a.backup().toString(), "start", start));
         Backups.RestoreReport report;
         try {
             // Checked before the unit is stopped: a backup that would be refused must not leave a running server down.
@@ -321,7 +341,7 @@ public final class Executor {
                 // and a server stopped for it goes back up on the database it had. An outage keeps its journal.
                 store.journalClear();
                 if (wasActive) startQuietly(unit, spec);
-                rollbackFailed("restore of " + a.user() + " failed: " + e.getMessage());
+                rejected(Rejection.ROLLBACK_STEP, "restore of " + a.user() + " failed: " + e.getMessage());
             }
             throw e;
         }
@@ -335,10 +355,13 @@ public final class Executor {
             long pid = io.units().status(unit).mainPid();
             HealthCheck.Result v = io.pairing().verify(u, pid, baseDirOf(spec, a.user()), io.releases().binaryOf(a.backupVersion()), spec);
             if (!v.passed()) {
-                boolean downgrade = r.from().filter(r.target()::isOlderThan).isPresent();
-                if (downgrade) return failRollout("downgrade of " + a.user() + " (" + v.gate() + "): " + v.detail());
-                rollbackFailed(a.user() + " does not pair after restore (" + v.gate() + "): " + v.detail());
-                return Outcome.failed(detail + "; pairing after restore failed: " + v.detail());
+                return switch (Rejection.RESTORED_USER_DOES_NOT_PAIR.consequence(r)) {
+                    case FAIL_ROLLOUT -> failRollout("downgrade of " + a.user() + " (" + v.gate() + "): " + v.detail());
+                    case ROLLBACK_FAILED -> {
+                        rollbackFailed(a.user() + " does not pair after restore (" + v.gate() + "): " + v.detail());
+                        yield Outcome.failed(detail + "; pairing after restore failed: " + v.detail());
+                    }
+                };
             }
         }
         return Outcome.ok(detail);
@@ -366,6 +389,19 @@ public final class Executor {
         return Outcome.failed("quarantined " + user + ": " + e.getMessage());
     }
 
+    /** A verdict on the build: what it means is {@link Rejection#consequence}'s call. */
+    private Outcome buildRejected(String why) { return rejected(Rejection.BUILD_CHECK, why); }
+
+    private Outcome rejected(Rejection r, String why) {
+        return switch (r.consequence(rollout())) {
+            case FAIL_ROLLOUT -> failRollout(why);
+            case ROLLBACK_FAILED -> {
+                rollbackFailed(why);
+                yield Outcome.failed(why);
+            }
+        };
+    }
+
     private Outcome failRollout(String why) {
         store.rolloutFailed(rollout().id(), why);
         return Outcome.failed(why);
@@ -381,8 +417,8 @@ public final class Executor {
         return store.rollout().orElseThrow(() -> new IllegalStateException("the planner asked for a rollout step but no rollout is recorded"));
     }
 
-    private void journal(String action, String target, Map<String, Object> detail) {
-        store.journalBegin(new JournalEntry(action, target, json(detail), clock.instant()));
+    private void journal(JournalKind kind, String target, Map<String, Object> detail) {
+        store.journalBegin(new JournalEntry(kind, target, json(detail), clock.instant()));
     }
 
     private static String json(Map<String, Object> detail) {

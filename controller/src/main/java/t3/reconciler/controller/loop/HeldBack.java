@@ -56,11 +56,11 @@ public final class HeldBack {
 
     /** The gate that ended a pass; a failed pass is "error", an interrupted one "in-progress"; converged behind the channel can only be a pin. */
     static String reasonOf(Reconciler.Result r) {
-        if (r.last().isPresent() && r.last().get().action() instanceof Action.Hold h && "held".equals(r.outcome())) return h.gate();
+        if (r.gate().isPresent()) return r.gate().get().label();
         return switch (r.outcome()) {
-            case "error" -> "error";
-            case "converged" -> "pin";
-            default -> "in-progress";
+            case ERROR -> "error";
+            case CONVERGED -> "pin";
+            case HELD, INTERRUPTED -> "in-progress";
         };
     }
 }

@@ -103,8 +103,8 @@ public final class Metrics {
     }
 
     public void reconciled(Reconciler.Result r, Duration took, Instant at) {
-        Timer.builder("t3r_reconcile_duration").tag("outcome", r.outcome()).register(registry).record(took);
-        if (!"error".equals(r.outcome())) lastSuccess = at.getEpochSecond();
+        Timer.builder("t3r_reconcile_duration").tag("outcome", r.outcome().label()).register(registry).record(took);
+        if (r.outcome() != t3.reconciler.controller.plan.PassOutcome.ERROR) lastSuccess = at.getEpochSecond();
     }
 
     public void step(Action a, boolean ok) {

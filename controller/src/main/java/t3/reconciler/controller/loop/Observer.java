@@ -65,7 +65,7 @@ public final class Observer {
 
         return new ObservedState(now, installed, io.releases().present(), store.lastGood(), candidate, users,
                 readFreezeFile(spec.controller().freezeFile()), store.breaker(), store.blocked(), store.rollout(), windowOverride,
-                store.rollbackRequest(), store.quarantined());
+                store.rollbackRequest(), store.quarantined(), store.unfreezeRequest(), store.unblockRequests());
     }
 
     /**

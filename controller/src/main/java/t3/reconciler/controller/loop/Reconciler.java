@@ -12,6 +12,9 @@ import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Decision;
+import t3.reconciler.controller.plan.Gate;
+import t3.reconciler.controller.plan.PassOutcome;
+import t3.reconciler.controller.store.LastDecision;
 import t3.reconciler.controller.plan.Planner;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
@@ -40,7 +43,7 @@ public final class Reconciler {
     private final Clock clock;
     private final Log log;
     private volatile Listener listener = new Listener() {};
-    private String lastLogged;
+    private LastDecision lastLogged;
     private Instant stopSeen;
 
     /** What the metrics see of a pass. */
@@ -79,13 +82,26 @@ public final class Reconciler {
     }
 
     /**
-     * @param outcome   converged, held, interrupted, error (a fault: retry with backoff)
+     * @param outcome   how the pass ended
      * @param requeue   when to look again without a trigger (a hold's recheck); empty: the next resync
      */
-    public record Result(String outcome, Optional<Decision> last, Optional<Duration> requeue, int steps, Optional<String> error) {
+    public record Result(PassOutcome outcome, Optional<Decision> last, Optional<Duration> requeue, int steps, Optional<String> error) {
         public boolean transientFault() {
-            return "error".equals(outcome) || last.map(d -> d.action() instanceof Action.Hold h && h.transientFault()).orElse(false);
+            return outcome == PassOutcome.ERROR || last.map(d -> d.action() instanceof Action.Hold h && h.transientFault()).orElse(false);
         }
+
+        /** The gate of a held pass. */
+        public Optional<Gate> gate() {
+            if (outcome != PassOutcome.HELD) return Optional.empty();
+            return last.map(Decision::action).filter(a -> a instanceof Action.Hold).map(a -> ((Action.Hold) a).gate());
+        }
+
+        /** For people: {@code <outcome> after <n> step(s): <reason> (<error>)}. */
+        public String summary() {
+            return outcome.label() + " after " + steps + " step(s)" + last.map(d -> ": " + d.reason()).orElse("") + error.map(e -> " (" + e + ")").orElse("");
+        }
+
+        public static Result interrupted() { return new Result(PassOutcome.INTERRUPTED, Optional.empty(), Optional.empty(), 0, Optional.empty()); }
     }
 
     public Result reconcile(Supplier<DesiredState> spec, boolean windowOverride, BooleanSupplier stop) {
@@ -105,29 +121,53 @@ public final class Reconciler {
                 if (d.action().endsPass()) {
                     recordPass(d);
                     Optional<Duration> requeue = d.action() instanceof Action.Hold h ? h.recheck() : Optional.empty();
-                    return new Result(d.action() instanceof Action.Converged ? "converged" : "held", last, requeue, steps, Optional.empty());
+                    return new Result(d.action() instanceof Action.Converged ? PassOutcome.CONVERGED : PassOutcome.HELD, last, requeue, steps, Optional.empty());
                 }
                 Outcome o;
                 try {
                     o = executor.execute(s, d.action());
                 } catch (ActuatorException e) {
-                    store.event(clock.instant(), d.action().name(), target(d.action()), "error", e.getMessage());
-                    log.error("step", Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", "error", "reason", d.reason(), "error", e.getMessage()));
+                    store.event(clock.instant(), d.action().name(), d.action().eventTarget(), "error", e.getMessage());
+                    log.error("step", Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", "error", "reason", d.reason(), "error", e.getMessage()));
                     throw e;
                 }
                 steps++;
-                listener.step(d.action(), o);
-                store.event(clock.instant(), d.action().name(), target(d.action()), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail());
-                var fields = Log.kv("action", d.action().name(), "target", target(d.action()), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
-                if (o.ok()) log.info("step", fields);
-                else log.warn("step", fields);
-                if (o.fault()) return new Result("error", last, Optional.empty(), steps, Optional.of(o.detail()));
-                if (stop.getAsBoolean() && !finishRollbackBeforeStopping()) return new Result("interrupted", last, Optional.empty(), steps, Optional.empty());
+                recordStep(d, o);
+                if (o.fault()) return new Result(PassOutcome.ERROR, last, Optional.empty(), steps, Optional.of(o.detail()));
+                if (stop.getAsBoolean() && !finishRollbackBeforeStopping()) return new Result(PassOutcome.INTERRUPTED, last, Optional.empty(), steps, Optional.empty());
             }
-            return new Result("error", last, Optional.empty(), steps, Optional.of("no convergence after " + MAX_STEPS + " steps"));
+            return new Result(PassOutcome.ERROR, last, Optional.empty(), steps, Optional.of("no convergence after " + MAX_STEPS + " steps"));
         } catch (ActuatorException e) {
-            return new Result("error", last, Optional.empty(), steps, Optional.of(e.getMessage()));
+            return new Result(PassOutcome.ERROR, last, Optional.empty(), steps, Optional.of(e.getMessage()));
         }
+    }
+
+    private void recordStep(Decision d, Outcome o) {
+        listener.step(d.action(), o);
+        store.event(clock.instant(), d.action().name(), d.action().eventTarget(), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
+        var fields = Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
+        if (o.ok()) log.info("step", fields);
+        else log.warn("step", fields);
+    }
+
+    /**
+     * Carries out the operator's pending requests ({@code unfreeze}, {@code unblock}) and nothing else, as the planner
+     * plans them: what the CLI has done at once when no daemon runs. Left to the next pass (which recovers first) when a
+     * crash left a step in flight.
+     *
+     * @return the steps done
+     */
+    public int applyRequests(DesiredState s) throws ActuatorException {
+        if (store.journal().isPresent() || store.stepInFlight().isPresent()) return 0;
+        wire(s);
+        int steps = 0;
+        while (steps < MAX_STEPS) {
+            Optional<Decision> d = Planner.operatorRequest(store.unfreezeRequest(), store.unblockRequests());
+            if (d.isEmpty()) break;
+            recordStep(d.get(), executor.execute(s, d.get().action()));
+            steps++;
+        }
+        return steps;
     }
 
     /**
@@ -149,33 +189,15 @@ public final class Reconciler {
      * line is deduplicated per process only: a restarted controller says once why it holds.
      */
     private void recordPass(Decision d) {
-        String key = d.action().name() + ":" + d.reason();
-        if (!store.get("last-pass").equals(Optional.of(key))) {
-            store.put("last-pass", key);
-            store.event(clock.instant(), d.action() instanceof Action.Hold h ? "hold:" + h.gate() : d.action().name(), "-", "ok", d.reason());
+        Optional<Gate> gate = d.action() instanceof Action.Hold h ? Optional.of(h.gate()) : Optional.empty();
+        LastDecision key = new LastDecision(d.action().name(), gate, d.reason());
+        if (!store.lastDecision().equals(Optional.of(key))) {
+            store.recordDecision(key);
+            store.event(clock.instant(), gate.map(g -> "hold:" + g.label()).orElse(d.action().name()), "-", "ok", d.reason());
         }
         if (!key.equals(lastLogged)) {
             lastLogged = key;
-            log.info("decision", Log.kv("action", d.action() instanceof Action.Hold h ? "hold" : d.action().name(),
-                    "gate", d.action() instanceof Action.Hold h ? h.gate() : null, "reason", d.reason()));
+            log.info("decision", Log.kv("action", d.action().name(), "gate", gate.map(Gate::label).orElse(null), "reason", d.reason()));
         }
-    }
-
-    static String target(Action a) {
-        if (a instanceof Action.Backup x) return x.user();
-        if (a instanceof Action.Canary x) return x.user() + "@" + x.version();
-        if (a instanceof Action.Verify x) return x.user() + "@" + x.version();
-        if (a instanceof Action.Restore x) return x.user();
-        if (a instanceof Action.Install x) return x.version().toString();
-        if (a instanceof Action.CheckHealth x) return x.version().toString();
-        if (a instanceof Action.Activate x) return x.version().toString();
-        if (a instanceof Action.Promote x) return x.version().toString();
-        if (a instanceof Action.OpenBreaker x) return x.version().toString();
-        if (a instanceof Action.RollbackBinary x) return x.to().toString();
-        if (a instanceof Action.FinishRollback x) return x.failed().toString();
-        if (a instanceof Action.StartRollout x) return x.target().toString();
-        if (a instanceof Action.AbandonRollout x) return x.target().toString();
-        if (a instanceof Action.ClearRollbackRequest x) return x.target().toString();
-        return "-";
     }
 }

@@ -12,6 +12,7 @@ import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.JournalEntry;
 import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.controller.store.StepInFlight;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.Version;
 
@@ -40,65 +41,72 @@ public final class Recovery {
     /** @return what was recovered, if anything */
     public Optional<String> resolve(DesiredState spec) throws ActuatorException {
         Optional<JournalEntry> entry = store.journal();
-        Optional<String> step = store.get(Executor.STEP_IN_FLIGHT).filter(s -> !s.isBlank());
+        Optional<StepInFlight> step = store.stepInFlight();
         if (entry.isEmpty()) {
             if (step.isEmpty()) return Optional.empty();
             // Died inside a step but outside its journaled part: nothing half-done to undo, but the log must say so.
-            String done = "the controller stopped during " + step.get() + " outside its journaled part; nothing to finish or undo, the next plan resumes from what is observed";
-            store.put(Executor.STEP_IN_FLIGHT, "");
-            store.event(clock.instant(), "recover", step.get(), "ok", done);
-            log.warn("recovered", Log.kv("step", step.get(), "reason", done));
+            String what = step.get().action() + " " + step.get().target();
+            String done = "the controller stopped during " + what + " outside its journaled part; nothing to finish or undo, the next plan resumes from what is observed";
+            store.stepEnded();
+            store.event(clock.instant(), "recover", what, "ok", done);
+            log.warn("recovered", Log.kv("step", what, "reason", done));
             return Optional.of(done);
         }
         JournalEntry j = entry.get();
         JsonNode d = detail(j);
-        String done;
-        switch (j.action()) {
-            case "restore" -> {
-                String unit = d.path("unit").asText();
-                Path backup = Path.of(d.path("backup").asText());
-                if (io.units().status(unit).active()) io.units().stop(unit, spec.healthCheck().startTimeout());
-                try {
-                    var report = io.backups().restore(j.target(), backup, spec.databaseOf(j.target()));
-                    store.rollout().ifPresent(r -> store.rolloutRestored(r.id(), j.target()));
-                    done = "redid the restore of " + j.target() + " from " + backup.getFileName() + " (replaced database archived at " + report.archive() + ")";
-                } catch (ActuatorException e) {
-                    if (!e.refusesUserFiles()) throw e;
-                    store.quarantine(j.target(), "restore refused: " + e.getMessage(), clock.instant());
-                    done = "could not redo the restore of " + j.target() + ": their files were refused (" + e.getMessage() + "); quarantined";
-                }
-                if (d.path("start").asBoolean()) io.units().start(unit, spec.healthCheck().startTimeout());
-            }
-            case "canary" -> {
+        // A switch expression over the enum: a new journaled kind does not compile until it is recovered here.
+        String done = switch (j.kind()) {
+            case RESTORE -> redoRestore(spec, j, d);
+            case CANARY -> {
                 String unit = d.path("unit").asText();
                 boolean wasDown = !io.units().status(unit).active();
                 if (wasDown) io.units().start(unit, spec.healthCheck().startTimeout());
-                done = wasDown ? "started " + unit + ", left down by an interrupted restart" : unit + " is up; its pairing is verified next";
+                yield wasDown ? "started " + unit + ", left down by an interrupted restart" : unit + " is up; its pairing is verified next";
             }
-            case "install" -> {
+            case INSTALL -> {
                 Executor.deleteTree(io.releases().prefixOf(Version.parse(j.target())));
-                done = "removed the half-installed prefix of " + j.target();
+                yield "removed the half-installed prefix of " + j.target();
             }
-            case "health-check" -> done = HealthLeftovers.clean(d);
-            case "activate", "rollback-binary" -> {
-                Version v = Version.parse(j.target());
-                List<Activation> acts = store.activations();
-                boolean recorded = !acts.isEmpty() && acts.get(acts.size() - 1).version().equals(v);
-                if (io.releases().active().equals(Optional.of(v)) && !recorded) {
-                    // The journal's start time is the earliest the link can have changed: units started after it run v.
-                    store.recordActivation(v, j.startedAt());
-                    done = "recorded the switch to " + v + " that happened before the crash";
-                } else {
-                    done = "link is on " + io.releases().active().map(Version::toString).orElse("nothing") + "; nothing to finish";
-                }
-            }
-            default -> done = "nothing to finish for " + j.action();
-        }
+            case HEALTH_CHECK -> HealthLeftovers.clean(d);
+            case ACTIVATE, ROLLBACK_BINARY -> recordLostActivation(j);
+        };
         store.journalClear();
-        store.put(Executor.STEP_IN_FLIGHT, "");
-        store.event(clock.instant(), "recover", j.action() + " " + j.target(), "ok", done);
-        log.warn("recovered", Log.kv("action", j.action(), "target", j.target(), "since", j.startedAt(), "reason", done));
+        store.stepEnded();
+        store.event(clock.instant(), "recover", j.kind().label() + " " + j.target(), "ok", done);
+        log.warn("recovered", Log.kv("action", j.kind().label(), "target", j.target(), "since", j.startedAt(), "reason", done));
         return Optional.of(done);
+    }
+
+    /** A restore in flight is redone: the archive keeps whatever was there. */
+    private String redoRestore(DesiredState spec, JournalEntry j, JsonNode d) throws ActuatorException {
+        String unit = d.path("unit").asText();
+        Path backup = Path.of(d.path("backup").asText());
+        String done;
+        if (io.units().status(unit).active()) io.units().stop(unit, spec.healthCheck().startTimeout());
+        try {
+            var report = io.backups().restore(j.target(), backup, spec.databaseOf(j.target()));
+            store.rollout().ifPresent(r -> store.rolloutRestored(r.id(), j.target()));
+            done = "redid the restore of " + j.target() + " from " + backup.getFileName() + " (replaced database archived at " + report.archive() + ")";
+        } catch (ActuatorException e) {
+            if (!e.refusesUserFiles()) throw e;
+            store.quarantine(j.target(), "restore refused: " + e.getMessage(), clock.instant());
+            done = "could not redo the restore of " + j.target() + ": their files were refused (" + e.getMessage() + "); quarantined";
+        }
+        if (d.path("start").asBoolean()) io.units().start(unit, spec.healthCheck().startTimeout());
+        return done;
+    }
+
+    /** An activation whose record was lost is recorded. */
+    private String recordLostActivation(JournalEntry j) throws ActuatorException {
+        Version v = Version.parse(j.target());
+        List<Activation> acts = store.activations();
+        boolean recorded = !acts.isEmpty() && acts.get(acts.size() - 1).version().equals(v);
+        if (io.releases().active().equals(Optional.of(v)) && !recorded) {
+            // The journal's start time is the earliest the link can have changed: units started after it run v.
+            store.recordActivation(v, j.startedAt());
+            return "recorded the switch to " + v + " that happened before the crash";
+        }
+        return "link is on " + io.releases().active().map(Version::toString).orElse("nothing") + "; nothing to finish";
     }
 
     private static JsonNode detail(JournalEntry j) {

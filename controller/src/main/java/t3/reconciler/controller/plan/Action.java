@@ -13,101 +13,220 @@ public sealed interface Action {
     /** Short name used in logs, events and metrics. */
     String name();
 
+    /** What the step acts on, as events and logs name it: a user, {@code user@version}, a version, or "-". */
+    String eventTarget();
+
+    /**
+     * Double dispatch instead of {@code instanceof} chains (pattern matching in {@code switch} is not final in Java
+     * 17): every record implements this, so a new {@code Action} does not compile until {@link Visitor} has a method
+     * for it, and then every visitor (the executor, ...) does not compile until it handles it.
+     */
+    <R, X extends Exception> R accept(Visitor<R, X> v) throws X;
+
+    /** One method per step; {@code X} is what the visitor may throw. */
+    interface Visitor<R, X extends Exception> {
+        R visit(Converged a) throws X;
+        R visit(Hold a) throws X;
+        R visit(StartRollout a) throws X;
+        R visit(AbandonRollout a) throws X;
+        R visit(Backup a) throws X;
+        R visit(Install a) throws X;
+        R visit(CheckHealth a) throws X;
+        R visit(Activate a) throws X;
+        R visit(Canary a) throws X;
+        R visit(Verify a) throws X;
+        R visit(Promote a) throws X;
+        R visit(OpenBreaker a) throws X;
+        R visit(RollbackBinary a) throws X;
+        R visit(Restore a) throws X;
+        R visit(FinishRollback a) throws X;
+        R visit(ResetBreaker a) throws X;
+        R visit(ClearRollbackRequest a) throws X;
+        R visit(Unblock a) throws X;
+        R visit(Block a) throws X;
+    }
+
     /** Which step ends a reconcile pass (nothing to execute). */
     default boolean endsPass() { return this instanceof Converged || this instanceof Hold; }
 
     /** Observed equals desired: nothing to do until the next trigger. */
     record Converged() implements Action {
         public String name() { return "converged"; }
+
+        public String eventTarget() { return "-"; }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /**
-     * A gate says not now. {@code gate} names it (freeze, breaker, window, busy, resolve, channel, downgrade, blocked);
+     * A gate says not now. {@code gate} names it;
      * {@code recheck} is when the situation may have changed by itself (empty: only a trigger changes it).
      * {@code transientFault}: the gate is an outage (registry, bus), retried with backoff.
      */
-    record Hold(String gate, Optional<Duration> recheck, boolean transientFault) implements Action {
+    record Hold(Gate gate, Optional<Duration> recheck, boolean transientFault) implements Action {
         public String name() { return "hold"; }
 
-        public static Hold until(String gate) { return new Hold(gate, Optional.empty(), false); }
+        public String eventTarget() { return "-"; }
 
-        public static Hold recheck(String gate, Duration after) { return new Hold(gate, Optional.of(after), false); }
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
 
-        public static Hold outage(String gate) { return new Hold(gate, Optional.empty(), true); }
+        public static Hold until(Gate gate) { return new Hold(gate, Optional.empty(), false); }
+
+        public static Hold recheck(Gate gate, Duration after) { return new Hold(gate, Optional.of(after), false); }
+
+        public static Hold outage(Gate gate) { return new Hold(gate, Optional.empty(), true); }
     }
 
     /** Record a new bump (what it moves from) before touching anything. */
     record StartRollout(Version target, Optional<Version> from) implements Action {
         public String name() { return "start-rollout"; }
+
+        public String eventTarget() { return target.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Abandon a bump that never reached users (the target changed before activation). */
     record AbandonRollout(Version target) implements Action {
         public String name() { return "abandon-rollout"; }
+
+        public String eventTarget() { return target.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Online backup of one user's database; {@code forRollout} files it as that user's pre-bump backup. */
     record Backup(String user, Version onVersion, boolean forRollout) implements Action {
         public String name() { return "backup"; }
+
+        public String eventTarget() { return user; }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Install a version into its own prefix, where no user and no credential minting can reach it. */
     record Install(Version version) implements Action {
         public String name() { return "install"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Throwaway server of {@code version} on a copy of {@code seed} (empty: no user has data yet). */
     record CheckHealth(Version version, String seedUser, Optional<Path> seed) implements Action {
         public String name() { return "health-check"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Atomically point the global link at {@code version}. */
     record Activate(Version version) implements Action {
         public String name() { return "activate"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Restart one idle user's unit onto the active version and verify pairing. */
     record Canary(String user, Version version) implements Action {
         public String name() { return "canary"; }
+
+        public String eventTarget() { return user + "@" + version; }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Verify pairing of a user already running {@code version} (restarted but not yet verified). */
     record Verify(String user, Version version) implements Action {
         public String name() { return "verify"; }
+
+        public String eventTarget() { return user + "@" + version; }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Every user runs {@code version} and was verified: it becomes last-good and the breaker closes. */
     record Promote(Version version) implements Action {
         public String name() { return "promote"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** A bump failed: block the version, open the breaker (self-freeze) and alert, before any rollback. */
     record OpenBreaker(Version version, String failure) implements Action {
         public String name() { return "open-breaker"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Point the global link back at {@code to}. */
     record RollbackBinary(Version to) implements Action {
         public String name() { return "rollback-binary"; }
+
+        public String eventTarget() { return to.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Stop the unit, archive the current DB, put {@code backup} in place, start the unit, verify. */
     record Restore(String user, Path backup, Version backupVersion) implements Action {
         public String name() { return "restore"; }
+
+        public String eventTarget() { return user; }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** Every user the failed bump touched is restored: close the rollout as rolled back and alert. */
     record FinishRollback(Version failed) implements Action {
         public String name() { return "finish-rollback"; }
+
+        public String eventTarget() { return failed.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
-    /** The operator lifted the self-freeze (removed the freeze file): close the breaker. */
+    /** The operator's rollback moves off {@code version}: blocked first, so nothing bumps straight back to it. */
+    record Block(Version version, String reason) implements Action {
+        public String name() { return "block"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** The operator asked for {@code version} to be tried again ({@code unblock}): off the blocked list. */
+    record Unblock(Version version) implements Action {
+        public String name() { return "unblock"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** The operator lifted the self-freeze (removed the freeze file, or ran {@code unfreeze}): close the breaker. */
     record ResetBreaker() implements Action {
         public String name() { return "reset-breaker"; }
+
+        public String eventTarget() { return "-"; }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
     /** The operator's rollback reached its target: clear the request so freeze and channel apply again. */
     record ClearRollbackRequest(Version target) implements Action {
         public String name() { return "rollback-done"; }
+
+        public String eventTarget() { return target.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 }

@@ -15,6 +15,8 @@ import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.ObservedState;
 import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.Rollout;
+import t3.reconciler.model.UnblockRequest;
+import t3.reconciler.model.UnfreezeRequest;
 import t3.reconciler.model.User;
 import t3.reconciler.model.UserState;
 import t3.reconciler.model.Version;
@@ -32,160 +34,233 @@ import t3.reconciler.model.Version;
 public final class Planner {
     private Planner() {}
 
+    /** The version a pass works toward, and the sentence that says why. */
+    record Target(Version version, String why) {
+        Target finishingFirst(Version v, String because) { return new Target(v, why + because); }
+    }
+
+    /** A gate's answer: stop with this decision, or go on with a value. */
+    private record Gated<T>(Optional<Decision> stop, T value) {
+        static <T> Gated<T> stop(Decision d) { return new Gated<>(Optional.of(d), null); }
+
+        static <T> Gated<T> pass(T value) { return new Gated<>(Optional.empty(), value); }
+    }
+
+    /** The state diagram of docs/architecture.md, top to bottom: each line a gate that may end the plan. */
     public static Decision next(DesiredState spec, ObservedState obs) {
+        Optional<Decision> asked = operatorRequest(obs.unfreezeRequest(), obs.unblockRequests());
+        if (asked.isPresent()) return asked.get();
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isPresent() && rollout.get().failed()) return rollBack(spec, obs, rollout.get());
         if (obs.rollbackRequest().isPresent()) return rollbackRequested(spec, obs, obs.rollbackRequest().get());
+        Optional<Decision> stop = dailyBackup(spec, obs, rollout).or(() -> breakerGate(spec, obs)).or(() -> freezeGate(spec, obs));
+        if (stop.isPresent()) return stop.get();
+        Gated<Target> resolved = resolveTarget(spec, obs);
+        if (resolved.stop().isPresent()) return resolved.stop().get();
+        Gated<Target> target = rolloutInFlight(obs, resolved.value());
+        if (target.stop().isPresent()) return target.stop().get();
+        Target t = target.value();
+        return blockedGate(obs, t).or(() -> halfOpenGate(obs, t)).or(() -> downgradeGuard(spec, obs, t)).orElseGet(() -> bump(spec, obs, t));
+    }
 
-        if (rollout.isEmpty()) {
-            Optional<Decision> daily = dailyBackup(spec, obs);
-            if (daily.isPresent()) return daily.get();
+    /**
+     * The operator's {@code unfreeze} and {@code unblock}, recorded by the CLI: they come before everything (a rollback
+     * that could not finish is retried only once the operator unfroze), and need nothing observed but themselves,
+     * so the CLI can have them carried out at once when no daemon runs.
+     */
+    public static Optional<Decision> operatorRequest(Optional<UnfreezeRequest> unfreeze, List<UnblockRequest> unblocks) {
+        if (unfreeze.isPresent()) {
+            UnfreezeRequest u = unfreeze.get();
+            return Optional.of(new Decision(new ResetBreaker(), "the operator ran 'unfreeze' (" + u.by() + " at " + u.at() + ": " + u.reason() + "), which resets the breaker"));
         }
+        if (!unblocks.isEmpty()) {
+            UnblockRequest u = unblocks.get(0);
+            return Optional.of(new Decision(new Unblock(u.version()), "the operator ran 'unblock " + u.version() + "' (" + u.by() + " at " + u.at() + ": " + u.reason() + ")"));
+        }
+        return Optional.empty();
+    }
 
+    /** Daily backups are not gated by freeze; skipped while a rollout runs (it takes its own). */
+    private static Optional<Decision> dailyBackup(DesiredState spec, ObservedState obs, Optional<Rollout> rollout) {
+        return rollout.isEmpty() ? dailyBackup(spec, obs) : Optional.empty();
+    }
+
+    /** Not closed: a rollback that failed, a self-freeze, or a backoff not over yet holds; a backoff that is over half-opens (empty). */
+    private static Optional<Decision> breakerGate(DesiredState spec, ObservedState obs) {
         BreakerState breaker = obs.breaker();
-        boolean halfOpen = false;
-        if (!breaker.isClosed()) {
-            String what = "breaker " + breaker.status().name().toLowerCase().replace('_', '-') + " since " + breaker.openedAt().map(Instant::toString).orElse("?")
-                    + ": " + breaker.version().map(v -> "version " + v + " failed: ").orElse("") + breaker.reason().orElse("");
-            if (breaker.status() == BreakerState.Status.ROLLBACK_FAILED) {
-                return hold(Hold.until("breaker"), what + "; the last-good version could not be put back: repair by hand, then run 'unfreeze'");
-            }
-            if (spec.breaker().policy() == DesiredState.BreakerPolicy.FREEZE) {
-                if (obs.freezeFile().isEmpty()) {
-                    return new Decision(new ResetBreaker(), "the operator removed the freeze file " + spec.controller().freezeFile() + ", which lifts the self-freeze (" + what + ")");
-                }
-                return hold(Hold.until("breaker"), what + "; remove " + spec.controller().freezeFile() + " or run 'unfreeze' to resume");
-            }
-            Instant halfOpenAt = halfOpenAt(spec, breaker);
-            if (obs.now().isBefore(halfOpenAt)) {
-                return hold(Hold.recheck("breaker", Duration.between(obs.now(), halfOpenAt)), what + "; backoff policy half-opens at " + halfOpenAt);
-            }
-            halfOpen = true;
+        if (breaker.isClosed()) return Optional.empty();
+        String what = "breaker " + breaker.status().name().toLowerCase().replace('_', '-') + " since " + breaker.openedAt().map(Instant::toString).orElse("?")
+                + ": " + breaker.version().map(v -> "version " + v + " failed: ").orElse("") + breaker.reason().orElse("");
+        if (breaker.status() == BreakerState.Status.ROLLBACK_FAILED) {
+            return Optional.of(hold(Hold.until(Gate.BREAKER), what + "; the last-good version could not be put back: repair by hand, then run 'unfreeze'"));
         }
+        if (spec.breaker().policy() == DesiredState.BreakerPolicy.FREEZE) {
+            if (obs.freezeFile().isEmpty()) {
+                return Optional.of(new Decision(new ResetBreaker(), "the operator removed the freeze file " + spec.controller().freezeFile() + ", which lifts the self-freeze (" + what + ")"));
+            }
+            return Optional.of(hold(Hold.until(Gate.BREAKER), what + "; remove " + spec.controller().freezeFile() + " or run 'unfreeze' to resume"));
+        }
+        Instant halfOpenAt = halfOpenAt(spec, breaker);
+        if (obs.now().isBefore(halfOpenAt)) {
+            return Optional.of(hold(Hold.recheck(Gate.BREAKER, Duration.between(obs.now(), halfOpenAt)), what + "; backoff policy half-opens at " + halfOpenAt));
+        }
+        return Optional.empty();
+    }
 
-        if (spec.freeze()) return hold(Hold.until("freeze"), "frozen by the desired-state file (freeze: true)");
+    private static Optional<Decision> freezeGate(DesiredState spec, ObservedState obs) {
+        if (spec.freeze()) return Optional.of(hold(Hold.until(Gate.FREEZE), "frozen by the desired-state file (freeze: true)"));
         if (obs.freezeFile().isPresent()) {
             String why = obs.freezeFile().get().isBlank() ? "" : ": " + obs.freezeFile().get().strip();
-            return hold(Hold.until("freeze"), "frozen by the operator freeze file " + spec.controller().freezeFile() + why);
+            return Optional.of(hold(Hold.until(Gate.FREEZE), "frozen by the operator freeze file " + spec.controller().freezeFile() + why));
         }
+        return Optional.empty();
+    }
 
-        Version target;
-        String targetWhy;
-        if (spec.pin().isPresent()) {
-            target = spec.pin().get();
-            targetWhy = "pin " + target;
-        } else {
-            Optional<Version> candidate = obs.candidate().version();
-            if (candidate.isEmpty()) {
-                return hold(Hold.outage("resolve"), "cannot resolve " + spec.packageName() + "@" + spec.track().tag() + ": " + obs.candidate().error().orElse("not asked"));
-            }
-            target = candidate.get();
-            targetWhy = spec.packageName() + "@" + spec.track().tag() + " = " + target;
-            if (spec.track() == Channel.NIGHTLY && !target.isNightly()) {
-                return hold(Hold.until("channel"), targetWhy + " is not a nightly build; the mutable tag is refused");
-            }
-            if (spec.track() == Channel.LATEST && target.isPrerelease()) {
-                return hold(Hold.until("channel"), targetWhy + " is a prerelease; the latest channel only takes releases");
-            }
+    /** The pin, else the channel's tag as the registry resolves it, refused when the channel does not take that build. */
+    private static Gated<Target> resolveTarget(DesiredState spec, ObservedState obs) {
+        if (spec.pin().isPresent()) return Gated.pass(new Target(spec.pin().get(), "pin " + spec.pin().get()));
+        Optional<Version> candidate = obs.candidate().version();
+        if (candidate.isEmpty()) {
+            return Gated.stop(hold(Hold.outage(Gate.RESOLVE), "cannot resolve " + spec.packageName() + "@" + spec.track().tag() + ": " + obs.candidate().error().orElse("not asked")));
         }
+        Version target = candidate.get();
+        String why = spec.packageName() + "@" + spec.track().tag() + " = " + target;
+        if (spec.track() == Channel.NIGHTLY && !target.isNightly()) {
+            return Gated.stop(hold(Hold.until(Gate.CHANNEL), why + " is not a nightly build; the mutable tag is refused"));
+        }
+        if (spec.track() == Channel.LATEST && target.isPrerelease()) {
+            return Gated.stop(hold(Hold.until(Gate.CHANNEL), why + " is a prerelease; the latest channel only takes releases"));
+        }
+        return Gated.pass(new Target(target, why));
+    }
 
+    /** A rollout toward another version: one that reached users finishes first (if the new target is newer), one that did not is abandoned. */
+    private static Gated<Target> rolloutInFlight(ObservedState obs, Target t) {
+        Optional<Rollout> rollout = obs.rollout();
+        if (rollout.isEmpty() || rollout.get().target().equals(t.version())) return Gated.pass(t);
+        Rollout r = rollout.get();
+        boolean activated = obs.installed().equals(Optional.of(r.target()));
+        if (activated && t.version().isNewerThan(r.target())) return Gated.pass(t.finishingFirst(r.target(), ", but the rollout of " + r.target() + " reached users and finishes first"));
+        if (!activated) return Gated.stop(new Decision(new AbandonRollout(r.target()), t.why() + " replaces the rollout of " + r.target() + ", which never reached a user"));
+        return Gated.pass(t);
+    }
+
+    private static Optional<Decision> blockedGate(ObservedState obs, Target t) {
+        if (!obs.blocked().contains(t.version())) return Optional.empty();
+        return Optional.of(hold(Hold.until(Gate.BLOCKED), t.why() + ", which failed before and is blocked; waiting for a newer build (or 'unblock " + t.version() + "')"));
+    }
+
+    /** A half-open breaker lets through only a build newer than the one that failed. */
+    private static Optional<Decision> halfOpenGate(ObservedState obs, Target t) {
+        BreakerState breaker = obs.breaker();
+        if (breaker.isClosed() || breaker.version().isEmpty() || t.version().isNewerThan(breaker.version().get())) return Optional.empty();
+        return Optional.of(hold(Hold.until(Gate.BREAKER), "breaker half-open: " + t.why() + " is not newer than the failed " + breaker.version().get()));
+    }
+
+    /** An older target: a pin goes through the deliberate downgrade; a tag that moved backward is refused. */
+    private static Optional<Decision> downgradeGuard(DesiredState spec, ObservedState obs, Target t) {
+        Version target = t.version();
         Optional<Version> installed = obs.installed();
-        if (rollout.isPresent() && !rollout.get().target().equals(target)) {
-            Rollout r = rollout.get();
-            boolean activated = installed.equals(Optional.of(r.target()));
-            if (activated && target.isNewerThan(r.target())) {
-                targetWhy = targetWhy + ", but the rollout of " + r.target() + " reached users and finishes first";
-                target = r.target();
-            } else if (!activated) {
-                return new Decision(new AbandonRollout(r.target()), targetWhy + " replaces the rollout of " + r.target() + ", which never reached a user");
-            }
-        }
-
-        if (obs.blocked().contains(target)) {
-            return hold(Hold.until("blocked"), targetWhy + ", which failed before and is blocked; waiting for a newer build (or 'unblock " + target + "')");
-        }
-        if (halfOpen && breaker.version().isPresent() && !target.isNewerThan(breaker.version().get())) {
-            return hold(Hold.until("breaker"), "breaker half-open: " + targetWhy + " is not newer than the failed " + breaker.version().get());
-        }
-
-        Version t = target;
-        Optional<Version> downgradeFrom = rollout.filter(r -> r.target().equals(t)).flatMap(Rollout::from).filter(t::isOlderThan);
-        if (downgradeFrom.isPresent()) return downgrade(spec, obs, target, targetWhy + ", a downgrade from " + downgradeFrom.get());
+        Optional<Version> downgradeFrom = obs.rollout().filter(r -> r.target().equals(target)).flatMap(Rollout::from).filter(target::isOlderThan);
+        if (downgradeFrom.isPresent()) return Optional.of(downgrade(spec, obs, target, t.why() + ", a downgrade from " + downgradeFrom.get()));
         if (spec.pin().isPresent() && installed.isPresent() && target.isOlderThan(installed.get())) {
-            return downgrade(spec, obs, target, targetWhy + " is older than installed " + installed.get());
+            return Optional.of(downgrade(spec, obs, target, t.why() + " is older than installed " + installed.get()));
         }
         if (spec.pin().isEmpty()) {
             Optional<Version> floor = max(installed, obs.lastGood());
             if (floor.isPresent() && target.isOlderThan(floor.get())) {
-                return hold(Hold.until("downgrade"), targetWhy + ", older than " + floor.get() + ": the tag moved backward; refusing to downgrade (pin a version to do it on purpose)");
+                return Optional.of(hold(Hold.until(Gate.DOWNGRADE), t.why() + ", older than " + floor.get() + ": the tag moved backward; refusing to downgrade (pin a version to do it on purpose)"));
             }
         }
-
-        return bump(spec, obs, target, targetWhy, rollout);
+        return Optional.empty();
     }
 
-    private static Decision bump(DesiredState spec, ObservedState obs, Version target, String targetWhy, Optional<Rollout> rollout) {
-        Optional<Version> installed = obs.installed();
-        boolean activated = installed.equals(Optional.of(target));
-        List<UserState> active = activeUsers(spec, obs);
-
-        if (activated && rollout.isEmpty() && active.stream().allMatch(u -> u.runningVersion().equals(Optional.of(target)))) {
-            if (obs.lastGood().equals(Optional.of(target))) return new Decision(new Converged(), targetWhy + "; installed and running for every user");
-            return new Decision(new Promote(target), targetWhy + " is installed and every active user runs it; adopting it as last-good");
-        }
-
-        if (!activated && !obs.windowOverride() && spec.schedule().window().isPresent()) {
-            DesiredState.Window w = spec.schedule().window().get();
-            ZonedDateTime now = obs.now().atZone(spec.schedule().zone());
-            if (!w.contains(now.toLocalTime())) {
-                ZonedDateTime opens = now.with(w.start()).withSecond(0).withNano(0);
-                if (!opens.isAfter(now)) opens = opens.plusDays(1);
-                return hold(Hold.recheck("window", Duration.between(now, opens)), targetWhy + "; outside the maintenance window " + w + " " + spec.schedule().zone() + ", next opens " + opens.toOffsetDateTime());
-            }
-        }
-
+    /** The bump: record it, back up everyone, install aside, health-check on real data, activate, canary idle users one at a time, promote. */
+    private static Decision bump(DesiredState spec, ObservedState obs, Target t) {
+        Optional<Decision> early = adopt(spec, obs, t).or(() -> windowGate(spec, obs, t));
+        if (early.isPresent()) return early.get();
+        Optional<Rollout> rollout = obs.rollout();
         if (rollout.isEmpty()) {
-            return new Decision(new StartRollout(target, installed), targetWhy + "; starting a bump from " + installed.map(Version::toString).orElse("nothing installed"));
+            return new Decision(new StartRollout(t.version(), obs.installed()), t.why() + "; starting a bump from " + obs.installed().map(Version::toString).orElse("nothing installed"));
         }
         Rollout r = rollout.get();
+        return preBumpBackup(spec, obs, t, r)
+                .or(() -> install(obs, t))
+                .or(() -> healthCheck(spec, t, r))
+                .or(() -> activate(obs, t))
+                .or(() -> canary(spec, obs, t, r))
+                .orElseGet(() -> new Decision(new Promote(t.version()), "every active user runs " + t.version() + " and paired; promoting it to last-good"));
+    }
 
+    /** No rollout, the link on the target and every active user on it: converged, or adopt it as last-good. */
+    private static Optional<Decision> adopt(DesiredState spec, ObservedState obs, Target t) {
+        Version target = t.version();
+        boolean activated = obs.installed().equals(Optional.of(target));
+        if (!activated || obs.rollout().isPresent() || !activeUsers(spec, obs).stream().allMatch(u -> u.runningVersion().equals(Optional.of(target)))) return Optional.empty();
+        if (obs.lastGood().equals(Optional.of(target))) return Optional.of(new Decision(new Converged(), t.why() + "; installed and running for every user"));
+        return Optional.of(new Decision(new Promote(target), t.why() + " is installed and every active user runs it; adopting it as last-good"));
+    }
+
+    /** No bump starts (nor activates) outside the maintenance window, unless the operator overrides it. */
+    private static Optional<Decision> windowGate(DesiredState spec, ObservedState obs, Target t) {
+        boolean activated = obs.installed().equals(Optional.of(t.version()));
+        if (activated || obs.windowOverride() || spec.schedule().window().isEmpty()) return Optional.empty();
+        DesiredState.Window w = spec.schedule().window().get();
+        ZonedDateTime now = obs.now().atZone(spec.schedule().zone());
+        if (w.contains(now.toLocalTime())) return Optional.empty();
+        ZonedDateTime opens = now.with(w.start()).withSecond(0).withNano(0);
+        if (!opens.isAfter(now)) opens = opens.plusDays(1);
+        return Optional.of(hold(Hold.recheck(Gate.WINDOW, Duration.between(now, opens)), t.why() + "; outside the maintenance window " + w + " " + spec.schedule().zone() + ", next opens " + opens.toOffsetDateTime()));
+    }
+
+    private static Optional<Decision> preBumpBackup(DesiredState spec, ObservedState obs, Target t, Rollout r) {
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
             if (u.isEmpty() || !u.get().databaseExists() || r.backups().containsKey(user.name()) || obs.isQuarantined(user.name())) continue;
             Optional<Version> on = u.get().runningVersion().or(() -> r.from());
             if (on.isEmpty()) {
-                return hold(Hold.until("backup"), "cannot tell which version " + user.name() + "'s database belongs to (unit not running, nothing installed); not touching it");
+                return Optional.of(hold(Hold.until(Gate.BACKUP), "cannot tell which version " + user.name() + "'s database belongs to (unit not running, nothing installed); not touching it"));
             }
-            return new Decision(new Backup(user.name(), on.get(), true), "pre-bump backup of " + user.name() + " (on " + on.get() + ") before " + target + " can touch it");
+            return Optional.of(new Decision(new Backup(user.name(), on.get(), true), "pre-bump backup of " + user.name() + " (on " + on.get() + ") before " + t.version() + " can touch it"));
         }
+        return Optional.empty();
+    }
 
-        if (!obs.present().contains(target)) {
-            return new Decision(new Install(target), "install " + target + " into its own prefix, out of reach of users and credential minting");
-        }
+    private static Optional<Decision> install(ObservedState obs, Target t) {
+        if (obs.present().contains(t.version())) return Optional.empty();
+        return Optional.of(new Decision(new Install(t.version()), "install " + t.version() + " into its own prefix, out of reach of users and credential minting"));
+    }
 
-        if (!r.healthy()) {
-            String seedUser = spec.healthCheck().seedUser().orElse(spec.users().get(0).name());
-            Optional<Path> seed = Optional.ofNullable(r.backups().get(seedUser));
-            if (seed.isEmpty()) {
-                for (User user : spec.users()) {
-                    if (r.backups().containsKey(user.name())) {
-                        seedUser = user.name();
-                        seed = Optional.of(r.backups().get(user.name()));
-                        break;
-                    }
+    /** On a copy of the seed user's pre-bump backup (else any user's, else an empty database). */
+    private static Optional<Decision> healthCheck(DesiredState spec, Target t, Rollout r) {
+        if (r.healthy()) return Optional.empty();
+        String seedUser = spec.healthCheck().seedUser().orElse(spec.users().get(0).name());
+        Optional<Path> seed = Optional.ofNullable(r.backups().get(seedUser));
+        if (seed.isEmpty()) {
+            for (User user : spec.users()) {
+                if (r.backups().containsKey(user.name())) {
+                    seedUser = user.name();
+                    seed = Optional.of(r.backups().get(user.name()));
+                    break;
                 }
             }
-            return new Decision(new CheckHealth(target, seedUser, seed), "health-check " + target + " on a copy of "
-                    + seed.map(p -> seedUserOf(p) + "'s pre-bump backup").orElse("an empty database (no user has data yet)"));
         }
+        return Optional.of(new Decision(new CheckHealth(t.version(), seedUser, seed), "health-check " + t.version() + " on a copy of "
+                + seed.map(p -> seedUserOf(p) + "'s pre-bump backup").orElse("an empty database (no user has data yet)")));
+    }
 
-        if (!activated) {
-            return new Decision(new Activate(target), target + " passed its health check; switching the global link");
-        }
+    private static Optional<Decision> activate(ObservedState obs, Target t) {
+        if (obs.installed().equals(Optional.of(t.version()))) return Optional.empty();
+        return Optional.of(new Decision(new Activate(t.version()), t.version() + " passed its health check; switching the global link"));
+    }
 
+    /** Verify a user already on the target, else restart the next idle one; busy users are deferred, never interrupted. */
+    private static Optional<Decision> canary(DesiredState spec, ObservedState obs, Target t, Rollout r) {
+        Version target = t.version();
+        List<UserState> active = activeUsers(spec, obs);
         for (UserState u : active) {
             if (u.runningVersion().equals(Optional.of(target)) && !r.verified().contains(u.name())) {
-                return new Decision(new Verify(u.name(), target), u.name() + " runs " + target + " but is not verified yet");
+                return Optional.of(new Decision(new Verify(u.name(), target), u.name() + " runs " + target + " but is not verified yet"));
             }
         }
         List<String> deferred = new ArrayList<>();
@@ -195,13 +270,13 @@ public final class Planner {
                 deferred.add(u.name() + " (" + String.join(", ", u.busyProcesses()) + ")");
                 continue;
             }
-            return new Decision(new Canary(u.name(), target), "canary: restart idle " + u.name() + " onto " + target
-                    + " (runs " + u.runningVersion().map(Version::toString).orElse("an unknown version") + ")");
+            return Optional.of(new Decision(new Canary(u.name(), target), "canary: restart idle " + u.name() + " onto " + target
+                    + " (runs " + u.runningVersion().map(Version::toString).orElse("an unknown version") + ")"));
         }
         if (!deferred.isEmpty()) {
-            return hold(Hold.recheck("busy", spec.canary().deferRecheck()), "deferred, an agent is at work: " + String.join("; ", deferred));
+            return Optional.of(hold(Hold.recheck(Gate.BUSY, spec.canary().deferRecheck()), "deferred, an agent is at work: " + String.join("; ", deferred)));
         }
-        return new Decision(new Promote(target), "every active user runs " + target + " and paired; promoting it to last-good");
+        return Optional.empty();
     }
 
     /** A pin older than what is installed: the same rollout machinery, but each user's DB goes back to a backup taken on that version. */
@@ -215,6 +290,10 @@ public final class Planner {
     static Decision rollbackRequested(DesiredState spec, ObservedState obs, RollbackRequest req) {
         Version t = req.target();
         String why = "rollback to " + t + " requested by " + req.by() + " at " + req.at();
+        if (req.blockFrom().isPresent()) {
+            Version from = req.blockFrom().get();
+            return new Decision(new Block(from, "rolled back to " + t + " by " + req.by()), why + "; blocking " + from + " first, so nothing bumps straight back to it");
+        }
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isPresent() && !rollout.get().target().equals(t)) {
             return new Decision(new AbandonRollout(rollout.get().target()), why + "; it replaces the rollout of " + rollout.get().target());
@@ -249,7 +328,7 @@ public final class Planner {
         Optional<Rollout> rollout = obs.rollout();
         List<String> missing = withoutBackupOn(spec, obs, target);
         if (!missing.isEmpty()) {
-            return hold(Hold.until("downgrade"), why + "; refused: no verified backup taken on " + target + " for " + String.join(", ", missing)
+            return hold(Hold.until(Gate.DOWNGRADE), why + "; refused: no verified backup taken on " + target + " for " + String.join(", ", missing)
                     + ", so their databases cannot go back to its schema");
         }
         if (rollout.isEmpty()) return new Decision(new StartRollout(target, obs.installed()), why + "; starting a deliberate downgrade");
@@ -267,7 +346,7 @@ public final class Planner {
             var backup = u.get().newestVerifiedBackupOn(target).orElseThrow();
             return new Decision(new Restore(user.name(), backup.path(), target), why + "; restoring " + user.name() + "'s database from " + backup.path().getFileName() + " (taken " + backup.takenAt() + ")");
         }
-        if (!deferred.isEmpty()) return hold(Hold.recheck("busy", spec.canary().deferRecheck()), why + "; restore deferred, an agent is at work: " + String.join(", ", deferred));
+        if (!deferred.isEmpty()) return hold(Hold.recheck(Gate.BUSY, spec.canary().deferRecheck()), why + "; restore deferred, an agent is at work: " + String.join(", ", deferred));
         return new Decision(new Promote(target), why + "; every user is back on " + target);
     }
 
@@ -278,7 +357,7 @@ public final class Planner {
         if (b.status() == BreakerState.Status.ROLLBACK_FAILED && b.version().equals(Optional.of(failed))) {
             // A step of this rollback was refused (a backup that fails its checks, a link that cannot move): retrying it
             // on every pass would only repeat the refusal and the alert. An operator repairs, then 'unfreeze' retries it.
-            return hold(Hold.until("breaker"), "rollback of " + failed + " (" + failure + ") could not finish: " + b.reason().orElse("?")
+            return hold(Hold.until(Gate.BREAKER), "rollback of " + failed + " (" + failure + ") could not finish: " + b.reason().orElse("?")
                     + "; the last-good version could not be put back: repair by hand, then run 'unfreeze'");
         }
         if (b.isClosed() || !b.version().equals(Optional.of(failed))) {
@@ -286,11 +365,11 @@ public final class Planner {
         }
         boolean wasDowngrade = r.from().isPresent() && failed.isOlderThan(r.from().get());
         if (wasDowngrade) {
-            return hold(Hold.until("breaker"), "the deliberate downgrade to " + failed + " failed (" + failure + "); databases were archived, not deleted; needs an operator");
+            return hold(Hold.until(Gate.BREAKER), "the deliberate downgrade to " + failed + " failed (" + failure + "); databases were archived, not deleted; needs an operator");
         }
         Optional<Version> to = r.from().or(obs::lastGood);
         if (to.isEmpty()) {
-            return hold(Hold.until("breaker"), failed + " failed (" + failure + ") and there is no earlier version to roll back to");
+            return hold(Hold.until(Gate.BREAKER), failed + " failed (" + failure + ") and there is no earlier version to roll back to");
         }
         if (!obs.installed().equals(to)) {
             if (!obs.present().contains(to.get())) return new Decision(new Install(to.get()), "rollback: " + to.get() + " is not in its prefix any more; reinstalling it");
@@ -311,7 +390,7 @@ public final class Planner {
                     + ", so its database may be migrated; restoring the pre-bump backup " + backup.getFileName());
         }
         if (!deferred.isEmpty()) {
-            return hold(Hold.recheck("busy", spec.canary().deferRecheck()), "rollback: restore deferred, an agent is at work: " + String.join(", ", deferred));
+            return hold(Hold.recheck(Gate.BUSY, spec.canary().deferRecheck()), "rollback: restore deferred, an agent is at work: " + String.join(", ", deferred));
         }
         List<String> left = spec.users().stream().map(User::name).filter(obs::isQuarantined).toList();
         return new Decision(new FinishRollback(failed), "rollback of " + failed + " complete: binary on " + to.get() + ", restored "

@@ -84,7 +84,79 @@ final class Migrations {
                     CREATE TABLE quarantine (
                       user TEXT PRIMARY KEY,
                       reason TEXT NOT NULL,
-                      since TEXT NOT NULL) STRICT""")));
+                      since TEXT NOT NULL) STRICT""")),
+            new Step(3, "typed columns for what the CLI and the daemon tell each other", List.of(
+                    """
+                    CREATE TABLE rollback_request (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      target TEXT NOT NULL,
+                      force INTEGER NOT NULL CHECK (force IN (0, 1)),
+                      requested_by TEXT NOT NULL,
+                      requested_at TEXT NOT NULL,
+                      block_from TEXT) STRICT""",
+                    // Schema 2 kept it as the fact '<version> <force|no-force> <at> <by>' (by may hold spaces).
+                    """
+                    INSERT INTO rollback_request (id, target, force, requested_by, requested_at)
+                    WITH a AS (SELECT value AS v FROM fact WHERE key = 'rollback-request' AND instr(value, ' ') > 0),
+                         b AS (SELECT substr(v, 1, instr(v, ' ') - 1) AS target, substr(v, instr(v, ' ') + 1) AS r1 FROM a),
+                         c AS (SELECT target, substr(r1, 1, instr(r1, ' ') - 1) AS force, substr(r1, instr(r1, ' ') + 1) AS r2 FROM b)
+                    SELECT 1, target, force = 'force',
+                           CASE WHEN instr(r2, ' ') > 0 THEN substr(r2, instr(r2, ' ') + 1) ELSE '?' END,
+                           CASE WHEN instr(r2, ' ') > 0 THEN substr(r2, 1, instr(r2, ' ') - 1) ELSE r2 END
+                    FROM c""",
+                    """
+                    CREATE TABLE last_reconcile (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      started_at TEXT,
+                      ended_at TEXT,
+                      outcome TEXT CHECK (outcome IN ('converged', 'held', 'interrupted', 'error')),
+                      gate TEXT,
+                      steps INTEGER,
+                      summary TEXT) STRICT""",
+                    // Schema 2: 'last-reconcile-start' = '<at>', 'last-reconcile' = '<end> <outcome> after n step(s)...'.
+                    """
+                    INSERT INTO last_reconcile (id, started_at, ended_at, outcome, summary)
+                    SELECT 1, (SELECT value FROM fact WHERE key = 'last-reconcile-start'),
+                           substr(l.value, 1, instr(l.value, ' ') - 1),
+                           (SELECT o FROM (SELECT 'converged' AS o UNION ALL SELECT 'held' UNION ALL SELECT 'interrupted' UNION ALL SELECT 'error')
+                             WHERE substr(l.value, instr(l.value, ' ') + 1, length(o) + 1) = o || ' '),
+                           substr(l.value, instr(l.value, ' ') + 1)
+                    FROM (SELECT (SELECT value FROM fact WHERE key = 'last-reconcile') AS value) AS l
+                    WHERE l.value IS NOT NULL AND instr(l.value, ' ') > 0
+                       OR (SELECT value FROM fact WHERE key = 'last-reconcile-start') IS NOT NULL""",
+                    """
+                    CREATE TABLE last_decision (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      action TEXT NOT NULL,
+                      gate TEXT,
+                      reason TEXT NOT NULL) STRICT""",
+                    """
+                    CREATE TABLE step_in_flight (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      action TEXT NOT NULL,
+                      target TEXT NOT NULL) STRICT""",
+                    // Schema 2: 'step-in-flight' = '<action> <target>', blank when none.
+                    """
+                    INSERT INTO step_in_flight (id, action, target)
+                    SELECT 1, substr(value, 1, instr(value, ' ') - 1), substr(value, instr(value, ' ') + 1)
+                    FROM fact WHERE key = 'step-in-flight' AND instr(value, ' ') > 1""",
+                    // 'last-pass' only kept a hold from being recorded twice: at worst one repeated hold event after the upgrade.
+                    "DELETE FROM fact WHERE key IN ('rollback-request', 'last-reconcile', 'last-reconcile-start', 'step-in-flight', 'last-pass')",
+                    // What the CLI asks the planner to do (unfreeze, unblock) instead of writing the breaker or the blocked list itself.
+                    """
+                    CREATE TABLE unfreeze_request (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      requested_by TEXT NOT NULL,
+                      reason TEXT NOT NULL,
+                      requested_at TEXT NOT NULL) STRICT""",
+                    """
+                    CREATE TABLE unblock_request (
+                      version TEXT PRIMARY KEY,
+                      requested_by TEXT NOT NULL,
+                      reason TEXT NOT NULL,
+                      requested_at TEXT NOT NULL) STRICT""",
+                    // The step's own result beside the decision's reason, so no reader has to cut one out of the other.
+                    "ALTER TABLE event ADD COLUMN detail TEXT")));
 
     static int latest() { return STEPS.get(STEPS.size() - 1).version(); }
 

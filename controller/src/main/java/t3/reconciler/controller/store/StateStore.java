@@ -19,9 +19,13 @@ import java.util.Optional;
 import java.util.Set;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
+import t3.reconciler.controller.plan.Gate;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.Quarantine;
 import t3.reconciler.model.RollbackRequest;
+import t3.reconciler.model.UnblockRequest;
+import t3.reconciler.model.UnfreezeRequest;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.User;
 import t3.reconciler.model.Version;
@@ -283,10 +287,15 @@ public final class StateStore implements AutoCloseable {
 
     /** Appends to the event log; {@code target}, {@code outcome} and {@code reason} may be null. */
     public synchronized Event event(Instant at, String action, String target, String outcome, String reason) {
+        return event(at, action, target, outcome, reason, null);
+    }
+
+    /** A step's event: {@code detail} is the step's own result, also kept apart so no reader cuts it out of {@code reason}. */
+    public synchronized Event event(Instant at, String action, String target, String outcome, String reason, String detail) {
         long id = write("log an event", () -> db().one(
-                "INSERT INTO event (at, action, target, outcome, reason) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                rs -> rs.getLong(1), Db.text(at), action, target, outcome, reason).orElseThrow());
-        return new Event(id, at, action, target, outcome, reason);
+                "INSERT INTO event (at, action, target, outcome, reason, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                rs -> rs.getLong(1), Db.text(at), action, target, outcome, reason, detail).orElseThrow());
+        return new Event(id, at, action, target, outcome, reason, detail);
     }
 
     /**
@@ -296,26 +305,26 @@ public final class StateStore implements AutoCloseable {
     public synchronized List<Event> events(Optional<Instant> since, int limit) {
         if (limit < 0) throw new IllegalArgumentException("limit must not be negative: " + limit);
         return call("read events", () -> db().query("""
-                SELECT id, at, action, target, outcome, reason FROM (
+                SELECT id, at, action, target, outcome, reason, detail FROM (
                   SELECT * FROM event WHERE at >= ? ORDER BY id DESC LIMIT ?
                 ) ORDER BY id""",
-                rs -> new Event(rs.getLong(1), Db.instant(rs.getString(2)), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)),
+                rs -> new Event(rs.getLong(1), Db.instant(rs.getString(2)), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7)),
                 since.map(Db::text).orElse(""), limit));
     }
 
     /** Fails with {@link IllegalStateException} if a step is already in flight: finish or undo it first. */
     public synchronized void journalBegin(JournalEntry e) {
-        write("begin journal entry " + e.action(), () -> {
+        write("begin journal entry " + e.kind().label(), () -> {
             Optional<String> open = db().one("SELECT action || ' ' || target FROM journal", rs -> rs.getString(1));
-            if (open.isPresent()) throw new IllegalStateException("a step is already in flight (" + open.get() + "); cannot begin " + e.action() + " " + e.target());
+            if (open.isPresent()) throw new IllegalStateException("a step is already in flight (" + open.get() + "); cannot begin " + e.kind().label() + " " + e.target());
             return db().update("INSERT INTO journal (id, action, target, detail, started_at) VALUES (1, ?, ?, ?, ?)",
-                    e.action(), e.target(), e.detail(), Db.text(e.startedAt()));
+                    e.kind().label(), e.target(), e.detail(), Db.text(e.startedAt()));
         });
     }
 
     public synchronized Optional<JournalEntry> journal() {
         return call("read the journal", () -> db().one("SELECT action, target, detail, started_at FROM journal",
-                rs -> new JournalEntry(rs.getString(1), rs.getString(2), rs.getString(3), Db.instant(rs.getString(4)))));
+                rs -> new JournalEntry(JournalKind.ofLabel(rs.getString(1)), rs.getString(2), rs.getString(3), Db.instant(rs.getString(4)))));
     }
 
     /** What the step in flight has learned since it began (a directory it made, a process it started): replaces its detail. */
@@ -328,7 +337,7 @@ public final class StateStore implements AutoCloseable {
         write("clear the journal", () -> db().update("DELETE FROM journal"));
     }
 
-    /** Small key/value facts (last reconcile outcome, held-back since, ...). */
+    /** Small key/value facts with no meaning the controller reads back beyond the value itself (held-back since, restart-needed). */
     public synchronized Optional<String> get(String key) {
         return call("read fact " + key, () -> db().one("SELECT value FROM fact WHERE key = ?", rs -> rs.getString(1), key));
     }
@@ -338,21 +347,106 @@ public final class StateStore implements AutoCloseable {
                 "INSERT INTO fact (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value));
     }
 
-    private static final String ROLLBACK_REQUEST = "rollback-request";
-
-    /** The operator's pending {@code rollback}, if any: {@code <version> <force|no-force> <at> <by>} in the fact table. */
+    /** The operator's pending {@code rollback}, if any. */
     public synchronized Optional<RollbackRequest> rollbackRequest() {
-        return get(ROLLBACK_REQUEST).filter(v -> !v.isBlank()).map(v -> {
-            String[] f = v.split(" ", 4);
-            return new RollbackRequest(Version.parse(f[0]), f[1].equals("force"), f.length > 3 ? f[3] : "?", Instant.parse(f[2]));
-        });
+        return call("read the rollback request", () -> db().one("SELECT target, force, requested_by, requested_at, block_from FROM rollback_request",
+                rs -> new RollbackRequest(Version.parse(rs.getString(1)), rs.getInt(2) != 0, rs.getString(3), Db.instant(rs.getString(4)),
+                        Optional.ofNullable(rs.getString(5)).map(Version::parse))));
     }
 
+    /** Replaces a pending request: a rerun (say with --force) is the operator's latest word. */
     public synchronized void requestRollback(RollbackRequest r) {
-        put(ROLLBACK_REQUEST, r.target() + " " + (r.force() ? "force" : "no-force") + " " + r.at() + " " + r.by());
+        write("record the rollback request", () -> db().update("""
+                INSERT INTO rollback_request (id, target, force, requested_by, requested_at, block_from) VALUES (1, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET target = excluded.target, force = excluded.force,
+                  requested_by = excluded.requested_by, requested_at = excluded.requested_at, block_from = excluded.block_from""",
+                r.target().toString(), r.force() ? 1 : 0, r.by(), Db.text(r.at()), r.blockFrom().map(Version::toString).orElse(null)));
     }
 
-    public synchronized void clearRollbackRequest() { remove(ROLLBACK_REQUEST); }
+    public synchronized void clearRollbackRequest() {
+        write("clear the rollback request", () -> db().update("DELETE FROM rollback_request"));
+    }
+
+    public synchronized Optional<UnfreezeRequest> unfreezeRequest() {
+        return call("read the unfreeze request", () -> db().one("SELECT requested_by, reason, requested_at FROM unfreeze_request",
+                rs -> new UnfreezeRequest(rs.getString(1), rs.getString(2), Db.instant(rs.getString(3)))));
+    }
+
+    public synchronized void requestUnfreeze(UnfreezeRequest r) {
+        write("record the unfreeze request", () -> db().update("""
+                INSERT INTO unfreeze_request (id, requested_by, reason, requested_at) VALUES (1, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET requested_by = excluded.requested_by, reason = excluded.reason, requested_at = excluded.requested_at""",
+                r.by(), r.reason(), Db.text(r.at())));
+    }
+
+    public synchronized void clearUnfreezeRequest() {
+        write("clear the unfreeze request", () -> db().update("DELETE FROM unfreeze_request"));
+    }
+
+    /** Oldest first. */
+    public synchronized List<UnblockRequest> unblockRequests() {
+        return call("read unblock requests", () -> db().query("SELECT version, requested_by, reason, requested_at FROM unblock_request ORDER BY requested_at, version",
+                rs -> new UnblockRequest(Version.parse(rs.getString(1)), rs.getString(2), rs.getString(3), Db.instant(rs.getString(4)))));
+    }
+
+    public synchronized void requestUnblock(UnblockRequest r) {
+        write("record the unblock request of " + r.version(), () -> db().update("""
+                INSERT INTO unblock_request (version, requested_by, reason, requested_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (version) DO UPDATE SET requested_by = excluded.requested_by, reason = excluded.reason, requested_at = excluded.requested_at""",
+                r.version().toString(), r.by(), r.reason(), Db.text(r.at())));
+    }
+
+    public synchronized void clearUnblockRequest(Version v) {
+        write("clear the unblock request of " + v, () -> db().update("DELETE FROM unblock_request WHERE version = ?", v.toString()));
+    }
+
+    /** A pass begins: with {@link #reconcileEnded}, lets 'reconcile --wait' tell a pass that started after its SIGHUP from one already running. */
+    public synchronized void reconcileStarted(Instant at) {
+        write("record a reconcile start", () -> db().update(
+                "INSERT INTO last_reconcile (id, started_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at", Db.text(at)));
+    }
+
+    public synchronized void reconcileEnded(Instant at, PassOutcome outcome, Optional<Gate> gate, int steps, String summary) {
+        write("record a reconcile end", () -> db().update("""
+                INSERT INTO last_reconcile (id, ended_at, outcome, gate, steps, summary) VALUES (1, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome, gate = excluded.gate,
+                  steps = excluded.steps, summary = excluded.summary""",
+                Db.text(at), outcome.label(), gate.map(Gate::label).orElse(null), steps, summary));
+    }
+
+    public synchronized Optional<LastReconcile> lastReconcile() {
+        return call("read the last reconcile", () -> db().one("SELECT started_at, ended_at, outcome, gate, steps, summary FROM last_reconcile",
+                rs -> new LastReconcile(Optional.ofNullable(rs.getString(1)).map(Db::instant), Optional.ofNullable(rs.getString(2)).map(Db::instant),
+                        Optional.ofNullable(rs.getString(3)).flatMap(PassOutcome::ofLabel), Optional.ofNullable(rs.getString(4)).flatMap(Gate::ofLabel),
+                        rs.getInt(5), Optional.ofNullable(rs.getString(6)).orElse(""))));
+    }
+
+    public synchronized Optional<LastDecision> lastDecision() {
+        return call("read the last decision", () -> db().one("SELECT action, gate, reason FROM last_decision",
+                rs -> new LastDecision(rs.getString(1), Optional.ofNullable(rs.getString(2)).flatMap(Gate::ofLabel), rs.getString(3))));
+    }
+
+    public synchronized void recordDecision(LastDecision d) {
+        write("record the last decision", () -> db().update("""
+                INSERT INTO last_decision (id, action, gate, reason) VALUES (1, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET action = excluded.action, gate = excluded.gate, reason = excluded.reason""",
+                d.action(), d.gate().map(Gate::label).orElse(null), d.reason()));
+    }
+
+    public synchronized Optional<StepInFlight> stepInFlight() {
+        return call("read the step in flight", () -> db().one("SELECT action, target FROM step_in_flight", rs -> new StepInFlight(rs.getString(1), rs.getString(2))));
+    }
+
+    public synchronized void stepBegins(StepInFlight step) {
+        write("record the step in flight", () -> db().update(
+                "INSERT INTO step_in_flight (id, action, target) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET action = excluded.action, target = excluded.target",
+                step.action(), step.target()));
+    }
+
+    /** Idempotent, like {@link #journalClear}. */
+    public synchronized void stepEnded() {
+        write("clear the step in flight", () -> db().update("DELETE FROM step_in_flight"));
+    }
 
     public synchronized void remove(String key) {
         write("remove fact " + key, () -> db().update("DELETE FROM fact WHERE key = ?", key));

@@ -136,10 +136,10 @@ final class NoopBench {
         long t0 = System.nanoTime();
         Reconciler.Result r = rec.reconcile(() -> s, false, () -> false);
         double ms = (System.nanoTime() - t0) / 1e6;
-        if (!mayAct && (r.steps() > 0 || !r.outcome().equals("converged"))) {
+        if (!mayAct && (r.steps() > 0 || r.outcome() != t3.reconciler.controller.plan.PassOutcome.CONVERGED)) {
             throw new IllegalStateException("not a no-op pass: " + r);
         }
-        if (mayAct && r.outcome().equals("error")) throw new IllegalStateException("warm-up pass failed: " + r);
+        if (mayAct && r.outcome() == t3.reconciler.controller.plan.PassOutcome.ERROR) throw new IllegalStateException("warm-up pass failed: " + r);
         return ms;
     }
 

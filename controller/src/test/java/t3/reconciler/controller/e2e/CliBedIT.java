@@ -239,7 +239,7 @@ class CliBedIT {
             assertEquals(Main.REFUSED, r.code(), r.out() + r.err());
             assertTrue(r.out().contains("reconciled: ") && r.out().contains(" held after 0 step(s): frozen by the operator freeze file"), r.out());
             try (StateStore store = StateStore.open(bed.stateDb())) {
-                Instant started = Instant.parse(store.get("last-reconcile-start").orElseThrow());
+                Instant started = store.lastReconcile().flatMap(t3.reconciler.controller.store.LastReconcile::startedAt).orElseThrow();
                 assertTrue(!started.isBefore(sent), "the pass it waited for started after the signal: " + started + " vs " + sent);
                 daemon.await(mark, DaemonProcess.ev("reconcile").and(n -> n.path("trigger").asText().equals("SIGHUP")), Duration.ofSeconds(30),
                         "the pass waited for is the one the signal caused");

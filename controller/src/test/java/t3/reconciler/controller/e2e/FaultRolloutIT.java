@@ -40,6 +40,7 @@ import t3.reconciler.controller.loop.Actuators;
 import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.loop.LogAlerter;
 import t3.reconciler.controller.loop.Reconciler;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BackupInfo;
@@ -95,13 +96,13 @@ class FaultRolloutIT {
 
             Reconciler.Result cut = reconciler.reconcile(() -> spec, false, () -> false);
             assertTrue(dropped.get(), "the bus was dropped at the crash point");
-            assertEquals("error", cut.outcome(), "the pass ends on the fault: " + cut);
+            assertEquals(PassOutcome.ERROR, cut.outcome(), "the pass ends on the fault: " + cut);
             assertTrue(cut.transientFault(), "a bus outage is retried, not a verdict: " + cut);
             assertTrue(store.rollout().isPresent() && !store.rollout().get().failed(), "the rollout is neither failed nor rolled back over an outage");
 
             systemdBed("up"); // the bus comes back; the same process, the same DbusUnits, must reconnect
             Reconciler.Result after = reconciler.reconcile(() -> spec, false, () -> false);
-            assertEquals("converged", after.outcome(), after.toString());
+            assertEquals(PassOutcome.CONVERGED, after.outcome(), after.toString());
             assertEquals(Optional.of(V1), store.lastGood());
             List<Event> events = store.events(Optional.empty(), 1000);
             assertTrue(events.stream().anyMatch(e -> e.action().equals("verify") && e.target().equals(A + "@" + V1) && e.outcome().equals("ok")),
@@ -236,7 +237,7 @@ class FaultRolloutIT {
             Reconciler.Result r = reconciler.reconcile(() -> spec, false, () -> false);
 
             assertEquals(1, saved.size(), "the backup was corrupted at the hook");
-            assertEquals("error", r.outcome(), r.toString());
+            assertEquals(PassOutcome.ERROR, r.outcome(), r.toString());
             List<Event> events = store.events(Optional.empty(), 1000);
             assertTrue(has(events, "canary", B + "@" + V4, "failed"), "the canary caught B");
             assertTrue(has(events, "restore", A, "ok"), A + " (intact backup) restored");

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.loop.Reconciler;
@@ -41,7 +42,7 @@ class GoodBumpTest {
             Reconciler r = new Reconciler(fx.actuators(), store, clock, Log.toStderr(clock), alerts, CrashPoints.none());
             Reconciler.Result result = r.reconcile(() -> spec, false, () -> false);
 
-            assertEquals("converged", result.outcome(), result.toString());
+            assertEquals(PassOutcome.CONVERGED, result.outcome(), result.toString());
             assertEquals(Optional.of(B), store.lastGood());
             assertEquals(Optional.of(B), fx.releases.activeVersion());
             assertEquals(Optional.of(B), fx.units.runs("alice"));
@@ -74,7 +75,7 @@ class GoodBumpTest {
             Reconciler r = new Reconciler(fx.actuators(), store, clock, Log.toStderr(clock), alerts, CrashPoints.none());
             Reconciler.Result result = r.reconcile(() -> spec, false, () -> false);
 
-            assertEquals("held", result.outcome(), result.toString());
+            assertEquals(PassOutcome.HELD, result.outcome(), result.toString());
             assertEquals(Optional.of(A), fx.releases.activeVersion(), "the link is back on A");
             assertEquals(Optional.of(A), fx.units.runs("alice"));
             assertEquals(Optional.of(A), fx.units.runs("bob"));

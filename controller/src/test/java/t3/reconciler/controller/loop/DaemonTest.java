@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import t3.reconciler.controller.plan.Gate;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.model.Channel;
 
@@ -28,7 +30,7 @@ class DaemonTest {
 
     @TempDir Path dir;
 
-    static Optional<String> gate(Daemon.Pass p) {
+    static Optional<Gate> gate(Daemon.Pass p) {
         return p.result().last().map(d -> d.action()).filter(a -> a instanceof Action.Hold).map(a -> ((Action.Hold) a).gate());
     }
 
@@ -45,12 +47,12 @@ class DaemonTest {
     @Test
     void theFreezeFileAppearingTriggersAPassThatHolds() throws Exception {
         try (DaemonBed bed = new DaemonBed(dir, "", true, Requeue.defaultBackoff()).start()) {
-            assertEquals("converged", bed.started().result().outcome());
+            assertEquals(PassOutcome.CONVERGED, bed.started().result().outcome());
             bed.fx.registry.publish(Channel.NIGHTLY, B); // something to hold back, so the hold is the freeze's doing
             Files.writeString(bed.spec.controller().freezeFile(), "maintenance\n");
             Daemon.Pass p = bed.nextPass();
             assertTrue(p.why().contains("freeze file changed"), p.why().toString());
-            assertEquals(Optional.of("freeze"), gate(p));
+            assertEquals(Optional.of(Gate.FREEZE), gate(p));
             assertEquals(List.of(), bed.fx.calls("packages.install"));
         }
     }
@@ -68,7 +70,7 @@ class DaemonTest {
             bed.fx.busy.busy("bob");
             assertEquals(RESYNC, bed.nextArming().after());
             bed.timer.elapse();
-            assertEquals(Optional.of("busy"), gate(bed.nextPass()));
+            assertEquals(Optional.of(Gate.BUSY), gate(bed.nextPass()));
             assertEquals(new ManualTimer.Armed(bed.spec.canary().deferRecheck(), "resync"), bed.nextArming());
         }
     }
@@ -105,18 +107,18 @@ class DaemonTest {
         try (DaemonBed bed = new DaemonBed(dir, "", false, IntervalFunction.ofExponentialBackoff(Duration.ofSeconds(5), 2.0))) {
             bed.fx.registry.registryDown();
             bed.start();
-            assertEquals(Optional.of("resolve"), gate(bed.nextPass()));
+            assertEquals(Optional.of(Gate.RESOLVE), gate(bed.nextPass()));
             assertEquals(new ManualTimer.Armed(Duration.ofSeconds(5), "backoff"), bed.nextArming());
             bed.timer.elapse();
             assertEquals(Set.of("backoff"), bed.nextPass().why());
             assertEquals(new ManualTimer.Armed(Duration.ofSeconds(10), "backoff"), bed.nextArming());
             bed.fx.registry.registryUp();
             bed.timer.elapse();
-            assertEquals("converged", bed.nextPass().result().outcome());
+            assertEquals(PassOutcome.CONVERGED, bed.nextPass().result().outcome());
             assertEquals(new ManualTimer.Armed(RESYNC, "resync"), bed.nextArming());
             bed.fx.units.busDown(); // another outage starts again from the first wait
             bed.timer.elapse();
-            assertEquals("error", bed.nextPass().result().outcome());
+            assertEquals(PassOutcome.ERROR, bed.nextPass().result().outcome());
             assertEquals(new ManualTimer.Armed(Duration.ofSeconds(5), "backoff"), bed.nextArming());
         }
     }
@@ -147,10 +149,10 @@ class DaemonTest {
             bed.daemon.stop();
             release.countDown();
             Daemon.Pass p = bed.nextPass();
-            assertEquals("interrupted", p.result().outcome());
+            assertEquals(PassOutcome.INTERRUPTED, p.result().outcome());
             assertEquals(Optional.of(B), bed.fx.units.runs("alice"), "the step in flight finished");
             assertEquals(Optional.of(A), bed.fx.units.runs("bob"), "no step after it");
-            assertEquals("interrupted", bed.stopAndJoin().outcome());
+            assertEquals(PassOutcome.INTERRUPTED, bed.stopAndJoin().outcome());
             assertFalse(Files.exists(bed.spec.controller().pidFile()), "the pid file goes with the daemon");
             assertTrue(bed.timer.armed.isEmpty(), "no wait armed after a stop");
         }
@@ -162,7 +164,7 @@ class DaemonTest {
             Files.writeString(bed.spec.controller().freezeFile(), "maintenance\n");
             bed.fx.registry.publish(Channel.NIGHTLY, B);
             bed.start();
-            assertEquals(Optional.of("freeze"), gate(bed.started()));
+            assertEquals(Optional.of(Gate.FREEZE), gate(bed.started()));
             assertEquals(List.of(), bed.alerts.names(), "not behind long enough yet");
 
             bed.clock.advance(Duration.ofHours(2));
@@ -178,7 +180,7 @@ class DaemonTest {
 
             Files.delete(bed.spec.controller().freezeFile()); // the bump goes through: the episode ends
             bed.timer.elapse();
-            assertEquals("converged", bed.nextPass().result().outcome());
+            assertEquals(PassOutcome.CONVERGED, bed.nextPass().result().outcome());
             bed.nextArming();
             assertEquals(Optional.of(B), bed.store.lastGood());
 

@@ -16,6 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import t3.reconciler.controller.plan.Gate;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Decision;
@@ -66,8 +68,8 @@ class MetricsTest {
                 freezeFile, BreakerState.closed(), Set.of(), Optional.empty(), false);
     }
 
-    static Reconciler.Result held(String gate) {
-        return new Reconciler.Result("held", Optional.of(new Decision(Action.Hold.until(gate), "why")), Optional.empty(), 0, Optional.empty());
+    static Reconciler.Result held(Gate gate) {
+        return new Reconciler.Result(PassOutcome.HELD, Optional.of(new Decision(Action.Hold.until(gate), "why")), Optional.empty(), 0, Optional.empty());
     }
 
     static double heldBack(Metrics m, String reason) {
@@ -113,14 +115,14 @@ class MetricsTest {
         HeldBack held = HeldBack.inMemory();
         Metrics m = metrics("users: [alice, bob, carol]\n", held);
         observed(m, held, observed(A, Optional.empty()));
-        reconciled(m, held, new Reconciler.Result("converged", Optional.empty(), Optional.empty(), 0, Optional.empty()), NOW);
+        reconciled(m, held, new Reconciler.Result(PassOutcome.CONVERGED, Optional.empty(), Optional.empty(), 0, Optional.empty()), NOW);
         assertTrue(m.scrape().contains("t3r_held_back_since_timestamp_seconds{reason=\"none\"} 0.0"), m.scrape());
 
         observed(m, held, observed(B, Optional.empty()));
-        reconciled(m, held, held("window"), NOW);
+        reconciled(m, held, held(Gate.WINDOW), NOW);
         assertEquals(NOW.getEpochSecond(), heldBack(m, "window"), m.scrape());
 
-        reconciled(m, held, held("breaker"), NOW.plusSeconds(3600));
+        reconciled(m, held, held(Gate.BREAKER), NOW.plusSeconds(3600));
         String s = m.scrape();
         assertEquals(NOW.getEpochSecond(), heldBack(m, "breaker"), "same timestamp, new gate: " + s);
         assertFalse(s.contains("reason=\"window\""), "one series: " + s);
@@ -134,7 +136,7 @@ class MetricsTest {
         try (StateStore store = StateStore.open(dir.resolve("state.db"))) {
             HeldBack first = HeldBack.persistedIn(store);
             first.observed(observed(B, Optional.empty()));
-            first.reconciled(held("breaker"));
+            first.reconciled(held(Gate.BREAKER));
 
             HeldBack restarted = HeldBack.persistedIn(store);
             assertEquals(Optional.of(NOW), restarted.current().map(HeldBack.Episode::since), "known before the first pass");

@@ -45,20 +45,20 @@ class PlannerTest {
             row("pin equal to installed is converged", "pin: " + A, () -> new Observed().candidate(B), new Converged(), "pin " + A),
 
             // -- freeze and pin gate
-            row("freeze in the desired-state file holds", "freeze: true", () -> new Observed().candidate(B), Hold.until("freeze"), "freeze: true"),
-            row("operator freeze file holds, with its reason", "", () -> { var o = new Observed().candidate(B); o.freezeFile = Optional.of("investigating #42\n"); return o; }, Hold.until("freeze"), "investigating #42"),
+            row("freeze in the desired-state file holds", "freeze: true", () -> new Observed().candidate(B), Hold.until(Gate.FREEZE), "freeze: true"),
+            row("operator freeze file holds, with its reason", "", () -> { var o = new Observed().candidate(B); o.freezeFile = Optional.of("investigating #42\n"); return o; }, Hold.until(Gate.FREEZE), "investigating #42"),
             row("pin overrides the channel", "pin: " + B, () -> new Observed().candidate(C), new StartRollout(B, Optional.of(A)), "pin " + B),
 
             // -- resolve and guards
-            row("registry unreachable is an outage, retried", "", () -> { var o = new Observed(); o.candidate = ObservedState.Candidate.failed("ECONNREFUSED"); return o; }, Hold.outage("resolve"), "ECONNREFUSED"),
-            row("nightly tag pointing at a release is refused", "", () -> new Observed().candidate(RELEASE), Hold.until("channel"), "not a nightly"),
-            row("latest tag pointing at a prerelease is refused", "track: latest", () -> new Observed().candidate(B), Hold.until("channel"), "prerelease"),
-            row("tag moved backward: no downgrade", "", () -> new Observed().candidate(OLD), Hold.until("downgrade"), "moved backward"),
-            row("tag below last-good: no downgrade", "", () -> { var o = new Observed(); o.lastGood = Optional.of(B); return o; }, Hold.until("downgrade"), "older than " + B),
-            row("blocked version is never retried", "", () -> { var o = new Observed().candidate(B); o.blocked.add(B); return o; }, Hold.until("blocked"), "blocked"),
+            row("registry unreachable is an outage, retried", "", () -> { var o = new Observed(); o.candidate = ObservedState.Candidate.failed("ECONNREFUSED"); return o; }, Hold.outage(Gate.RESOLVE), "ECONNREFUSED"),
+            row("nightly tag pointing at a release is refused", "", () -> new Observed().candidate(RELEASE), Hold.until(Gate.CHANNEL), "not a nightly"),
+            row("latest tag pointing at a prerelease is refused", "track: latest", () -> new Observed().candidate(B), Hold.until(Gate.CHANNEL), "prerelease"),
+            row("tag moved backward: no downgrade", "", () -> new Observed().candidate(OLD), Hold.until(Gate.DOWNGRADE), "moved backward"),
+            row("tag below last-good: no downgrade", "", () -> { var o = new Observed(); o.lastGood = Optional.of(B); return o; }, Hold.until(Gate.DOWNGRADE), "older than " + B),
+            row("blocked version is never retried", "", () -> { var o = new Observed().candidate(B); o.blocked.add(B); return o; }, Hold.until(Gate.BLOCKED), "blocked"),
 
             // -- maintenance window
-            row("outside the window no bump starts", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, Hold.recheck("window", Duration.ofHours(15)), "03:00-06:00"),
+            row("outside the window no bump starts", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, Hold.recheck(Gate.WINDOW, Duration.ofHours(15)), "03:00-06:00"),
             row("the operator's override bumps outside the window", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); o.windowOverride = true; return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
             row("window 'always' bumps at noon", "schedule: {zone: UTC, window: always}", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
             row("an activated rollout finishes outside the window", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY); o.installed = Optional.of(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new Canary("alice", B), "canary"),
@@ -81,7 +81,7 @@ class PlannerTest {
             row("verify a restarted user before the next restart", "", () -> activated().running("alice", B).restarted("alice"), new Verify("alice", B), "not verified"),
             row("next canary after a verified one", "", () -> activated().running("alice", B).restarted("alice").verified("alice"), new Canary("bob", B), "bob"),
             row("busy user is skipped, the next idle one goes", "", () -> activated().running("alice", B).verified("alice").busy("bob"), new Canary("carol", B), "carol"),
-            row("only busy users left: deferred, rechecked later", "", () -> activated().running("alice", B).running("carol", B).verified("alice", "carol").busy("bob"), Hold.recheck("busy", Duration.ofMinutes(10)), "claude --resume"),
+            row("only busy users left: deferred, rechecked later", "", () -> activated().running("alice", B).running("carol", B).verified("alice", "carol").busy("bob"), Hold.recheck(Gate.BUSY, Duration.ofMinutes(10)), "claude --resume"),
             row("inactive units do not block promotion", "", () -> activated().running("alice", B).running("bob", B).verified("alice", "bob").inactive("carol"), new Promote(B), "promoting"),
             row("everyone verified: promote", "", () -> activated().running("alice", B).running("bob", B).running("carol", B).verified("alice", "bob", "carol"), new Promote(B), "last-good"),
             row("target changed before activation: abandon", "", () -> new Observed().candidate(C).rollout(B, A, Progress.BACKED_UP), new AbandonRollout(B), "never reached a user"),
@@ -95,7 +95,7 @@ class PlannerTest {
             row("restore continues with the next migrated user", "", () -> failedOn(B).installedIs(A).restored("alice"), new Restore("bob", backupPath("bob", A), A), "bob"),
             row("a user systemd restarted onto it is restored too", "", () -> failedOn(B).installedIs(A).restored("alice", "bob").running("carol", B), new Restore("carol", backupPath("carol", A), A), "carol"),
             row("untouched users are left alone: rollback done", "", () -> failedOn(B).installedIs(A).restored("alice", "bob"), new FinishRollback(B), "restored alice, bob"),
-            row("a busy user's restore is deferred, never killed", "", () -> failedOn(B).installedIs(A).restored("alice").busy("bob"), Hold.recheck("busy", Duration.ofMinutes(10)), "bob"),
+            row("a busy user's restore is deferred, never killed", "", () -> failedOn(B).installedIs(A).restored("alice").busy("bob"), Hold.recheck(Gate.BUSY, Duration.ofMinutes(10)), "bob"),
             row("health check failure: nobody restarted, binary never switched", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP).failed("health: migration failed"); o.breakerOpen(B, 1, NOW); return o; }, new FinishRollback(B), "restored nobody"),
 
             // -- quarantine: a user whose files were refused is left alone; everyone else goes on
@@ -109,34 +109,34 @@ class PlannerTest {
             row("and not again the same day", "", () -> new Observed().backups("alice").quarantined("alice", NOW.minusSeconds(60)), new Converged(), "every user"),
 
             // -- breaker policies
-            row("freeze policy: open breaker holds while the freeze file is there", "", () -> { var o = new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)); o.freezeFile = Optional.of("breaker"); return o; }, Hold.until("breaker"), "unfreeze"),
+            row("freeze policy: open breaker holds while the freeze file is there", "", () -> { var o = new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)); o.freezeFile = Optional.of("breaker"); return o; }, Hold.until(Gate.BREAKER), "unfreeze"),
             row("freeze policy: removing the freeze file resets the breaker", "", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)), new ResetBreaker(), "removed the freeze file"),
-            row("backoff policy: waits its initial wait", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)), Hold.recheck("breaker", Duration.ofHours(5)), "half-opens"),
-            row("backoff policy: a second failure doubles the wait", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 2, NOW.minusSeconds(7 * 3600)), Hold.recheck("breaker", Duration.ofHours(5)), "half-opens"),
+            row("backoff policy: waits its initial wait", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(3600)), Hold.recheck(Gate.BREAKER, Duration.ofHours(5)), "half-opens"),
+            row("backoff policy: a second failure doubles the wait", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 2, NOW.minusSeconds(7 * 3600)), Hold.recheck(Gate.BREAKER, Duration.ofHours(5)), "half-opens"),
             row("backoff policy: half-open lets a newer build through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(C).breakerOpen(B, 1, NOW.minusSeconds(7 * 3600)), new StartRollout(C, Optional.of(A)), C.toString()),
-            row("backoff policy: half-open never lets the blocked build through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(B).breakerOpen(B, 1, NOW.minusSeconds(7 * 3600)), Hold.until("blocked"), "blocked"),
+            row("backoff policy: half-open never lets the blocked build through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(B).breakerOpen(B, 1, NOW.minusSeconds(7 * 3600)), Hold.until(Gate.BLOCKED), "blocked"),
             // Only the half-open check decides these two: the failed build was unblocked by hand (or the tag moved back
             // below it), so the blocked-version check lets them through and the breaker alone holds.
-            row("backoff policy: half-open never retries the failed build once unblocked", "breaker: {policy: backoff, initialWait: 6h}", () -> { var o = new Observed().candidate(C).breakerOpen(C, 1, NOW.minusSeconds(7 * 3600)); o.blocked.remove(C); return o; }, Hold.until("breaker"), "not newer than the failed " + C),
-            row("backoff policy: half-open lets no build older than the failed one through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(B).breakerOpen(C, 1, NOW.minusSeconds(7 * 3600)), Hold.until("breaker"), "not newer than the failed " + C),
-            row("rollback failed is the loud state", "", () -> { var o = new Observed().candidate(C); o.breaker = new BreakerState(BreakerState.Status.ROLLBACK_FAILED, Optional.of(B), Optional.of("x"), Optional.of(NOW), 1); o.freezeFile = Optional.of(""); return o; }, Hold.until("breaker"), "could not be put back"),
+            row("backoff policy: half-open never retries the failed build once unblocked", "breaker: {policy: backoff, initialWait: 6h}", () -> { var o = new Observed().candidate(C).breakerOpen(C, 1, NOW.minusSeconds(7 * 3600)); o.blocked.remove(C); return o; }, Hold.until(Gate.BREAKER), "not newer than the failed " + C),
+            row("backoff policy: half-open lets no build older than the failed one through", "breaker: {policy: backoff, initialWait: 6h}", () -> new Observed().candidate(B).breakerOpen(C, 1, NOW.minusSeconds(7 * 3600)), Hold.until(Gate.BREAKER), "not newer than the failed " + C),
+            row("rollback failed is the loud state", "", () -> { var o = new Observed().candidate(C); o.breaker = new BreakerState(BreakerState.Status.ROLLBACK_FAILED, Optional.of(B), Optional.of("x"), Optional.of(NOW), 1); o.freezeFile = Optional.of(""); return o; }, Hold.until(Gate.BREAKER), "could not be put back"),
 
             // -- deliberate downgrade by pin
-            row("pin older without a backup on it is refused", "pin: " + OLD, Observed::new, Hold.until("downgrade"), "no verified backup taken on " + OLD),
+            row("pin older without a backup on it is refused", "pin: " + OLD, Observed::new, Hold.until(Gate.DOWNGRADE), "no verified backup taken on " + OLD),
             row("pin older with backups: record a downgrade", "pin: " + OLD, () -> withOldBackups(), new StartRollout(OLD, Optional.of(A)), "deliberate downgrade"),
             row("downgrade reinstalls the old version aside", "pin: " + OLD, () -> withOldBackups().rollout(OLD, A, Progress.STARTED), new Install(OLD), "reinstalling"),
             row("downgrade switches the link", "pin: " + OLD, () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED), new Activate(OLD), "link back"),
             row("downgrade restores each user from a backup on that version", "pin: " + OLD, () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD), new Restore("alice", backupPath("alice", OLD), OLD), "alice"),
             row("downgrade done: promote the pinned version", "pin: " + OLD, () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).restored("alice", "bob", "carol"), new Promote(OLD), "back on " + OLD),
-            row("failed downgrade needs an operator", "pin: " + OLD, () -> { var o = withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).failed("verify alice"); o.breakerOpen(OLD, 1, NOW); return o; }, Hold.until("breaker"), "needs an operator"),
+            row("failed downgrade needs an operator", "pin: " + OLD, () -> { var o = withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).failed("verify alice"); o.breakerOpen(OLD, 1, NOW); return o; }, Hold.until(Gate.BREAKER), "needs an operator"),
 
             // -- the operator's rollback request (CLI 'rollback'): overrides freeze, breaker and channel until done
             row("rollback request overrides the freeze file and starts a downgrade", "", () -> { var o = withOldBackups().rollbackTo(OLD, false); o.freezeFile = Optional.of("rollback to " + OLD); return o; }, new StartRollout(OLD, Optional.of(A)), "rollback to " + OLD + " requested by ops"),
             row("rollback request overrides an open breaker and a pin", "pin: " + A, () -> { var o = withOldBackups().rollbackTo(OLD, false); o.breakerOpen(B, 1, NOW); o.freezeFile = Optional.of("self-freeze"); return o; }, new StartRollout(OLD, Optional.of(A)), "deliberate downgrade"),
-            row("rollback request without a backup on the target is refused", "", () -> new Observed().rollbackTo(OLD, false), Hold.until("downgrade"), "no verified backup taken on " + OLD + " for alice, bob, carol"),
+            row("rollback request without a backup on the target is refused", "", () -> new Observed().rollbackTo(OLD, false), Hold.until(Gate.DOWNGRADE), "no verified backup taken on " + OLD + " for alice, bob, carol"),
             row("rollback request abandons a bump toward another version", "", () -> withOldBackups().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).installedIs(B).rollbackTo(OLD, false), new AbandonRollout(B), "replaces the rollout of " + B),
             row("rollback defers a busy user", "", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).busy("alice").rollbackTo(OLD, false), new Restore("bob", backupPath("bob", OLD), OLD), "bob"),
-            row("rollback with only busy users left holds", "", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).restored("bob", "carol").busy("alice").rollbackTo(OLD, false), Hold.recheck("busy", Duration.ofMinutes(10)), "alice"),
+            row("rollback with only busy users left holds", "", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).restored("bob", "carol").busy("alice").rollbackTo(OLD, false), Hold.recheck(Gate.BUSY, Duration.ofMinutes(10)), "alice"),
             row("rollback --force restores a busy user", "", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).busy("alice").rollbackTo(OLD, true), new Restore("alice", backupPath("alice", OLD), OLD), "alice"),
             row("rollback done: promote the target", "", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).restored("alice", "bob", "carol").rollbackTo(OLD, false), new Promote(OLD), "back on " + OLD),
             row("rollback converged: clear the request", "", () -> { var o = withOldBackups().present(OLD).installedIs(OLD).running("alice", OLD).running("bob", OLD).running("carol", OLD).rollbackTo(OLD, false); o.lastGood = Optional.of(OLD); return o; }, new ClearRollbackRequest(OLD), "done"),

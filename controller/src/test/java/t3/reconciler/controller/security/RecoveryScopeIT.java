@@ -21,6 +21,7 @@ import t3.reconciler.controller.actuator.proc.ProcessTree;
 import t3.reconciler.controller.cli.Main;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.JournalEntry;
+import t3.reconciler.controller.store.JournalKind;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.controller.testbed.RegistryBed;
 
@@ -63,7 +64,7 @@ class RecoveryScopeIT {
             try (StateStore store = StateStore.open(dir.resolve("state/state.db"))) {
                 j = store.journal().orElseThrow(() -> new AssertionError("no journal left by the crash"));
             }
-            assertEquals("health-check", j.action());
+            assertEquals(JournalKind.HEALTH_CHECK, j.kind());
             JsonNode d = JSON.readTree(j.detail());
             Path scratch = Path.of(d.path("scratch").asText());
             ProcessStamp server = new ProcessStamp(d.path("serverPid").asLong(), d.path("serverStartTicks").asLong());

@@ -19,6 +19,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import t3.reconciler.controller.plan.Gate;
+import t3.reconciler.controller.plan.PassOutcome;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.Version;
@@ -67,12 +69,12 @@ class StateStoreTest {
     @Test
     void aVersionOneStoreGainsTheQuarantineTableAndKeepsItsRows() throws Exception {
         Path file = dir.resolve("v1.db");
-        try (StateStore s = StateStore.open(file)) {
-            s.block(V2, "canary failed", T0);
+        // As a controller of that release left it: schema 1, no quarantine table.
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            for (String sql : Migrations.STEPS.get(0).statements()) st.execute(sql);
+            st.execute("PRAGMA user_version = 1");
+            st.execute("INSERT INTO blocked (version, reason, at) VALUES ('" + V2 + "', 'canary failed', '" + T0 + "')");
         }
-        // As a controller of the previous release left it: schema 1, no quarantine table.
-        sql(file, "DROP TABLE quarantine");
-        sql(file, "PRAGMA user_version = 1");
         try (StateStore s = StateStore.open(file)) {
             assertEquals(Migrations.latest(), s.schemaVersion());
             assertEquals(java.util.Set.of(V2), s.blocked(), "old rows readable");
@@ -89,6 +91,76 @@ class StateStoreTest {
         }
     }
 
+    /** Schema 2 kept what the CLI and the daemon tell each other as space-joined facts; schema 3 reads them into typed columns. */
+    @Test
+    void aVersionTwoStoreKeepsItsRollbackRequestLastReconcileAndStepInFlight() throws Exception {
+        Path file = dir.resolve("v2.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            for (Migrations.Step step : Migrations.STEPS.subList(0, 2)) for (String sql : step.statements()) st.execute(sql);
+            st.execute("PRAGMA user_version = 2");
+            st.execute("INSERT INTO fact (key, value) VALUES ('rollback-request', '" + V1 + " force " + T0 + " jane doe')");
+            st.execute("INSERT INTO fact (key, value) VALUES ('last-reconcile-start', '2026-06-08T10:15:00Z')");
+            st.execute("INSERT INTO fact (key, value) VALUES ('last-reconcile', '2026-06-08T10:15:02Z held after 0 step(s): frozen by the operator')");
+            st.execute("INSERT INTO fact (key, value) VALUES ('step-in-flight', 'canary alice@" + V2 + "')");
+            st.execute("INSERT INTO fact (key, value) VALUES ('last-pass', 'hold:frozen')");
+            st.execute("INSERT INTO fact (key, value) VALUES ('held-back-since', '1780000000')");
+            st.execute("INSERT INTO event (at, action, target, outcome, reason) VALUES ('" + T0 + "', 'restore', 'alice', 'ok', 'why => restored x')");
+        }
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Migrations.latest(), s.schemaVersion());
+            assertEquals(Optional.of(new t3.reconciler.model.RollbackRequest(V1, true, "jane doe", T0)), s.rollbackRequest());
+            LastReconcile last = s.lastReconcile().orElseThrow();
+            assertEquals(Optional.of(PassOutcome.HELD), last.outcome());
+            assertEquals("2026-06-08T10:15:02Z held after 0 step(s): frozen by the operator", last.text(), "status shows what it showed");
+            assertTrue(last.endedPassStartedAtOrAfter(Instant.parse("2026-06-08T10:15:00Z")));
+            assertEquals(Optional.of(new StepInFlight("canary", "alice@" + V2)), s.stepInFlight());
+            assertEquals(Optional.empty(), s.lastDecision(), "a dedup key only: dropped");
+            assertEquals(Optional.empty(), s.get("rollback-request"), "moved, not copied");
+            assertEquals(Optional.of("1780000000"), s.get("held-back-since"), "other facts stay");
+            Event old = s.events(Optional.empty(), 10).get(0);
+            assertEquals("why => restored x", old.reason());
+            assertEquals(null, old.detail(), "events of schema 2 have no separate detail");
+            s.event(T0, "restore", "bob", "ok", "why => restored y", "restored y");
+            assertEquals("restored y", s.events(Optional.empty(), 10).get(1).detail());
+        }
+    }
+
+    @Test
+    void aVersionTwoStoreWithoutFactsMigratesToEmptyTypedRows() throws Exception {
+        Path file = dir.resolve("v2-empty.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            for (Migrations.Step step : Migrations.STEPS.subList(0, 2)) for (String sql : step.statements()) st.execute(sql);
+            st.execute("PRAGMA user_version = 2");
+            st.execute("INSERT INTO fact (key, value) VALUES ('step-in-flight', '')");
+        }
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Optional.empty(), s.rollbackRequest());
+            assertEquals(Optional.empty(), s.lastReconcile());
+            assertEquals(Optional.empty(), s.stepInFlight(), "a blank step-in-flight is none");
+        }
+    }
+
+    @Test
+    void operatorRequestsSurviveReopeningUntilCleared() {
+        Path file = dir.resolve("state.db");
+        var unfreeze = new t3.reconciler.model.UnfreezeRequest("jane doe", "disk replaced", T0);
+        var unblockV1 = new t3.reconciler.model.UnblockRequest(V1, "jane doe", "fixed", T0);
+        var unblockV2 = new t3.reconciler.model.UnblockRequest(V2, "joe", "fixed too", T0.plusSeconds(1));
+        try (StateStore s = StateStore.open(file)) {
+            s.requestUnfreeze(unfreeze);
+            s.requestUnblock(unblockV2);
+            s.requestUnblock(unblockV1);
+        }
+        try (StateStore s = StateStore.open(file)) {
+            assertEquals(Optional.of(unfreeze), s.unfreezeRequest());
+            assertEquals(List.of(unblockV1, unblockV2), s.unblockRequests(), "oldest first");
+            s.clearUnfreezeRequest();
+            s.clearUnblockRequest(V1);
+            assertEquals(Optional.empty(), s.unfreezeRequest());
+            assertEquals(List.of(unblockV2), s.unblockRequests());
+        }
+    }
+
     @Test
     void migratesAnExistingEmptyFile() throws Exception {
         Path file = Files.createFile(dir.resolve("state.db"));
@@ -102,8 +174,12 @@ class StateStoreTest {
         Path file = dir.resolve("state.db");
         BreakerState open = new BreakerState(BreakerState.Status.OPEN, Optional.of(V2), Optional.of("canary failed"), Optional.of(T0), 2);
         try (StateStore s = StateStore.open(file)) {
-            s.put("last-reconcile", "ok");
-            s.put("last-reconcile", "held-back");
+            s.put("restart-needed", "ok");
+            s.put("restart-needed", "held-back");
+            s.reconcileStarted(T0);
+            s.reconcileEnded(T0.plusSeconds(2), PassOutcome.HELD, Optional.of(Gate.BUSY), 3, "held after 3 step(s): busy");
+            s.recordDecision(new LastDecision("hold", Optional.of(Gate.BUSY), "bob is busy"));
+            s.stepBegins(new StepInFlight("canary", "bob@" + V2));
             s.setLastGood(V1, T0);
             s.recordActivation(V1, T0);
             s.recordActivation(V2, T0.plusSeconds(60));
@@ -112,7 +188,15 @@ class StateStoreTest {
             s.event(T0, "bump", V2.toString(), "failed", "canary");
         }
         try (StateStore s = StateStore.open(file)) {
-            assertEquals(Optional.of("held-back"), s.get("last-reconcile"));
+            assertEquals(Optional.of("held-back"), s.get("restart-needed"));
+            assertEquals(Optional.of(new LastReconcile(Optional.of(T0), Optional.of(T0.plusSeconds(2)), Optional.of(PassOutcome.HELD), Optional.of(Gate.BUSY), 3,
+                    "held after 3 step(s): busy")), s.lastReconcile());
+            assertTrue(s.lastReconcile().orElseThrow().endedPassStartedAtOrAfter(T0));
+            assertFalse(s.lastReconcile().orElseThrow().endedPassStartedAtOrAfter(T0.plusSeconds(1)), "a pass that started before the signal does not answer it");
+            assertEquals(Optional.of(new LastDecision("hold", Optional.of(Gate.BUSY), "bob is busy")), s.lastDecision());
+            assertEquals(Optional.of(new StepInFlight("canary", "bob@" + V2)), s.stepInFlight());
+            s.stepEnded();
+            assertEquals(Optional.empty(), s.stepInFlight());
             assertEquals(Optional.empty(), s.get("nothing"));
             assertEquals(Optional.of(V1), s.lastGood());
             assertEquals(List.of(new Activation(V1, T0), new Activation(V2, T0.plusSeconds(60))), s.activations());
@@ -144,12 +228,12 @@ class StateStoreTest {
     @Test
     void journalRoundTripSurvivesReopen() {
         Path file = dir.resolve("state.db");
-        JournalEntry entry = new JournalEntry("restore", "alice", "{\"backup\":\"/var/backups/t3-state/alice/x.sqlite\"}", T0);
+        JournalEntry entry = new JournalEntry(JournalKind.RESTORE, "alice", "{\"backup\":\"/var/backups/t3-state/alice/x.sqlite\"}", T0);
         try (StateStore s = StateStore.open(file)) {
             assertEquals(Optional.empty(), s.journal());
             s.journalBegin(entry);
             IllegalStateException twice = assertThrows(IllegalStateException.class,
-                    () -> s.journalBegin(new JournalEntry("restart", "bob", "{}", T0)));
+                    () -> s.journalBegin(new JournalEntry(JournalKind.CANARY, "bob", "{}", T0)));
             assertTrue(twice.getMessage().contains("restore alice"), twice.getMessage());
         }
         try (StateStore s = StateStore.open(file)) {
@@ -157,7 +241,7 @@ class StateStoreTest {
             s.journalClear();
             s.journalClear();
             assertEquals(Optional.empty(), s.journal());
-            s.journalBegin(new JournalEntry("restart", "bob", "{}", T0));
+            s.journalBegin(new JournalEntry(JournalKind.CANARY, "bob", "{}", T0));
         }
     }
 
@@ -285,7 +369,7 @@ class StateStoreTest {
         assertEquals(137, p.waitFor(), out);
         try (StateStore s = StateStore.open(file)) {
             assertEquals(Optional.of(V2), s.lastGood());
-            assertEquals("restore", s.journal().orElseThrow().action());
+            assertEquals(JournalKind.RESTORE, s.journal().orElseThrow().kind());
         }
     }
 
@@ -294,7 +378,7 @@ class StateStoreTest {
         public static void main(String[] args) {
             StateStore s = StateStore.open(Path.of(args[0]));
             s.setLastGood(V2, T0);
-            s.journalBegin(new JournalEntry("restore", "alice", "{}", T0));
+            s.journalBegin(new JournalEntry(JournalKind.RESTORE, "alice", "{}", T0));
             Runtime.getRuntime().halt(137); // no close, no checkpoint, no shutdown hooks
         }
     }
