@@ -22,7 +22,12 @@ public enum Gate {
     /** The target failed before and is blocked. */
     BLOCKED("blocked", false),
     /** A pre-bump backup cannot tell which version a database belongs to. */
-    BACKUP("backup", false);
+    BACKUP("backup", false),
+    /**
+     * {@code fleet:} is set, and this build does not coordinate rollouts through etcd yet: acting alone would break the
+     * promise the section makes (one host at a time, shared verdicts), so no bump starts.
+     */
+    FLEET("fleet", false);
 
     private final String label;
     private final boolean clearsByItself;

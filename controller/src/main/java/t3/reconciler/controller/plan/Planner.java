@@ -177,7 +177,7 @@ public final class Planner {
 
     /** The bump: record it, back up everyone, install aside, health-check on real data, activate, canary idle users one at a time, promote. */
     private static Decision bump(DesiredState spec, ObservedState obs, Target t) {
-        Optional<Decision> early = adopt(spec, obs, t).or(() -> windowGate(spec, obs, t));
+        Optional<Decision> early = adopt(spec, obs, t).or(() -> windowGate(spec, obs, t)).or(() -> fleetGate(spec, obs, t));
         if (early.isPresent()) return early.get();
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isEmpty()) {
@@ -211,6 +211,18 @@ public final class Planner {
         ZonedDateTime opens = now.with(w.start()).withSecond(0).withNano(0);
         if (!opens.isAfter(now)) opens = opens.plusDays(1);
         return Optional.of(hold(Hold.recheck(Gate.WINDOW, Duration.between(now, opens)), t.why() + "; outside the maintenance window " + w + " " + spec.schedule().zone() + ", next opens " + opens.toOffsetDateTime()));
+    }
+
+    /**
+     * With {@code fleet:} set, no new bump starts: the etcd layer (actuator/fleet) exists, but the planner does not use
+     * its slots, verdicts and waves yet, and a host acting alone is what the section exists to prevent. This is the
+     * fail-closed reading the fleet's failure table gives an unreachable etcd. A rollout already in flight finishes;
+     * rollbacks and the operator's requests are never gated.
+     */
+    private static Optional<Decision> fleetGate(DesiredState spec, ObservedState obs, Target t) {
+        if (spec.fleet().isEmpty() || obs.rollout().isPresent()) return Optional.empty();
+        return Optional.of(hold(Hold.until(Gate.FLEET), t.why() + "; fleet: is set (group " + spec.fleet().get().group()
+                + "), but this controller does not coordinate rollouts through etcd yet (docs/fleet.md): no bump starts; remove the fleet: section to act alone"));
     }
 
     private static Optional<Decision> preBumpBackup(DesiredState spec, ObservedState obs, Target t, Rollout r) {

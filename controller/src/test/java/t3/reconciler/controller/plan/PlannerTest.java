@@ -60,6 +60,10 @@ class PlannerTest {
             // -- maintenance window
             row("outside the window no bump starts", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, Hold.recheck(Gate.WINDOW, Duration.ofHours(15)), "03:00-06:00"),
             row("the operator's override bumps outside the window", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); o.windowOverride = true; return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
+            // -- fleet: set, not yet coordinated through etcd: no bump starts, a rollout in flight finishes
+            row("fleet set: no bump starts", "fleet: {endpoints: ['http://127.0.0.1:2379'], group: eu}", () -> new Observed().candidate(B), Hold.until(Gate.FLEET), "does not coordinate rollouts through etcd yet"),
+            row("fleet set: a rollout in flight finishes", "fleet: {endpoints: ['http://127.0.0.1:2379']}", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY); o.installed = Optional.of(B); return o; }, new Canary("alice", B), "canary"),
+            row("fleet set: converged stays converged", "fleet: {endpoints: ['http://127.0.0.1:2379']}", Observed::new, new Converged(), "every user"),
             row("window 'always' bumps at noon", "schedule: {zone: UTC, window: always}", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
             row("an activated rollout finishes outside the window", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY); o.installed = Optional.of(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new Canary("alice", B), "canary"),
 
