@@ -143,6 +143,11 @@ public final class Reconciler {
     }
 
     private void recordStep(Decision d, Outcome o) {
+        if (!o.parts().isEmpty()) {
+            // A batch is recorded as what it stands for: one step per user, each with its own outcome.
+            for (Outcome.Part p : o.parts()) recordStep(p.step(), p.outcome());
+            return;
+        }
         listener.step(d.action(), o);
         store.event(clock.instant(), d.action().name(), d.action().eventTarget(), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
         var fields = Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());

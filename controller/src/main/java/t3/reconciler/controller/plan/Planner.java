@@ -213,17 +213,25 @@ public final class Planner {
         return Optional.of(hold(Hold.recheck(Gate.WINDOW, Duration.between(now, opens)), t.why() + "; outside the maintenance window " + w + " " + spec.schedule().zone() + ", next opens " + opens.toOffsetDateTime()));
     }
 
+    /**
+     * Everyone not backed up yet, as one batch, in the users' order up to the first whose version cannot be told: that
+     * one holds once the users before it are backed up (as when they were backed up one at a time).
+     */
     private static Optional<Decision> preBumpBackup(DesiredState spec, ObservedState obs, Target t, Rollout r) {
+        List<Decision> batch = new ArrayList<>();
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
             if (u.isEmpty() || !u.get().databaseExists() || r.backups().containsKey(user.name()) || obs.isQuarantined(user.name())) continue;
             Optional<Version> on = u.get().runningVersion().or(() -> r.from());
             if (on.isEmpty()) {
+                if (!batch.isEmpty()) break;
                 return Optional.of(hold(Hold.until(Gate.BACKUP), "cannot tell which version " + user.name() + "'s database belongs to (unit not running, nothing installed); not touching it"));
             }
-            return Optional.of(new Decision(new Backup(user.name(), on.get(), true), "pre-bump backup of " + user.name() + " (on " + on.get() + ") before " + t.version() + " can touch it"));
+            batch.add(new Decision(new Backup(user.name(), on.get(), true), "pre-bump backup of " + user.name() + " (on " + on.get() + ") before " + t.version() + " can touch it"));
         }
-        return Optional.empty();
+        if (batch.isEmpty()) return Optional.empty();
+        String who = String.join(", ", batch.stream().map(d -> d.action().eventTarget()).toList());
+        return Optional.of(new Decision(new BackupAll(batch), "pre-bump backups of " + who + " before " + t.version() + " can touch them"));
     }
 
     private static Optional<Decision> install(ObservedState obs, Target t) {
