@@ -384,6 +384,7 @@ public final class Planner {
             return new Decision(new RollbackBinary(to.get()), "rollback: point the global link back at " + to.get());
         }
         List<String> deferred = new ArrayList<>();
+        List<Decision> live = new ArrayList<>();
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
             if (u.isEmpty() || r.restored().contains(user.name()) || obs.isQuarantined(user.name())) continue;
@@ -394,9 +395,15 @@ public final class Planner {
                 deferred.add(user.name());
                 continue;
             }
-            return new Decision(new Restore(user.name(), backup, to.get()), "rollback: " + user.name() + " was restarted onto " + failed
-                    + ", so its database may be migrated; restoring the pre-bump backup " + backup.getFileName());
+            boolean down = !u.get().active();
+            Decision d = new Decision(new Restore(user.name(), backup, to.get()), "rollback: " + user.name() + " was restarted onto " + failed
+                    + ", so its database may be migrated; restoring the pre-bump backup " + backup.getFileName()
+                    + (down ? " (its server is down: users who are down come first)" : ""));
+            // A user the failed build left down serves no one until restored; a live one can wait its turn.
+            if (down) return d;
+            live.add(d);
         }
+        if (!live.isEmpty()) return live.get(0);
         if (!deferred.isEmpty()) {
             return hold(Hold.recheck(Gate.BUSY, spec.canary().deferRecheck()), "rollback: restore deferred, an agent is at work: " + String.join(", ", deferred));
         }

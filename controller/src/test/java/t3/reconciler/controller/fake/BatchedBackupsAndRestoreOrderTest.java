@@ -60,4 +60,26 @@ class BatchedBackupsAndRestoreOrderTest {
             assertEquals(1, fx.calls("backups.backup carol").size());
         }
     }
+
+    @Test
+    void afterAFailedCanaryTheUserItLeftDownIsRestoredBeforeTheLiveOnes() throws Exception {
+        DesiredState spec = FakeSpec.write(dir, List.of("alice", "bob", "carol"), "");
+        StepClock clock = new StepClock(Instant.parse("2026-06-08T04:00:00Z"));
+        FakeActuators fx = new FakeActuators(dir, FakeSpec.UNIT, clock);
+        fx.releases.activeNow(A);
+        fx.units.running("alice").running("bob").running("carol");
+        fx.registry.publish(Channel.NIGHTLY, A).publish(Channel.NIGHTLY, B);
+        for (String u : List.of("alice", "bob", "carol")) fx.backups.existing(u, A);
+        fx.units.failRestart("carol"); // the last canary: its restart fails and leaves carol's server down
+
+        try (StateStore store = StateStore.open(spec.controller().stateDb())) {
+            Reconciler r = new Reconciler(fx.actuators(), store, clock, Log.toStderr(clock), new RecordingAlerter(), CrashPoints.none());
+            Reconciler.Result result = r.reconcile(() -> spec, false, () -> false);
+
+            assertEquals(PassOutcome.HELD, result.outcome(), result.toString());
+            assertEquals(List.of("backups.restore carol", "backups.restore alice", "backups.restore bob"), fx.calls("backups.restore"),
+                    "carol, down since her canary, is restored first; alice and bob were serving on the failed build");
+            for (String u : List.of("alice", "bob", "carol")) assertEquals(Optional.of(A), fx.units.runs(u), u);
+        }
+    }
 }

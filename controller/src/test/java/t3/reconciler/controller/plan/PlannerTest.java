@@ -107,6 +107,10 @@ class PlannerTest {
             row("then every user restarted onto it is restored", "", () -> failedOn(B).installedIs(A), new Restore("alice", backupPath("alice", A), A), "restarted onto " + B),
             row("restore continues with the next migrated user", "", () -> failedOn(B).installedIs(A).restored("alice"), new Restore("bob", backupPath("bob", A), A), "bob"),
             row("a user systemd restarted onto it is restored too", "", () -> failedOn(B).installedIs(A).restored("alice", "bob").running("carol", B), new Restore("carol", backupPath("carol", A), A), "carol"),
+            // issue 15: a user the failed build left down is serving no one; restoring a live user first keeps them waiting.
+            row("a touched user who is down is restored before the live ones", "", () -> failedOn(B).installedIs(A).inactive("bob"), new Restore("bob", backupPath("bob", A), A), "bob"),
+            row("down users first, in the users' order, then the live ones", "", () -> failedOn(B).installedIs(A).restarted("carol").inactive("carol").inactive("bob"), new Restore("bob", backupPath("bob", A), A), "bob"),
+            row("once the down users are restored, the live ones follow", "", () -> failedOn(B).installedIs(A).inactive("bob").restored("bob"), new Restore("alice", backupPath("alice", A), A), "alice"),
             row("untouched users are left alone: rollback done", "", () -> failedOn(B).installedIs(A).restored("alice", "bob"), new FinishRollback(B), "restored alice, bob"),
             row("a busy user's restore is deferred, never killed", "", () -> failedOn(B).installedIs(A).restored("alice").busy("bob"), Hold.recheck(Gate.BUSY, Duration.ofMinutes(10)), "bob"),
             row("health check failure: nobody restarted, binary never switched", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP).failed("health: migration failed"); o.breakerOpen(B, 1, NOW); return o; }, new FinishRollback(B), "restored nobody"),
