@@ -128,6 +128,23 @@ public final class Executor {
             return Outcome.ok("unblocked " + a.version() + "; it may be tried again");
         }
 
+        @Override public Outcome visit(Approve a) {
+            long id = store.rollout().orElseThrow(() -> new IllegalStateException("approve " + a.version() + " without an open rollout")).id();
+            store.approve(id, a.stage(), a.by(), clock.instant());
+            return Outcome.ok("approved by " + a.by() + " at " + a.stage().label() + "; the rollout of " + a.version() + " goes on");
+        }
+
+        @Override public Outcome visit(AbortRollout a) {
+            long id = store.rollout().orElseThrow(() -> new IllegalStateException("abort " + a.version() + " without an open rollout")).id();
+            store.abortRollout(id, a.why());
+            return Outcome.ok("rollout of " + a.version() + " failed on purpose: " + a.why() + "; rolling back");
+        }
+
+        @Override public Outcome visit(DiscardApprovalRequest a) {
+            store.clearApprovalRequest(a.kind());
+            return Outcome.ok("dropped the " + a.kind().label() + " request of " + a.version());
+        }
+
         @Override public Outcome visit(ClearRollbackRequest a) {
             store.clearRollbackRequest();
             return Outcome.ok("every user is on " + a.target() + "; rollback request cleared");

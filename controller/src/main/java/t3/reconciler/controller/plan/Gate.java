@@ -22,7 +22,9 @@ public enum Gate {
     /** The target failed before and is blocked. */
     BLOCKED("blocked", false),
     /** A pre-bump backup cannot tell which version a database belongs to. */
-    BACKUP("backup", false);
+    BACKUP("backup", false),
+    /** {@code canary.approval: manual} or {@code canary.pauseAfter}: waiting for the operator's {@code promote} (or {@code abort}). */
+    AWAITING_APPROVAL("awaiting-approval", false);
 
     private final String label;
     private final boolean clearsByItself;
