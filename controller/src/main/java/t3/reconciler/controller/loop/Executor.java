@@ -131,6 +131,7 @@ public final class Executor {
         @Override public Outcome visit(Approve a) {
             long id = store.rollout().orElseThrow(() -> new IllegalStateException("approve " + a.version() + " without an open rollout")).id();
             store.approve(id, a.stage(), a.by(), clock.instant());
+            crash.at("after-approve");
             return Outcome.ok("approved by " + a.by() + " at " + a.stage().label() + "; the rollout of " + a.version() + " goes on");
         }
 

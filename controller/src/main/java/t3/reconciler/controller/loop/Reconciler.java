@@ -195,6 +195,8 @@ public final class Reconciler {
             store.recordDecision(key);
             store.event(clock.instant(), gate.map(g -> "hold:" + g.label()).orElse(d.action().name()), "-", "ok", d.reason());
         }
+        // The crash matrix's point for a controller that dies while a rollout is paused for the operator's promote.
+        if (gate.equals(Optional.of(Gate.AWAITING_APPROVAL))) crash.at("awaiting-approval");
         if (!key.equals(lastLogged)) {
             lastLogged = key;
             log.info("decision", Log.kv("action", d.action().name(), "gate", gate.map(Gate::label).orElse(null), "reason", d.reason()));
