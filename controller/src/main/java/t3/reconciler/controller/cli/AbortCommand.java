@@ -9,8 +9,9 @@ import picocli.CommandLine.Parameters;
 import t3.reconciler.model.ApprovalRequest;
 
 @Command(name = "abort", mixinStandardHelpOptions = true, description = {
-        "Fail the rollout in flight now: it is rolled back as a failed canary is (every user it touched restored, the",
-        "version blocked, the breaker opened). VERSION defaults to its target; exit 2 if no rollout is in flight."})
+        "Fail the rollout in flight now, so it is rolled back as a failed canary is.",
+        "Every user it touched is restored, the version blocked, the breaker opened. VERSION defaults to its target;",
+        "exit 2 if no rollout is in flight."})
 final class AbortCommand implements Callable<Integer> {
     @Mixin SpecOption spec;
 
