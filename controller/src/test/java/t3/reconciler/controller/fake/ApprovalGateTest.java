@@ -73,6 +73,8 @@ class ApprovalGateTest {
             for (String u : List.of("alice", "bob", "carol")) assertEquals(Optional.of(B), fx.units.runs(u));
             assertEquals(Optional.of(B), store.lastGood());
             assertEquals(List.of(), store.approvalRequests());
+            assertEquals(List.of("T3AwaitingApproval"), alerts.names(), "one alert for the pause, not one per pass");
+            assertEquals(List.of("T3AwaitingApproval {version=" + B + "}"), alerts.resolved());
         }
     }
 
@@ -96,7 +98,13 @@ class ApprovalGateTest {
             assertTrue(fx.backups.restoredFrom("carol").isEmpty(), "carol never ran B");
             assertTrue(store.blocked().contains(B));
             assertTrue(store.rollout().isEmpty());
-            assertEquals(List.of("T3BumpFailed", "T3RolledBack"), alerts.names());
+            assertEquals(List.of("T3AwaitingApproval", "T3BumpFailed", "T3RolledBack"), alerts.names());
+            assertEquals(List.of("T3AwaitingApproval {version=" + B + "}"), alerts.resolved());
+
+            // The operator's unfreeze ends the failed bump's alerts too.
+            store.requestUnfreeze(new t3.reconciler.model.UnfreezeRequest("ops", "B aborted on purpose", Instant.parse("2026-06-08T05:00:00Z")));
+            pass(spec, store);
+            assertEquals(List.of("T3AwaitingApproval {version=" + B + "}", "T3BumpFailed {version=" + B + "}", "T3RolledBack {version=" + B + "}"), alerts.resolved());
         }
     }
 
