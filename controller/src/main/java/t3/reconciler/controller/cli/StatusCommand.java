@@ -34,9 +34,32 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--no-registry", description = "do not ask the registry for the channel's version")
     boolean noRegistry;
 
+    @Option(names = "--watch", description = "keep watching: redraw on every change in a terminal; one line per change otherwise (Ctrl-C to stop)")
+    boolean watch;
+
+    /** How often a watcher looks at the store's data version (a cheap read): the delay before a change shows. */
+    static final Duration WATCH_POLL = Duration.ofMillis(500);
+
     @Override
     public Integer call() throws Exception {
         DesiredState s = spec.load();
+        if (watch) {
+            try (Wiring w = Wiring.open(s)) {
+                StatusWatch view = new StatusWatch(System.out, System.console() != null);
+                StoreWatch.follow(w.store, WATCH_POLL, () -> false, () -> {
+                    ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, !noRegistry, false);
+                    view.changed(() -> {
+                        java.io.ByteArrayOutputStream screen = new java.io.ByteArrayOutputStream();
+                        PrintStream p = new PrintStream(screen, true, java.nio.charset.StandardCharsets.UTF_8);
+                        printSummary(s, obs, p);
+                        p.println("Waiting:    " + waiting(w.store.lastDecision()));
+                        p.println("Last reconcile: " + lastReconcile(w).orElse("never"));
+                        return screen.toString(java.nio.charset.StandardCharsets.UTF_8);
+                    }, StatusWatch.oneLine(obs, w.store.lastDecision()), Instant.now());
+                });
+            }
+            return Main.OK;
+        }
         try (Wiring w = Wiring.open(s)) {
             ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, !noRegistry, false);
             List<Event> events = w.store.events(Optional.empty(), 10);
@@ -48,6 +71,7 @@ final class StatusCommand implements Callable<Integer> {
                 return Main.OK;
             }
             printSummary(s, obs, System.out);
+            System.out.println("Waiting:    " + waiting(w.store.lastDecision()));
             System.out.println("Last reconcile: " + lastReconcile(w).orElse("never"));
             restartNeeded(w).ifPresent(keys -> System.out.println("Restart needed: " + String.join(", ", keys)
                     + " edited while the controller runs; the running controller keeps its started values until it restarts"));
@@ -55,6 +79,13 @@ final class StatusCommand implements Callable<Integer> {
             for (Event e : events) System.out.println("  " + e.at() + "  " + e.action() + " " + e.target() + " [" + e.outcome() + "] " + e.reason());
             return Main.OK;
         }
+    }
+
+    /** The gate that ended the last pass, and what lifts it when that is the operator's {@code promote}. */
+    static String waiting(Optional<t3.reconciler.controller.store.LastDecision> d) {
+        if (d.isEmpty() || d.get().gate().isEmpty()) return "no";
+        var g = d.get().gate().get();
+        return g.label() + (g == t3.reconciler.controller.plan.Gate.AWAITING_APPROVAL ? " ('t3-reconciler promote' goes on, 'abort' rolls back): " : ": ") + d.get().reason();
     }
 
     /** The last finished pass as people read it. */

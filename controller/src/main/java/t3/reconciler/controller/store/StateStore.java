@@ -465,6 +465,20 @@ public final class StateStore implements AutoCloseable {
                         rs.getInt(5), Optional.ofNullable(rs.getString(6)).orElse(""))));
     }
 
+    /** Events written after event {@code id}, oldest first: what {@code events --follow} prints next. */
+    public synchronized List<Event> eventsAfter(long id) {
+        return call("read events", () -> db().query("SELECT id, at, action, target, outcome, reason, detail FROM event WHERE id > ? ORDER BY id",
+                rs -> new Event(rs.getLong(1), Db.instant(rs.getString(2)), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7)), id));
+    }
+
+    /**
+     * SQLite's {@code PRAGMA data_version}: changes when another connection (the daemon, the CLI) commits to this
+     * database, so a watcher re-reads only when something was written.
+     */
+    public synchronized long dataVersion() {
+        return call("read the data version", () -> db().one("PRAGMA data_version", rs -> rs.getLong(1)).orElseThrow());
+    }
+
     public synchronized Optional<LastDecision> lastDecision() {
         return call("read the last decision", () -> db().one("SELECT action, gate, reason FROM last_decision",
                 rs -> new LastDecision(rs.getString(1), Optional.ofNullable(rs.getString(2)).flatMap(Gate::ofLabel), rs.getString(3))));
