@@ -27,11 +27,12 @@ import t3.reconciler.model.Version;
  * The decision, and nothing else: {@code (desired, observed) -> next step + why}. No I/O, no clock but
  * {@code observed.now()}, so every gate is a table test.
  *
- * <p>Order of concerns: finish rolling back a failed bump (never gated) → the operator's rollback request (overrides
+ * <p>Order of concerns: the operator's unfreeze/unblock, then promote/abort (an abort fails the rollout in flight) →
+ * finish rolling back a failed bump (never gated) → the operator's rollback request (overrides
  * freeze, breaker and channel) → daily backups (not gated by freeze)
  * → breaker → freeze → resolve target → channel, blocked and downgrade guards → converged? → window →
- * the bump: record, back up everyone, install aside, health-check on real data, activate, canary idle users
- * one at a time → promote.
+ * the bump: record, back up everyone, install aside, health-check on real data, [approval: manual waits for
+ * promote], activate, canary idle users one at a time [pauseAfter N waits for promote once N are verified] → promote.
  */
 public final class Planner {
     private Planner() {}
