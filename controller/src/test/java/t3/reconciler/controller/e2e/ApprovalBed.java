@@ -40,13 +40,27 @@ final class ApprovalBed implements AutoCloseable {
     }
 
     /** Starts the daemon, lets it adopt V0, then publishes V1 and has it bump until the approval gate holds. */
-    void pausedOnV1() throws Exception {
-        daemon = DaemonProcess.start(bed.spec, Map.of());
+    void pausedOnV1() throws Exception { pausedOnV1(false); }
+
+    /**
+     * @param crashWhilePaused the daemon dies (crash point {@code awaiting-approval}, SIGKILL's effect) the moment it
+     *                         pauses; a new one must find the rollout paused where it was, from the store alone
+     */
+    void pausedOnV1(boolean crashWhilePaused) throws Exception {
+        daemon = DaemonProcess.start(bed.spec, crashWhilePaused ? Map.of("T3R_CRASH_AT", "awaiting-approval") : Map.of());
         JsonNode first = daemon.await(0, DaemonProcess.ev("reconciled"), PASS, "the first pass ends");
         assertEquals("converged", first.path("outcome").asText(), first.toString());
         bed.publish(V1.toString(), "good", "nightly");
         int mark = daemon.mark();
         daemon.signal("HUP");
+        if (crashWhilePaused) {
+            daemon.await(mark, DaemonProcess.ev("crash-point"), PASS, "the daemon dies at the pause");
+            assertTrue(daemon.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), daemon.tail());
+            assertEquals(137, daemon.process.exitValue(), daemon.tail());
+            daemon.close();
+            daemon = DaemonProcess.start(bed.spec, Map.of());
+            mark = 0;
+        }
         JsonNode decision = daemon.await(mark, DaemonProcess.ev("decision").and(n -> n.path("gate").asText().equals("awaiting-approval")), PASS, "the bump pauses for approval");
         assertTrue(decision.path("reason").asText().contains("waiting for 't3-reconciler promote'"), decision.toString());
         JsonNode held = daemon.await(mark, DaemonProcess.ev("reconciled"), PASS, "the paused pass ends");

@@ -11,14 +11,17 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import t3.reconciler.controller.store.StateStore;
 
-/** canary.approval: manual on the real bed: a healthy build waits before any user runs it; the CLI's promote lets it through. */
+/**
+ * canary.approval: manual on the real bed: a healthy build waits before any user runs it, across a crash of the
+ * daemon while it waits; the CLI's promote lets it through.
+ */
 class ApprovalPromoteIT {
     static final String[] USERS = {"t3ra-pa", "t3ra-pb"};
 
     @Test
     void aPausedBumpWaitsForPromoteThenReachesEveryUser() throws Exception {
         try (ApprovalBed a = new ApprovalBed("approval: manual", USERS)) {
-            a.pausedOnV1();
+            a.pausedOnV1(true);
             assertEquals(a.versionLink(V0), Files.readSymbolicLink(a.bed.link()), "the link does not move before promote");
             assertTrue(a.cli("status", "--no-registry").out().contains("Waiting:    awaiting-approval"));
 
