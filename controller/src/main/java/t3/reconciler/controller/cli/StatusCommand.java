@@ -66,6 +66,7 @@ final class StatusCommand implements Callable<Integer> {
             if (json) {
                 ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
                 Map<String, Object> out = asJson(s, obs, events, lastReconcile(w));
+                out.put("waiting", w.store.lastDecision().flatMap(t3.reconciler.controller.store.LastDecision::gate).map(t3.reconciler.controller.plan.Gate::label).orElse(null));
                 out.put("restartNeeded", restartNeeded(w).orElse(List.of()));
                 System.out.println(m.writeValueAsString(out));
                 return Main.OK;
@@ -103,7 +104,9 @@ final class StatusCommand implements Callable<Integer> {
                 + obs.breaker().version().map(v -> " (" + v + ": " + obs.breaker().reason().orElse("") + ", since " + obs.breaker().openedAt().map(Instant::toString).orElse("?") + ")").orElse("")
                 + (obs.blocked().isEmpty() ? "" : "; blocked: " + obs.blocked()));
         out.println("Rollout:    " + obs.rollout().map(r -> r.target() + " from " + str(r.from()) + (r.failed() ? " FAILED: " + r.failure().get() : "")
-                + (r.healthy() ? ", healthy" : "") + ", restarted " + r.restarted() + ", verified " + r.verified() + (r.restored().isEmpty() ? "" : ", restored " + r.restored())).orElse("none"));
+                + (r.healthy() ? ", healthy" : "") + ", restarted " + r.restarted() + ", verified " + r.verified() + (r.restored().isEmpty() ? "" : ", restored " + r.restored())
+                + (obs.approved().isEmpty() ? "" : ", approved at " + obs.approved().stream().map(t3.reconciler.model.ApprovalStage::label).sorted().toList())).orElse("none"));
+        for (var a : obs.approvalRequests()) out.println("Requested:  " + a.kind().label() + " " + a.version() + " by " + a.by() + " at " + a.at() + ": " + a.reason() + " (not acted on yet)");
         obs.rollbackRequest().ifPresent(r -> out.println("Rollback:   to " + r.target() + " requested by " + r.by() + " at " + r.at() + (r.force() ? " (--force)" : "") + ", in progress"));
         for (var q : obs.quarantined().values()) {
             out.println("Quarantine: " + q.user() + " since " + q.since() + ": " + q.reason()
