@@ -77,7 +77,11 @@ flag="$(dirname "$0")/busy.$(id -un)"
 if [ -e "$flag" ]; then
   setsid sh -c 'while [ -e "$1" ]; do sleep 1; done' claude "$flag" </dev/null >/dev/null 2>&1 &
 fi
+# Fails its version probe on purpose: after a zero exit, the real server spawns an SDK session on the same binary and
+# writes to its stdin; that write races this script's exit, and 0.0.33 crashes on the EPIPE (an unhandled 'error' on
+# the child's stdin), which a loaded CI machine hit. After a non-zero exit it logs a warning and serves, as without claude.
 echo "2.0.0 (Claude Code)"
+exit 1
 SH
     chmod 0755 "$dir/agents/claude"
     # The bin is `#!/usr/bin/env node` and needs Node >= 22.16; the machine's node may be older. No phoning home.

@@ -41,6 +41,8 @@ import t3.reconciler.model.Version;
  */
 public final class Executor {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Pre-bump backups at once: each is a user-side process and a SQLite VACUUM, mostly I/O; more buys little on small hosts. */
+    static final int BACKUP_PARALLELISM = 4;
     private final Actuators io;
     private final StateStore store;
     private final Clock clock;
@@ -89,6 +91,8 @@ public final class Executor {
         }
 
         @Override public Outcome visit(Backup a) throws ActuatorException { return backup(spec, a); }
+
+        @Override public Outcome visit(BackupAll a) throws ActuatorException { return backupAll(spec, a); }
 
         @Override public Outcome visit(Install a) throws ActuatorException { return install(spec, a.version()); }
 
@@ -166,18 +170,53 @@ public final class Executor {
         try {
             b = io.backups().backup(a.user(), spec.databaseOf(a.user()), a.onVersion());
         } catch (ActuatorException e) {
-            if (e.refusesUserFiles()) return quarantine(a.user(), "backup", e);
-            // Not the user's files (a full or failing backup disk, SQLite busy or failing): a failed step on record, so
-            // T3BackupFailing sees it, and no quarantine. Nothing was recorded for the rollout, so the planner plans
-            // this user's pre-bump backup again and never goes past it.
-            return Outcome.fault((a.forRollout() ? "pre-bump" : "daily") + " backup of " + a.user() + " failed: " + e.getMessage());
+            return backupFailed(a, e);
         }
+        backupTaken(a, b);
+        crash.at("after-backup");
+        return pruneAfter(spec, a, b);
+    }
+
+    /**
+     * Each user's backup runs in its own user-side process, so they run side by side; what follows each one (the
+     * record, quarantine or fault, pruning) is the single-user step's, one user after the other on this thread.
+     */
+    private Outcome backupAll(DesiredState spec, BackupAll a) throws ActuatorException {
+        List<Backups.BackupRequest> requests = a.backups().stream().map(b -> new Backups.BackupRequest(b.user(), spec.databaseOf(b.user()), b.onVersion())).toList();
+        List<Backups.Outcome<BackupInfo>> taken = io.backups().backupAll(requests, Math.min(BACKUP_PARALLELISM, requests.size()));
+        List<Outcome> results = new ArrayList<>();
+        for (int i = 0; i < taken.size(); i++) {
+            Backups.Outcome<BackupInfo> t = taken.get(i);
+            if (t.ok()) backupTaken(a.backups().get(i), t.value());
+            results.add(t.ok() ? null : backupFailed(a.backups().get(i), t.error()));
+        }
+        // Every backup that succeeded is on record before anything is pruned, as with one user.
+        if (taken.stream().anyMatch(Backups.Outcome::ok)) crash.at("after-backup");
+        List<Outcome.Part> parts = new ArrayList<>();
+        for (int i = 0; i < taken.size(); i++) {
+            Outcome o = results.get(i) != null ? results.get(i) : pruneAfter(spec, a.backups().get(i), taken.get(i).value());
+            parts.add(new Outcome.Part(a.steps().get(i), o));
+        }
+        return Outcome.batch(parts);
+    }
+
+    private Outcome backupFailed(Backup a, ActuatorException e) {
+        if (e.refusesUserFiles()) return quarantine(a.user(), "backup", e);
+        // Not the user's files (a full or failing backup disk, SQLite busy or failing): a failed step on record, so
+        // T3BackupFailing sees it, and no quarantine. Nothing was recorded for the rollout, so the planner plans
+        // this user's pre-bump backup again and never goes past it.
+        return Outcome.fault((a.forRollout() ? "pre-bump" : "daily") + " backup of " + a.user() + " failed: " + e.getMessage());
+    }
+
+    private void backupTaken(Backup a, BackupInfo b) {
         if (store.liftQuarantine(a.user())) {
             store.event(clock.instant(), "quarantine-lifted", a.user(), "ok", "a backup of " + a.user() + "'s database succeeded; the controller manages it again");
             alerter.resolve("T3UserQuarantined", "warning", Map.of("user", a.user()));
         }
         if (a.forRollout()) store.rolloutBackup(rollout().id(), a.user(), b.path());
-        crash.at("after-backup");
+    }
+
+    private Outcome pruneAfter(DesiredState spec, Backup a, BackupInfo b) throws ActuatorException {
         List<Path> pruned = io.backups().prune(a.user(), spec.backup().keep(), protectedBackups(a.user()));
         return Outcome.ok(b.path() + " (" + b.bytes() + " bytes" + (pruned.isEmpty() ? "" : ", pruned " + pruned.size()) + ")");
     }

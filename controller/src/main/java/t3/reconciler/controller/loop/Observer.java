@@ -39,18 +39,24 @@ public final class Observer {
      *                           fault is part of the picture ({@link ObservedState.Candidate#failed})
      */
     public ObservedState observe(DesiredState spec, boolean resolve, boolean windowOverride) throws ActuatorException {
+        return observe(spec, resolve ? resolve(spec) : ObservedState.Candidate.notAsked(), windowOverride);
+    }
+
+    /** The channel's version as the registry gives it now (not asked under a pin); a registry fault is an answer too. */
+    public ObservedState.Candidate resolve(DesiredState spec) {
+        if (spec.pin().isPresent()) return ObservedState.Candidate.notAsked();
+        try {
+            return ObservedState.Candidate.of(io.packages().resolve(spec.packageName(), spec.track()));
+        } catch (ActuatorException e) {
+            return ObservedState.Candidate.failed(e.getMessage());
+        }
+    }
+
+    /** Everything else fresh, with the channel's answer {@code candidate} as it was asked earlier ({@link #resolve}). */
+    public ObservedState observe(DesiredState spec, ObservedState.Candidate candidate, boolean windowOverride) throws ActuatorException {
         Instant now = clock.instant();
         Optional<Version> installed = io.releases().active();
         List<Activation> activations = baseline(installed);
-
-        ObservedState.Candidate candidate = ObservedState.Candidate.notAsked();
-        if (resolve && spec.pin().isEmpty()) {
-            try {
-                candidate = ObservedState.Candidate.of(io.packages().resolve(spec.packageName(), spec.track()));
-            } catch (ActuatorException e) {
-                candidate = ObservedState.Candidate.failed(e.getMessage());
-            }
-        }
 
         Map<String, UnitStatus> units = new HashMap<>();
         for (UnitStatus s : io.units().list(spec.unitPattern())) units.put(s.name(), s);

@@ -45,6 +45,8 @@ public final class Reconciler {
     private final Log log;
     private volatile Listener listener = new Listener() {};
     private LastDecision lastLogged;
+    /** The channel's answer for this pass; null until asked, and again when a pass starts or the actuators change. */
+    private ChannelAnswer channel;
     private Instant stopSeen;
 
     /** What the metrics see of a pass. */
@@ -77,6 +79,7 @@ public final class Reconciler {
         Actuators a = io.apply(s);
         if (a == built) return;
         built = a;
+        channel = null;
         observer = new Observer(a, store, clock);
         executor = new Executor(a, store, clock, alerter, crash);
         recovery = new Recovery(a, store, clock, log);
@@ -109,13 +112,15 @@ public final class Reconciler {
         int steps = 0;
         Optional<Decision> last = Optional.empty();
         try {
+            channel = null;
             DesiredState first = spec.get();
             wire(first);
             recovery.resolve(first);
             while (steps < MAX_STEPS) {
                 DesiredState s = spec.get();
                 wire(s);
-                ObservedState obs = observer.observe(s, true, windowOverride);
+                if (channel == null || !channel.answers(s)) channel = new ChannelAnswer(s.packageName(), s.track(), s.pin().isPresent(), observer.resolve(s));
+                ObservedState obs = observer.observe(s, channel.candidate(), windowOverride);
                 listener.observed(obs);
                 Decision d = Planner.next(s, obs);
                 last = Optional.of(d);
@@ -143,7 +148,23 @@ public final class Reconciler {
         }
     }
 
+    /**
+     * The registry is asked once per pass, not before every step: the tag's answer does not change a rollout in
+     * flight, and asking again (a process or a round trip each time) was most of a bump's wall time (issue 15). So a
+     * pass works toward one target from start to end; the tag is looked at again by the next pass, where a rollout
+     * that never reached a user is abandoned for a newer build and one that did finishes first, as before. Asked again
+     * within the pass only when the desired state names another package or channel, or gains or loses a pin.
+     */
+    private record ChannelAnswer(String packageName, t3.reconciler.model.Channel track, boolean pinned, ObservedState.Candidate candidate) {
+        boolean answers(DesiredState s) { return packageName.equals(s.packageName()) && track == s.track() && pinned == s.pin().isPresent(); }
+    }
+
     private void recordStep(Decision d, Outcome o) {
+        if (!o.parts().isEmpty()) {
+            // A batch is recorded as what it stands for: one step per user, each with its own outcome.
+            for (Outcome.Part p : o.parts()) recordStep(p.step(), p.outcome());
+            return;
+        }
         listener.step(d.action(), o);
         store.event(clock.instant(), d.action().name(), d.action().eventTarget(), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
         var fields = Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());

@@ -2,6 +2,7 @@ package t3.reconciler.controller.plan;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import t3.reconciler.model.ApprovalRequest;
 import t3.reconciler.model.ApprovalStage;
@@ -32,6 +33,7 @@ public sealed interface Action {
         R visit(StartRollout a) throws X;
         R visit(AbandonRollout a) throws X;
         R visit(Backup a) throws X;
+        R visit(BackupAll a) throws X;
         R visit(Install a) throws X;
         R visit(CheckHealth a) throws X;
         R visit(Activate a) throws X;
@@ -105,6 +107,30 @@ public sealed interface Action {
         public String name() { return "backup"; }
 
         public String eventTarget() { return user; }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /**
+     * The pre-bump backups of several users as one step: they are independent (each user's own database, each taken
+     * by that user's own process), so they run side by side; each user's outcome is recorded as that user's own
+     * {@link Backup} step, with that step's own reason.
+     *
+     * @param steps one {@link Backup} per user, each with the reason the planner gives for it
+     */
+    record BackupAll(List<Decision> steps) implements Action {
+        public BackupAll {
+            steps = List.copyOf(steps);
+            if (steps.isEmpty()) throw new IllegalArgumentException("a batch of backups needs at least one user");
+            if (!steps.stream().allMatch(d -> d.action() instanceof Backup)) throw new IllegalArgumentException("a batch of backups holds backups only: " + steps);
+        }
+
+        public List<Backup> backups() { return steps.stream().map(d -> (Backup) d.action()).toList(); }
+
+        /** The same name as {@link Backup}: a batch is that step for several users (events, metrics, recovery). */
+        public String name() { return "backup"; }
+
+        public String eventTarget() { return String.join(",", backups().stream().map(Backup::user).toList()); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }

@@ -232,7 +232,7 @@ public final class Planner {
 
     /** The bump: record it, back up everyone, install aside, health-check on real data, activate, canary idle users one at a time, promote. */
     private static Decision bump(DesiredState spec, ObservedState obs, Target t) {
-        Optional<Decision> early = adopt(spec, obs, t).or(() -> windowGate(spec, obs, t));
+        Optional<Decision> early = adopt(spec, obs, t).or(() -> windowGate(spec, obs, t)).or(() -> fleetGate(spec, obs, t));
         if (early.isPresent()) return early.get();
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isEmpty()) {
@@ -270,17 +270,37 @@ public final class Planner {
         return Optional.of(hold(Hold.recheck(Gate.WINDOW, Duration.between(now, opens)), t.why() + "; outside the maintenance window " + w + " " + spec.schedule().zone() + ", next opens " + opens.toOffsetDateTime()));
     }
 
+    /**
+     * With {@code fleet:} set, no new bump starts: the etcd layer (actuator/fleet) exists, but the planner does not use
+     * its slots, verdicts and waves yet, and a host acting alone is what the section exists to prevent. This is the
+     * fail-closed reading the fleet's failure table gives an unreachable etcd. A rollout already in flight finishes;
+     * rollbacks and the operator's requests are never gated.
+     */
+    private static Optional<Decision> fleetGate(DesiredState spec, ObservedState obs, Target t) {
+        if (spec.fleet().isEmpty() || obs.rollout().isPresent()) return Optional.empty();
+        return Optional.of(hold(Hold.until(Gate.FLEET), t.why() + "; fleet: is set (group " + spec.fleet().get().group()
+                + "), but this controller does not coordinate rollouts through etcd yet (docs/fleet.md): no bump starts; remove the fleet: section to act alone"));
+    }
+
+    /**
+     * Everyone not backed up yet, as one batch, in the users' order up to the first whose version cannot be told: that
+     * one holds once the users before it are backed up (as when they were backed up one at a time).
+     */
     private static Optional<Decision> preBumpBackup(DesiredState spec, ObservedState obs, Target t, Rollout r) {
+        List<Decision> batch = new ArrayList<>();
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
             if (u.isEmpty() || !u.get().databaseExists() || r.backups().containsKey(user.name()) || obs.isQuarantined(user.name())) continue;
             Optional<Version> on = u.get().runningVersion().or(() -> r.from());
             if (on.isEmpty()) {
+                if (!batch.isEmpty()) break;
                 return Optional.of(hold(Hold.until(Gate.BACKUP), "cannot tell which version " + user.name() + "'s database belongs to (unit not running, nothing installed); not touching it"));
             }
-            return Optional.of(new Decision(new Backup(user.name(), on.get(), true), "pre-bump backup of " + user.name() + " (on " + on.get() + ") before " + t.version() + " can touch it"));
+            batch.add(new Decision(new Backup(user.name(), on.get(), true), "pre-bump backup of " + user.name() + " (on " + on.get() + ") before " + t.version() + " can touch it"));
         }
-        return Optional.empty();
+        if (batch.isEmpty()) return Optional.empty();
+        String who = String.join(", ", batch.stream().map(d -> d.action().eventTarget()).toList());
+        return Optional.of(new Decision(new BackupAll(batch), "pre-bump backups of " + who + " before " + t.version() + " can touch them"));
     }
 
     private static Optional<Decision> install(ObservedState obs, Target t) {
@@ -433,6 +453,7 @@ public final class Planner {
             return new Decision(new RollbackBinary(to.get()), "rollback: point the global link back at " + to.get());
         }
         List<String> deferred = new ArrayList<>();
+        List<Decision> live = new ArrayList<>();
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
             if (u.isEmpty() || r.restored().contains(user.name()) || obs.isQuarantined(user.name())) continue;
@@ -443,9 +464,15 @@ public final class Planner {
                 deferred.add(user.name());
                 continue;
             }
-            return new Decision(new Restore(user.name(), backup, to.get()), "rollback: " + user.name() + " was restarted onto " + failed
-                    + ", so its database may be migrated; restoring the pre-bump backup " + backup.getFileName());
+            boolean down = !u.get().active();
+            Decision d = new Decision(new Restore(user.name(), backup, to.get()), "rollback: " + user.name() + " was restarted onto " + failed
+                    + ", so its database may be migrated; restoring the pre-bump backup " + backup.getFileName()
+                    + (down ? " (its server is down: users who are down come first)" : ""));
+            // A user the failed build left down serves no one until restored; a live one can wait its turn.
+            if (down) return d;
+            live.add(d);
         }
+        if (!live.isEmpty()) return live.get(0);
         if (!deferred.isEmpty()) {
             return hold(Hold.recheck(Gate.BUSY, spec.canary().deferRecheck()), "rollback: restore deferred, an agent is at work: " + String.join(", ", deferred));
         }

@@ -7,6 +7,7 @@ import static t3.reconciler.controller.plan.Observed.*;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -33,6 +34,11 @@ class PlannerTest {
         } catch (Exception e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** The batch of pre-bump backups toward {@code target}, each user's step with its own reason (what its event says). */
+    static BackupAll preBump(Version target, Backup... backups) {
+        return new BackupAll(Stream.of(backups).map(b -> new Decision(b, "pre-bump backup of " + b.user() + " (on " + b.onVersion() + ") before " + target + " can touch it")).toList());
     }
 
     static Arguments row(String name, String specExtra, Supplier<Observed> observed, Action expected, String reasonHas) {
@@ -62,19 +68,30 @@ class PlannerTest {
             // -- maintenance window
             row("outside the window no bump starts", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, Hold.recheck(Gate.WINDOW, Duration.ofHours(15)), "03:00-06:00"),
             row("the operator's override bumps outside the window", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); o.windowOverride = true; return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
+            // -- fleet: set, not yet coordinated through etcd: no bump starts, a rollout in flight finishes
+            row("fleet set: no bump starts", "fleet: {endpoints: ['http://127.0.0.1:2379'], group: eu}", () -> new Observed().candidate(B), Hold.until(Gate.FLEET), "does not coordinate rollouts through etcd yet"),
+            row("fleet set: a rollout in flight finishes", "fleet: {endpoints: ['http://127.0.0.1:2379']}", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY); o.installed = Optional.of(B); return o; }, new Canary("alice", B), "canary"),
+            row("fleet set: converged stays converged", "fleet: {endpoints: ['http://127.0.0.1:2379']}", Observed::new, new Converged(), "every user"),
             row("window 'always' bumps at noon", "schedule: {zone: UTC, window: always}", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
             row("an activated rollout finishes outside the window", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY); o.installed = Optional.of(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new Canary("alice", B), "canary"),
 
             // -- the bump, one step at a time
             row("first install ever starts from nothing", "", () -> { var o = new Observed().candidate(B); o.installed = Optional.empty(); o.lastGood = Optional.empty(); return o; }, new StartRollout(B, Optional.empty()), "nothing installed"),
             row("new nightly: record the rollout first", "", () -> new Observed().candidate(B), new StartRollout(B, Optional.of(A)), B.toString()),
-            row("back up every user before anything", "", () -> new Observed().candidate(B).rollout(B, A, Progress.STARTED), new Backup("alice", A, true), "pre-bump backup of alice"),
-            row("a user without a database has nothing to back up", "", () -> new Observed().candidate(B).noDatabase("alice").rollout(B, A, Progress.STARTED), new Backup("bob", A, true), "bob"),
+            row("back up every user before anything", "", () -> new Observed().candidate(B).rollout(B, A, Progress.STARTED),
+                    preBump(B, new Backup("alice", A, true), new Backup("bob", A, true), new Backup("carol", A, true)), "pre-bump backups of alice, bob, carol before " + B),
+            row("the batch stops before a user whose version cannot be told; that user holds once the rest are backed up", "",
+                    () -> { var o = new Observed().candidate(B).rollout(B, A, Progress.STARTED).inactive("bob"); o.rollout = o.rollout.map(r -> new t3.reconciler.model.Rollout(r.id(), r.target(), Optional.empty(), r.startedAt(), r.backups(), r.healthy(), r.restarted(), r.verified(), r.restored(), r.failure())); return o; },
+                    preBump(B, new Backup("alice", A, true)), "alice"),
+            row("a user whose version cannot be told holds the bump", "",
+                    () -> { var o = new Observed().candidate(B).rollout(B, A, Progress.STARTED).inactive("alice"); o.rollout = o.rollout.map(r -> new t3.reconciler.model.Rollout(r.id(), r.target(), Optional.empty(), r.startedAt(), r.backups(), r.healthy(), r.restarted(), r.verified(), r.restored(), r.failure())); return o; },
+                    Hold.until(Gate.BACKUP), "cannot tell which version alice"),
+            row("a user without a database has nothing to back up", "", () -> new Observed().candidate(B).noDatabase("alice").rollout(B, A, Progress.STARTED), preBump(B, new Backup("bob", A, true), new Backup("carol", A, true)), "bob"),
             // A pre-bump backup that failed (full disk, SQLite) recorded nothing: the next plan is that backup again,
             // never the install, however many other users are backed up and however fresh the user's daily backup is.
             row("a user whose pre-bump backup failed is backed up before anything is installed", "", () -> new Observed().candidate(B).rollout(B, A, Progress.BACKED_UP)
                     .rolloutChange(r -> { var b = new java.util.LinkedHashMap<>(r.backups()); b.remove("bob"); return new t3.reconciler.model.Rollout(r.id(), r.target(), r.from(), r.startedAt(), b, r.healthy(), r.restarted(), r.verified(), r.restored(), r.failure()); }),
-                    new Backup("bob", A, true), "pre-bump backup of bob"),
+                    preBump(B, new Backup("bob", A, true)), "pre-bump backups of bob"),
             row("install aside once everyone is backed up", "", () -> new Observed().candidate(B).rollout(B, A, Progress.BACKED_UP), new Install(B), "own prefix"),
             row("health check on the seed user's pre-bump backup", "", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP), new CheckHealth(B, "alice", Optional.of(backupPath("alice", A))), "alice's pre-bump backup"),
             row("seed user without data falls back to the next user's backup", "healthCheck: {seedUser: alice}", () -> new Observed().candidate(B).present(B).noDatabase("alice").rollout(B, A, Progress.BACKED_UP), new CheckHealth(B, "bob", Optional.of(backupPath("bob", A))), "bob"),
@@ -111,6 +128,10 @@ class PlannerTest {
             row("then every user restarted onto it is restored", "", () -> failedOn(B).installedIs(A), new Restore("alice", backupPath("alice", A), A), "restarted onto " + B),
             row("restore continues with the next migrated user", "", () -> failedOn(B).installedIs(A).restored("alice"), new Restore("bob", backupPath("bob", A), A), "bob"),
             row("a user systemd restarted onto it is restored too", "", () -> failedOn(B).installedIs(A).restored("alice", "bob").running("carol", B), new Restore("carol", backupPath("carol", A), A), "carol"),
+            // issue 15: a user the failed build left down is serving no one; restoring a live user first keeps them waiting.
+            row("a touched user who is down is restored before the live ones", "", () -> failedOn(B).installedIs(A).inactive("bob"), new Restore("bob", backupPath("bob", A), A), "bob"),
+            row("down users first, in the users' order, then the live ones", "", () -> failedOn(B).installedIs(A).restarted("carol").inactive("carol").inactive("bob"), new Restore("bob", backupPath("bob", A), A), "bob"),
+            row("once the down users are restored, the live ones follow", "", () -> failedOn(B).installedIs(A).inactive("bob").restored("bob"), new Restore("alice", backupPath("alice", A), A), "alice"),
             row("untouched users are left alone: rollback done", "", () -> failedOn(B).installedIs(A).restored("alice", "bob"), new FinishRollback(B), "restored alice, bob"),
             row("a busy user's restore is deferred, never killed", "", () -> failedOn(B).installedIs(A).restored("alice").busy("bob"), Hold.recheck(Gate.BUSY, Duration.ofMinutes(10)), "bob"),
             row("health check failure: nobody restarted, binary never switched", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP).failed("health: migration failed"); o.breakerOpen(B, 1, NOW); return o; }, new FinishRollback(B), "restored nobody"),
@@ -118,7 +139,7 @@ class PlannerTest {
             // -- quarantine: a user whose files were refused is left alone; everyone else goes on
             row("rollback skips a quarantined user and restores the next", "", () -> failedOn(B).installedIs(A).quarantined("alice", NOW), new Restore("bob", backupPath("bob", A), A), "bob"),
             row("rollback finishes around a quarantined user and names them", "", () -> failedOn(B).installedIs(A).restored("bob").quarantined("alice", NOW), new FinishRollback(B), "quarantined, not restored: alice"),
-            row("a bump backs up everyone but the quarantined", "", () -> new Observed().candidate(B).quarantined("alice", NOW).rollout(B, A, Progress.STARTED), new Backup("bob", A, true), "pre-bump backup of bob"),
+            row("a bump backs up everyone but the quarantined", "", () -> new Observed().candidate(B).quarantined("alice", NOW).rollout(B, A, Progress.STARTED), preBump(B, new Backup("bob", A, true), new Backup("carol", A, true)), "pre-bump backups of bob, carol"),
             row("a bump never restarts a quarantined user", "", () -> activated().quarantined("alice", NOW), new Canary("bob", B), "restart idle bob"),
             row("a quarantined user does not hold promotion", "", () -> activated().running("bob", B).running("carol", B).verified("bob", "carol").quarantined("alice", NOW), new Promote(B), "promoting"),
             row("downgrade skips a quarantined user without a backup on the target", "pin: " + OLD, () -> withOldBackups().backups("alice").present(OLD).rollout(OLD, A, Progress.STARTED).installedIs(OLD).quarantined("alice", NOW), new Restore("bob", backupPath("bob", OLD), OLD), "bob"),
