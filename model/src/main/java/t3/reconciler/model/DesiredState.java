@@ -88,7 +88,21 @@ public record DesiredState(
         }
     }
 
-    public record Canary(Pattern busyPattern, Optional<URI> dispatch, int verifyAttempts, Duration verifyInterval, Duration deferRecheck) {}
+    /**
+     * @param approval   {@code manual}: a bump waits for the operator's {@code promote} after its health check, before
+     *                   any user runs it
+     * @param pauseAfter when present, a bump waits for {@code promote} again once this many users are verified on it
+     */
+    public record Canary(Pattern busyPattern, Optional<URI> dispatch, int verifyAttempts, Duration verifyInterval, Duration deferRecheck,
+                         Approval approval, Optional<Integer> pauseAfter) {
+        /** No approval gate: what most callers (and tests) use. */
+        public Canary(Pattern busyPattern, Optional<URI> dispatch, int verifyAttempts, Duration verifyInterval, Duration deferRecheck) {
+            this(busyPattern, dispatch, verifyAttempts, verifyInterval, deferRecheck, Approval.AUTO, Optional.empty());
+        }
+    }
+
+    /** Whether a bump goes on by itself after its health check, or waits for the operator's {@code promote}. */
+    public enum Approval { AUTO, MANUAL }
 
     /** Maintenance window {@code [start, end)} in {@code zone}; a window whose end is before its start spans midnight. */
     public record Window(LocalTime start, LocalTime end) {

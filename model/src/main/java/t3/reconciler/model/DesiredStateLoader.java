@@ -33,7 +33,7 @@ public final class DesiredStateLoader {
     static final List<String> BACKUP = List.of("dir", "keep", "dailyAt");
     static final List<String> HEALTH_CHECK = List.of("seedUser", "scratchDir", "port", "pairingEndpoints", "startTimeout",
             "requestTimeout", "migrationFailurePatterns");
-    static final List<String> CANARY = List.of("busyPattern", "dispatch", "verifyAttempts", "verifyInterval", "deferRecheck");
+    static final List<String> CANARY = List.of("busyPattern", "dispatch", "verifyAttempts", "verifyInterval", "deferRecheck", "approval", "pauseAfter");
     static final List<String> SCHEDULE = List.of("resync", "window", "zone");
     static final List<String> BREAKER = List.of("policy", "initialWait", "maxWait");
     static final List<String> ALERTS = List.of("webhook", "alertmanager", "heldBackAfter");
@@ -207,7 +207,10 @@ public final class DesiredStateLoader {
                 s.optional("dispatch", URL, Values::httpUrl),
                 s.integer("verifyAttempts", 5, n -> n >= 1 && n <= 100, "from 1 to 100"),
                 s.value("verifyInterval", Duration.ofSeconds(2), DURATION, Values::duration),
-                s.value("deferRecheck", Duration.ofMinutes(10), DURATION, Values::duration));
+                s.value("deferRecheck", Duration.ofMinutes(10), DURATION, Values::duration),
+                s.value("approval", DesiredState.Approval.AUTO, "auto or manual", Values::approval),
+                // 0 only stands for "not set" here: the range check refuses a written 0 (a pause before any user is approval: manual).
+                Optional.of(s.integer("pauseAfter", 0, n -> n >= 1 && n <= 10000, "from 1 to 10000 users (for a pause before any user, approval: manual)")).filter(n -> n > 0));
         s.finish();
         return v;
     }

@@ -20,6 +20,8 @@ import java.util.Set;
  * @param quarantined users whose files were refused, by name: the planner leaves them alone
  * @param unfreezeRequest the operator's {@code unfreeze} not yet carried out
  * @param unblockRequests the operator's {@code unblock}s not yet carried out
+ * @param approvalRequests the operator's {@code promote}/{@code abort} not yet acted on
+ * @param approved    the stages at which the operator approved the rollout in flight (empty without one)
  */
 public record ObservedState(
         Instant now,
@@ -36,13 +38,24 @@ public record ObservedState(
         Optional<RollbackRequest> rollbackRequest,
         Map<String, Quarantine> quarantined,
         Optional<UnfreezeRequest> unfreezeRequest,
-        List<UnblockRequest> unblockRequests) {
+        List<UnblockRequest> unblockRequests,
+        List<ApprovalRequest> approvalRequests,
+        Set<ApprovalStage> approved) {
+
+    /** Without approvals. */
+    public ObservedState(Instant now, Optional<Version> installed, Set<Version> present, Optional<Version> lastGood, Candidate candidate,
+                         List<UserState> users, Optional<String> freezeFile, BreakerState breaker, Set<Version> blocked,
+                         Optional<Rollout> rollout, boolean windowOverride, Optional<RollbackRequest> rollbackRequest, Map<String, Quarantine> quarantined,
+                         Optional<UnfreezeRequest> unfreezeRequest, List<UnblockRequest> unblockRequests) {
+        this(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined,
+                unfreezeRequest, unblockRequests, List.of(), Set.of());
+    }
 
     /** Without the operator's requests and quarantine: what most callers (and table tests) observe. */
     public ObservedState(Instant now, Optional<Version> installed, Set<Version> present, Optional<Version> lastGood, Candidate candidate,
                          List<UserState> users, Optional<String> freezeFile, BreakerState breaker, Set<Version> blocked,
                          Optional<Rollout> rollout, boolean windowOverride, Optional<RollbackRequest> rollbackRequest, Map<String, Quarantine> quarantined) {
-        this(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined, Optional.empty(), List.of());
+        this(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined, Optional.empty(), List.of(), List.of(), Set.of());
     }
 
     /** Without a rollback request: what most callers (and table tests) observe. */
@@ -53,11 +66,15 @@ public record ObservedState(
     }
 
     public ObservedState withRollbackRequest(Optional<RollbackRequest> r) {
-        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, r, quarantined, unfreezeRequest, unblockRequests);
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, r, quarantined, unfreezeRequest, unblockRequests, approvalRequests, approved);
     }
 
     public ObservedState withQuarantined(Map<String, Quarantine> q) {
-        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, q, unfreezeRequest, unblockRequests);
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, q, unfreezeRequest, unblockRequests, approvalRequests, approved);
+    }
+
+    public ObservedState withApprovals(List<ApprovalRequest> requests, Set<ApprovalStage> stages) {
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined, unfreezeRequest, unblockRequests, requests, stages);
     }
 
     public Optional<Quarantine> quarantine(String user) { return Optional.ofNullable(quarantined.get(user)); }
@@ -70,6 +87,13 @@ public record ObservedState(
         blocked = Set.copyOf(blocked);
         quarantined = Map.copyOf(quarantined);
         unblockRequests = List.copyOf(unblockRequests);
+        approvalRequests = List.copyOf(approvalRequests);
+        approved = Set.copyOf(approved);
+    }
+
+    /** The operator's pending request of this kind for {@code version}, if any. */
+    public Optional<ApprovalRequest> approvalRequest(ApprovalRequest.Kind kind, Version version) {
+        return approvalRequests.stream().filter(r -> r.kind() == kind && r.version().equals(version)).findFirst();
     }
 
     public Optional<UserState> user(String name) {

@@ -215,6 +215,14 @@ public final class Values {
         };
     }
 
+    public static DesiredState.Approval approval(String s) {
+        return switch (s) {
+            case "auto" -> DesiredState.Approval.AUTO;
+            case "manual" -> DesiredState.Approval.MANUAL;
+            default -> error(quote(s) + " is not an approval mode (expected auto or manual)");
+        };
+    }
+
     /** An account the controller switches to: a valid name, and never root (that would run candidate code as root). */
     public static String accountName(String s) {
         User.requireValidName(s);

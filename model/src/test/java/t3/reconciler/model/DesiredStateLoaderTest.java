@@ -322,7 +322,22 @@ class DesiredStateLoaderTest {
     void knownKeysCoverEverySection() {
         assertTrue(DesiredStateLoader.knownKeys().containsAll(List.of("package", "users[].login", "install.keepVersions", "install.user",
                 "healthCheck.migrationFailurePatterns", "controller.bus", "schedule.zone", "breaker.maxWait", "alerts.heldBackAfter")));
-        assertEquals(17 + 2 + 7 + 3 + 7 + 5 + 3 + 3 + 3 + 5 + 8 + 3, DesiredStateLoader.knownKeys().size());
+        assertEquals(17 + 2 + 7 + 3 + 7 + 5 + 3 + 3 + 3 + 5 + 8 + 3 + 2 /* canary.approval, canary.pauseAfter */, DesiredStateLoader.knownKeys().size());
+    }
+
+    @Test
+    void approvalGateIsReadAndBadValuesNameLineAndField() throws Exception {
+        DesiredState s = parse("users: [alice]\ncanary: {approval: manual, pauseAfter: 2}\n");
+        assertEquals(DesiredState.Approval.MANUAL, s.canary().approval());
+        assertEquals(Optional.of(2), s.canary().pauseAfter());
+        DesiredState d = parse("users: [alice]\n");
+        assertEquals(DesiredState.Approval.AUTO, d.canary().approval());
+        assertEquals(Optional.empty(), d.canary().pauseAfter());
+        List<String> bad = problems(write("bad.yaml", "users: [alice]\ncanary:\n  approval: later\n  pauseAfter: 0\n"));
+        assertEquals(2, bad.size(), bad.toString());
+        assertTrue(bad.get(0).contains("bad.yaml:3:13: canary.approval: "), bad.toString());
+        assertTrue(bad.get(0).contains("expected auto or manual"), bad.toString());
+        assertTrue(bad.get(1).contains("bad.yaml:4:15: canary.pauseAfter: must be from 1 to 10000"), bad.toString());
     }
 
     private DesiredState parse(String yaml) throws InvalidDesiredStateException {

@@ -34,20 +34,45 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--no-registry", description = "do not ask the registry for the channel's version")
     boolean noRegistry;
 
+    @Option(names = "--watch", description = "keep watching: redraw on every change in a terminal; one line per change otherwise (Ctrl-C to stop)")
+    boolean watch;
+
+    /** How often a watcher looks at the store's data version (a cheap read): the delay before a change shows. */
+    static final Duration WATCH_POLL = Duration.ofMillis(500);
+
     @Override
     public Integer call() throws Exception {
         DesiredState s = spec.load();
+        if (watch) {
+            try (Wiring w = Wiring.open(s)) {
+                StatusWatch view = new StatusWatch(System.out, System.console() != null);
+                StoreWatch.follow(w.store, WATCH_POLL, () -> false, () -> {
+                    ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, !noRegistry, false);
+                    view.changed(() -> {
+                        java.io.ByteArrayOutputStream screen = new java.io.ByteArrayOutputStream();
+                        PrintStream p = new PrintStream(screen, true, java.nio.charset.StandardCharsets.UTF_8);
+                        printSummary(s, obs, p);
+                        p.println("Waiting:    " + waiting(w.store.lastDecision()));
+                        p.println("Last reconcile: " + lastReconcile(w).orElse("never"));
+                        return screen.toString(java.nio.charset.StandardCharsets.UTF_8);
+                    }, StatusWatch.oneLine(obs, w.store.lastDecision()), Instant.now());
+                });
+            }
+            return Main.OK;
+        }
         try (Wiring w = Wiring.open(s)) {
             ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, !noRegistry, false);
             List<Event> events = w.store.events(Optional.empty(), 10);
             if (json) {
                 ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
                 Map<String, Object> out = asJson(s, obs, events, lastReconcile(w));
+                out.put("waiting", w.store.lastDecision().flatMap(t3.reconciler.controller.store.LastDecision::gate).map(t3.reconciler.controller.plan.Gate::label).orElse(null));
                 out.put("restartNeeded", restartNeeded(w).orElse(List.of()));
                 System.out.println(m.writeValueAsString(out));
                 return Main.OK;
             }
             printSummary(s, obs, System.out);
+            System.out.println("Waiting:    " + waiting(w.store.lastDecision()));
             System.out.println("Last reconcile: " + lastReconcile(w).orElse("never"));
             restartNeeded(w).ifPresent(keys -> System.out.println("Restart needed: " + String.join(", ", keys)
                     + " edited while the controller runs; the running controller keeps its started values until it restarts"));
@@ -55,6 +80,13 @@ final class StatusCommand implements Callable<Integer> {
             for (Event e : events) System.out.println("  " + e.at() + "  " + e.action() + " " + e.target() + " [" + e.outcome() + "] " + e.reason());
             return Main.OK;
         }
+    }
+
+    /** The gate that ended the last pass, and what lifts it when that is the operator's {@code promote}. */
+    static String waiting(Optional<t3.reconciler.controller.store.LastDecision> d) {
+        if (d.isEmpty() || d.get().gate().isEmpty()) return "no";
+        var g = d.get().gate().get();
+        return g.label() + (g == t3.reconciler.controller.plan.Gate.AWAITING_APPROVAL ? " ('t3-reconciler promote' goes on, 'abort' rolls back): " : ": ") + d.get().reason();
     }
 
     /** The last finished pass as people read it. */
@@ -72,7 +104,9 @@ final class StatusCommand implements Callable<Integer> {
                 + obs.breaker().version().map(v -> " (" + v + ": " + obs.breaker().reason().orElse("") + ", since " + obs.breaker().openedAt().map(Instant::toString).orElse("?") + ")").orElse("")
                 + (obs.blocked().isEmpty() ? "" : "; blocked: " + obs.blocked()));
         out.println("Rollout:    " + obs.rollout().map(r -> r.target() + " from " + str(r.from()) + (r.failed() ? " FAILED: " + r.failure().get() : "")
-                + (r.healthy() ? ", healthy" : "") + ", restarted " + r.restarted() + ", verified " + r.verified() + (r.restored().isEmpty() ? "" : ", restored " + r.restored())).orElse("none"));
+                + (r.healthy() ? ", healthy" : "") + ", restarted " + r.restarted() + ", verified " + r.verified() + (r.restored().isEmpty() ? "" : ", restored " + r.restored())
+                + (obs.approved().isEmpty() ? "" : ", approved at " + obs.approved().stream().map(t3.reconciler.model.ApprovalStage::label).sorted().toList())).orElse("none"));
+        for (var a : obs.approvalRequests()) out.println("Requested:  " + a.kind().label() + " " + a.version() + " by " + a.by() + " at " + a.at() + ": " + a.reason() + " (not acted on yet)");
         obs.rollbackRequest().ifPresent(r -> out.println("Rollback:   to " + r.target() + " requested by " + r.by() + " at " + r.at() + (r.force() ? " (--force)" : "") + ", in progress"));
         for (var q : obs.quarantined().values()) {
             out.println("Quarantine: " + q.user() + " since " + q.since() + ": " + q.reason()

@@ -115,8 +115,15 @@ public final class Executor {
         @Override public Outcome visit(FinishRollback a) { return finishRollback(a.failed()); }
 
         @Override public Outcome visit(ResetBreaker a) {
+            BreakerState was = store.breaker();
             store.saveBreaker(BreakerState.closed());
             store.clearUnfreezeRequest();
+            // The alerts of the failed bump end with the breaker: Alertmanager closes them (endsAt) instead of timing out.
+            was.version().ifPresent(v -> {
+                alerter.resolve("T3BumpFailed", "critical", Map.of("version", v.toString()));
+                alerter.resolve("T3RolledBack", "warning", Map.of("version", v.toString()));
+            });
+            if (was.status() == BreakerState.Status.ROLLBACK_FAILED) alerter.resolve("T3RollbackFailed", "critical", Map.of());
             return Outcome.ok("breaker closed");
         }
 
@@ -130,6 +137,26 @@ public final class Executor {
             store.unblock(a.version());
             store.clearUnblockRequest(a.version());
             return Outcome.ok("unblocked " + a.version() + "; it may be tried again");
+        }
+
+        @Override public Outcome visit(Approve a) {
+            long id = store.rollout().orElseThrow(() -> new IllegalStateException("approve " + a.version() + " without an open rollout")).id();
+            store.approve(id, a.stage(), a.by(), clock.instant());
+            alerter.resolve("T3AwaitingApproval", "info", Map.of("version", a.version().toString()));
+            crash.at("after-approve");
+            return Outcome.ok("approved by " + a.by() + " at " + a.stage().label() + "; the rollout of " + a.version() + " goes on");
+        }
+
+        @Override public Outcome visit(AbortRollout a) {
+            long id = store.rollout().orElseThrow(() -> new IllegalStateException("abort " + a.version() + " without an open rollout")).id();
+            store.abortRollout(id, a.why());
+            alerter.resolve("T3AwaitingApproval", "info", Map.of("version", a.version().toString()));
+            return Outcome.ok("rollout of " + a.version() + " failed on purpose: " + a.why() + "; rolling back");
+        }
+
+        @Override public Outcome visit(DiscardApprovalRequest a) {
+            store.clearApprovalRequest(a.kind());
+            return Outcome.ok("dropped the " + a.kind().label() + " request of " + a.version());
         }
 
         @Override public Outcome visit(ClearRollbackRequest a) {
@@ -184,6 +211,7 @@ public final class Executor {
     private void backupTaken(Backup a, BackupInfo b) {
         if (store.liftQuarantine(a.user())) {
             store.event(clock.instant(), "quarantine-lifted", a.user(), "ok", "a backup of " + a.user() + "'s database succeeded; the controller manages it again");
+            alerter.resolve("T3UserQuarantined", "warning", Map.of("user", a.user()));
         }
         if (a.forRollout()) store.rolloutBackup(rollout().id(), a.user(), b.path());
     }

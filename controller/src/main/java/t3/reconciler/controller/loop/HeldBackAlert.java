@@ -16,6 +16,11 @@ public final class HeldBackAlert {
     public HeldBackAlert(Alerter alerter) { this.alerter = alerter; }
 
     public void check(Optional<HeldBack.Episode> held, Duration after, Instant now) {
+        // The episode alerted on is over (we follow again, or another gate holds now): take its alert back.
+        if (alerted != null && !held.equals(Optional.of(alerted))) {
+            alerter.resolve("T3HeldBack", "info", Map.of("reason", alerted.reason()));
+            alerted = null;
+        }
         if (held.isEmpty()) return;
         HeldBack.Episode e = held.get();
         Duration behind = Duration.between(e.since(), now);

@@ -42,6 +42,7 @@ public final class Metrics {
         this.spec = spec;
         this.heldBack = heldBack;
         Gauge.builder("t3r_last_successful_reconcile_timestamp_seconds", () -> lastSuccess).register(registry);
+        Gauge.builder("t3r_awaiting_approval", () -> awaitingApproval).description("1 while the last pass ended waiting for the operator's promote (canary.approval, canary.pauseAfter)").register(registry);
         Gauge.builder("t3r_breaker_open", () -> breaker(BreakerState.Status.OPEN)).description("1 while the circuit breaker is open (self-freeze)").register(registry);
         Gauge.builder("t3r_rollback_failed", () -> breaker(BreakerState.Status.ROLLBACK_FAILED)).description("1 when the last-good version could not be put back").register(registry);
         frozen();
@@ -60,6 +61,8 @@ public final class Metrics {
      * of a breaker under policy freeze), {@code source="spec"} while the desired-state file says {@code freeze: true}.
      * An open breaker under policy backoff has its own metric, t3r_breaker_open.
      */
+    private volatile double awaitingApproval;
+
     private void frozen() {
         ObservedState o = last.get();
         frozen.register(List.of(
@@ -103,6 +106,7 @@ public final class Metrics {
     }
 
     public void reconciled(Reconciler.Result r, Duration took, Instant at) {
+        awaitingApproval = r.gate().filter(g -> g == t3.reconciler.controller.plan.Gate.AWAITING_APPROVAL).isPresent() ? 1 : 0;
         Timer.builder("t3r_reconcile_duration").tag("outcome", r.outcome().label()).register(registry).record(took);
         if (r.outcome() != t3.reconciler.controller.plan.PassOutcome.ERROR) lastSuccess = at.getEpochSecond();
     }

@@ -9,12 +9,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.UnitStatus;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.ObservedState;
+import t3.reconciler.model.Rollout;
 import t3.reconciler.model.User;
 import t3.reconciler.model.UserState;
 import t3.reconciler.model.Version;
@@ -69,9 +71,11 @@ public final class Observer {
             users.add(new UserState(user.name(), unit, s.activeState(), s.mainPid(), running, busy, db, Files.exists(db, java.nio.file.LinkOption.NOFOLLOW_LINKS), io.backups().list(user.name())));
         }
 
+        Optional<Rollout> rollout = store.rollout();
         return new ObservedState(now, installed, io.releases().present(), store.lastGood(), candidate, users,
-                readFreezeFile(spec.controller().freezeFile()), store.breaker(), store.blocked(), store.rollout(), windowOverride,
-                store.rollbackRequest(), store.quarantined(), store.unfreezeRequest(), store.unblockRequests());
+                readFreezeFile(spec.controller().freezeFile()), store.breaker(), store.blocked(), rollout, windowOverride,
+                store.rollbackRequest(), store.quarantined(), store.unfreezeRequest(), store.unblockRequests(),
+                store.approvalRequests(), rollout.map(r -> store.approvals(r.id())).orElse(Set.of()));
     }
 
     /**

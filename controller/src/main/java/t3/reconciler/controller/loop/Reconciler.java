@@ -4,6 +4,7 @@ import t3.reconciler.controller.crash.CrashPoints;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -215,7 +216,13 @@ public final class Reconciler {
         if (!store.lastDecision().equals(Optional.of(key))) {
             store.recordDecision(key);
             store.event(clock.instant(), gate.map(g -> "hold:" + g.label()).orElse(d.action().name()), "-", "ok", d.reason());
+            // A new pause (or a new reason for it) tells the operator at once; promote or abort resolves it.
+            if (gate.equals(Optional.of(Gate.AWAITING_APPROVAL))) {
+                store.rollout().ifPresent(r -> alerter.fire("T3AwaitingApproval", "info", d.reason(), Map.of("version", r.target().toString())));
+            }
         }
+        // The crash matrix's point for a controller that dies while a rollout is paused for the operator's promote.
+        if (gate.equals(Optional.of(Gate.AWAITING_APPROVAL))) crash.at("awaiting-approval");
         if (!key.equals(lastLogged)) {
             lastLogged = key;
             log.info("decision", Log.kv("action", d.action().name(), "gate", gate.map(Gate::label).orElse(null), "reason", d.reason()));

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import t3.reconciler.model.ApprovalRequest;
+import t3.reconciler.model.ApprovalStage;
 import t3.reconciler.model.Version;
 
 /**
@@ -46,6 +48,9 @@ public sealed interface Action {
         R visit(ClearRollbackRequest a) throws X;
         R visit(Unblock a) throws X;
         R visit(Block a) throws X;
+        R visit(Approve a) throws X;
+        R visit(AbortRollout a) throws X;
+        R visit(DiscardApprovalRequest a) throws X;
     }
 
     /** Which step ends a reconcile pass (nothing to execute). */
@@ -252,6 +257,33 @@ public sealed interface Action {
         public String name() { return "rollback-done"; }
 
         public String eventTarget() { return target.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** The operator's {@code promote} of the paused rollout toward {@code version}: recorded for this rollout and {@code stage} only. */
+    record Approve(Version version, ApprovalStage stage, String by) implements Action {
+        public String name() { return "approve"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** The operator's {@code abort}: the rollout toward {@code version} fails now and is rolled back as a failed canary is. */
+    record AbortRollout(Version version, String why) implements Action {
+        public String name() { return "abort"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** A {@code promote}/{@code abort} naming a version no rollout is open for: dropped, so it never applies to a later bump. */
+    record DiscardApprovalRequest(ApprovalRequest.Kind kind, Version version) implements Action {
+        public String name() { return "discard-" + kind.label(); }
+
+        public String eventTarget() { return version.toString(); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }

@@ -23,6 +23,8 @@ public enum Gate {
     BLOCKED("blocked", false),
     /** A pre-bump backup cannot tell which version a database belongs to. */
     BACKUP("backup", false),
+    /** {@code canary.approval: manual} or {@code canary.pauseAfter}: waiting for the operator's {@code promote} (or {@code abort}). */
+    AWAITING_APPROVAL("awaiting-approval", false),
     /**
      * {@code fleet:} is set, and this build does not coordinate rollouts through etcd yet: acting alone would break the
      * promise the section makes (one host at a time, shared verdicts), so no bump starts.

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import t3.reconciler.controller.plan.Action.*;
+import t3.reconciler.model.ApprovalRequest;
+import t3.reconciler.model.ApprovalStage;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.Channel;
 import t3.reconciler.model.DesiredState;
@@ -25,11 +27,12 @@ import t3.reconciler.model.Version;
  * The decision, and nothing else: {@code (desired, observed) -> next step + why}. No I/O, no clock but
  * {@code observed.now()}, so every gate is a table test.
  *
- * <p>Order of concerns: finish rolling back a failed bump (never gated) → the operator's rollback request (overrides
+ * <p>Order of concerns: the operator's unfreeze/unblock, then promote/abort (an abort fails the rollout in flight) →
+ * finish rolling back a failed bump (never gated) → the operator's rollback request (overrides
  * freeze, breaker and channel) → daily backups (not gated by freeze)
  * → breaker → freeze → resolve target → channel, blocked and downgrade guards → converged? → window →
- * the bump: record, back up everyone, install aside, health-check on real data, activate, canary idle users
- * one at a time → promote.
+ * the bump: record, back up everyone, install aside, health-check on real data, [approval: manual waits for
+ * promote], activate, canary idle users one at a time [pauseAfter N waits for promote once N are verified] → promote.
  */
 public final class Planner {
     private Planner() {}
@@ -50,6 +53,8 @@ public final class Planner {
     public static Decision next(DesiredState spec, ObservedState obs) {
         Optional<Decision> asked = operatorRequest(obs.unfreezeRequest(), obs.unblockRequests());
         if (asked.isPresent()) return asked.get();
+        Optional<Decision> approval = approvalRequest(obs);
+        if (approval.isPresent()) return approval.get();
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isPresent() && rollout.get().failed()) return rollBack(spec, obs, rollout.get());
         if (obs.rollbackRequest().isPresent()) return rollbackRequested(spec, obs, obs.rollbackRequest().get());
@@ -78,6 +83,56 @@ public final class Planner {
             return Optional.of(new Decision(new Unblock(u.version()), "the operator ran 'unblock " + u.version() + "' (" + u.by() + " at " + u.at() + ": " + u.reason() + ")"));
         }
         return Optional.empty();
+    }
+
+    /**
+     * The operator's {@code abort} of the rollout in flight fails it now (the failed-canary rollback follows); a
+     * {@code promote} waits for its gate; either one naming a version no open rollout targets is dropped, so it never
+     * applies to a later bump.
+     */
+    static Optional<Decision> approvalRequest(ObservedState obs) {
+        Optional<Rollout> open = obs.rollout().filter(r -> !r.failed());
+        for (ApprovalRequest req : obs.approvalRequests()) {
+            String asked = "the operator ran '" + req.kind().label() + " " + req.version() + "' (" + req.by() + " at " + req.at() + ": " + req.reason() + ")";
+            if (open.isEmpty() || !open.get().target().equals(req.version())) {
+                return Optional.of(new Decision(new DiscardApprovalRequest(req.kind(), req.version()), asked + ", but no rollout toward "
+                        + req.version() + " is open" + open.map(r -> " (the open one targets " + r.target() + ")").orElse("") + "; dropping the request"));
+            }
+            if (req.kind() == ApprovalRequest.Kind.ABORT) {
+                return Optional.of(new Decision(new AbortRollout(req.version(), "aborted by " + req.by() + ": " + req.reason()),
+                        asked + "; failing the rollout so it is rolled back like a failed canary"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** {@code canary.approval: manual}: a healthy build waits for {@code promote} before the link moves and any user runs it. */
+    private static Optional<Decision> manualApprovalGate(DesiredState spec, ObservedState obs, Target t) {
+        if (spec.canary().approval() != DesiredState.Approval.MANUAL || obs.installed().equals(Optional.of(t.version()))) return Optional.empty();
+        return awaitApproval(obs, t, ApprovalStage.HEALTH_CHECKED, t.version() + " passed its health check; no user runs it yet");
+    }
+
+    /** {@code canary.pauseAfter: N}: once N users are verified (and none waits for its check), the others wait for {@code promote}. */
+    private static Optional<Decision> pauseAfterGate(DesiredState spec, ObservedState obs, Target t, Rollout r) {
+        if (spec.canary().pauseAfter().isEmpty()) return Optional.empty();
+        int n = spec.canary().pauseAfter().get();
+        List<UserState> active = activeUsers(spec, obs);
+        boolean unverifiedOnTarget = active.stream().anyMatch(u -> u.runningVersion().equals(Optional.of(t.version())) && !r.verified().contains(u.name()));
+        boolean othersLeft = active.stream().anyMatch(u -> !u.runningVersion().equals(Optional.of(t.version())));
+        if (r.verified().size() < n || unverifiedOnTarget || !othersLeft) return Optional.empty();
+        return awaitApproval(obs, t, ApprovalStage.USERS_VERIFIED, r.verified().size() + " user(s) verified on " + t.version()
+                + " (" + String.join(", ", r.verified().stream().sorted().toList()) + "; pauseAfter " + n + ")");
+    }
+
+    private static Optional<Decision> awaitApproval(ObservedState obs, Target t, ApprovalStage stage, String where) {
+        if (obs.approved().contains(stage)) return Optional.empty();
+        Optional<ApprovalRequest> promote = obs.approvalRequest(ApprovalRequest.Kind.PROMOTE, t.version());
+        if (promote.isPresent()) {
+            ApprovalRequest p = promote.get();
+            return Optional.of(new Decision(new Approve(t.version(), stage, p.by()), where + "; the operator ran 'promote " + t.version() + "' ("
+                    + p.by() + " at " + p.at() + ": " + p.reason() + ")"));
+        }
+        return Optional.of(hold(Hold.until(Gate.AWAITING_APPROVAL), where + "; waiting for 't3-reconciler promote' (or 'abort' to roll it back)"));
     }
 
     /** Daily backups are not gated by freeze; skipped while a rollout runs (it takes its own). */
@@ -187,7 +242,9 @@ public final class Planner {
         return preBumpBackup(spec, obs, t, r)
                 .or(() -> install(obs, t))
                 .or(() -> healthCheck(spec, t, r))
+                .or(() -> manualApprovalGate(spec, obs, t))
                 .or(() -> activate(obs, t))
+                .or(() -> pauseAfterGate(spec, obs, t, r))
                 .or(() -> canary(spec, obs, t, r))
                 .orElseGet(() -> new Decision(new Promote(t.version()), "every active user runs " + t.version() + " and paired; promoting it to last-good"));
     }

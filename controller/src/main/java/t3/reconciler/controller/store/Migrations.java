@@ -156,7 +156,24 @@ final class Migrations {
                       reason TEXT NOT NULL,
                       requested_at TEXT NOT NULL) STRICT""",
                     // The step's own result beside the decision's reason, so no reader has to cut one out of the other.
-                    "ALTER TABLE event ADD COLUMN detail TEXT")));
+                    "ALTER TABLE event ADD COLUMN detail TEXT")),
+            new Step(4, "the approval gate: the operator's promote/abort, and approvals given per rollout", List.of(
+                    // One pending promote and one abort at most: a newer one replaces the older.
+                    """
+                    CREATE TABLE approval_request (
+                      kind TEXT PRIMARY KEY CHECK (kind IN ('promote', 'abort')),
+                      version TEXT NOT NULL,
+                      requested_by TEXT NOT NULL,
+                      reason TEXT NOT NULL,
+                      requested_at TEXT NOT NULL) STRICT""",
+                    // Keyed by rollout: a later bump (even of the same version) starts with no approval.
+                    """
+                    CREATE TABLE rollout_approval (
+                      rollout_id INTEGER NOT NULL,
+                      stage TEXT NOT NULL,
+                      approved_by TEXT NOT NULL,
+                      approved_at TEXT NOT NULL,
+                      PRIMARY KEY (rollout_id, stage)) STRICT""")));
 
     static int latest() { return STEPS.get(STEPS.size() - 1).version(); }
 

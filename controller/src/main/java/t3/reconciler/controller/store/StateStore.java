@@ -26,6 +26,8 @@ import t3.reconciler.model.Quarantine;
 import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.UnblockRequest;
 import t3.reconciler.model.UnfreezeRequest;
+import t3.reconciler.model.ApprovalRequest;
+import t3.reconciler.model.ApprovalStage;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.User;
 import t3.reconciler.model.Version;
@@ -204,6 +206,15 @@ public final class StateStore implements AutoCloseable {
         });
     }
 
+    /** The operator's {@code abort}: the rollout fails (the planner then rolls it back) and the request is consumed, in one transaction. */
+    public synchronized void abortRollout(long id, String why) {
+        write("abort rollout " + id, () -> {
+            requireOpen(id);
+            db().update("UPDATE rollout SET failure = coalesce(failure, ?) WHERE id = ?", why, id);
+            return db().update("DELETE FROM approval_request WHERE kind = 'abort'");
+        });
+    }
+
     /** Ends the rollout (outcome {@code succeeded}, {@code rolled-back}, {@code abandoned}); {@link #rollout()} is then empty. */
     public synchronized void finishRollout(long id, String outcome, Instant at) {
         if (!OUTCOMES.contains(outcome)) throw new IllegalArgumentException("rollout outcome '" + outcome + "' is not one of " + OUTCOMES);
@@ -367,6 +378,39 @@ public final class StateStore implements AutoCloseable {
         write("clear the rollback request", () -> db().update("DELETE FROM rollback_request"));
     }
 
+    /** Pending {@code promote}/{@code abort}, oldest first. */
+    public synchronized List<ApprovalRequest> approvalRequests() {
+        return call("read approval requests", () -> db().query("SELECT kind, version, requested_by, reason, requested_at FROM approval_request ORDER BY requested_at, kind",
+                rs -> new ApprovalRequest(ApprovalRequest.Kind.ofLabel(rs.getString(1)), Version.parse(rs.getString(2)), rs.getString(3), rs.getString(4), Db.instant(rs.getString(5)))));
+    }
+
+    public synchronized void requestApproval(ApprovalRequest r) {
+        write("record the " + r.kind().label() + " request of " + r.version(), () -> db().update("""
+                INSERT INTO approval_request (kind, version, requested_by, reason, requested_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (kind) DO UPDATE SET version = excluded.version, requested_by = excluded.requested_by,
+                  reason = excluded.reason, requested_at = excluded.requested_at""",
+                r.kind().label(), r.version().toString(), r.by(), r.reason(), Db.text(r.at())));
+    }
+
+    public synchronized void clearApprovalRequest(ApprovalRequest.Kind kind) {
+        write("clear the " + kind.label() + " request", () -> db().update("DELETE FROM approval_request WHERE kind = ?", kind.label()));
+    }
+
+    /** The stages the operator approved for rollout {@code id}. */
+    public synchronized Set<ApprovalStage> approvals(long rolloutId) {
+        return call("read approvals", () -> Set.copyOf(db().query("SELECT stage FROM rollout_approval WHERE rollout_id = ?",
+                rs -> ApprovalStage.ofLabel(rs.getString(1)), rolloutId)));
+    }
+
+    /** Records the approval and consumes the promote request in one transaction: a crash leaves both or neither. */
+    public synchronized void approve(long rolloutId, ApprovalStage stage, String by, Instant at) {
+        write("record the approval of rollout " + rolloutId + " at " + stage.label(), () -> {
+            db().update("INSERT OR IGNORE INTO rollout_approval (rollout_id, stage, approved_by, approved_at) VALUES (?, ?, ?, ?)",
+                    rolloutId, stage.label(), by, Db.text(at));
+            return db().update("DELETE FROM approval_request WHERE kind = 'promote'");
+        });
+    }
+
     public synchronized Optional<UnfreezeRequest> unfreezeRequest() {
         return call("read the unfreeze request", () -> db().one("SELECT requested_by, reason, requested_at FROM unfreeze_request",
                 rs -> new UnfreezeRequest(rs.getString(1), rs.getString(2), Db.instant(rs.getString(3)))));
@@ -419,6 +463,20 @@ public final class StateStore implements AutoCloseable {
                 rs -> new LastReconcile(Optional.ofNullable(rs.getString(1)).map(Db::instant), Optional.ofNullable(rs.getString(2)).map(Db::instant),
                         Optional.ofNullable(rs.getString(3)).flatMap(PassOutcome::ofLabel), Optional.ofNullable(rs.getString(4)).flatMap(Gate::ofLabel),
                         rs.getInt(5), Optional.ofNullable(rs.getString(6)).orElse(""))));
+    }
+
+    /** Events written after event {@code id}, oldest first: what {@code events --follow} prints next. */
+    public synchronized List<Event> eventsAfter(long id) {
+        return call("read events", () -> db().query("SELECT id, at, action, target, outcome, reason, detail FROM event WHERE id > ? ORDER BY id",
+                rs -> new Event(rs.getLong(1), Db.instant(rs.getString(2)), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7)), id));
+    }
+
+    /**
+     * SQLite's {@code PRAGMA data_version}: changes when another connection (the daemon, the CLI) commits to this
+     * database, so a watcher re-reads only when something was written.
+     */
+    public synchronized long dataVersion() {
+        return call("read the data version", () -> db().one("PRAGMA data_version", rs -> rs.getLong(1)).orElseThrow());
     }
 
     public synchronized Optional<LastDecision> lastDecision() {

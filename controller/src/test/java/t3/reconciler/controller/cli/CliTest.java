@@ -64,7 +64,7 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock"})
+    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock", "promote", "abort"})
     void everyCommandHasHelp(String command) {
         Run r = run(command, "--help");
         assertEquals(Main.OK, r.code());
@@ -73,7 +73,7 @@ class CliTest {
 
     /** The command list of {@code t3-reconciler --help} shows only each description's first line: it must be a whole sentence. */
     @ParameterizedTest
-    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock"})
+    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock", "promote", "abort"})
     void everyCommandSummaryIsOneCompleteSentence(String command) {
         String summary = new picocli.CommandLine(new Main()).getSubcommands().get(command).getCommandSpec().usageMessage().description()[0];
         assertTrue(summary.endsWith("."), command + "'s summary in --help stops mid-sentence: " + summary);
@@ -91,6 +91,32 @@ class CliTest {
         assertEquals(java.time.Instant.parse("2026-06-08T02:30:00Z"), EventsCommand.since("PT90M", now));
         assertEquals(java.time.Instant.parse("2026-06-01T00:00:00Z"), EventsCommand.since("2026-06-01T00:00:00Z", now));
         assertEquals(Main.USAGE, run("events", "-f", example().toString(), "--since", "yesterday").code());
+    }
+
+    @Test
+    void promoteAndAbortRecordTheOperatorsWordOnlyForTheRolloutInFlight(@TempDir Path dir) throws Exception {
+        var spec = t3.reconciler.controller.fake.FakeSpec.write(dir, List.of("alice"), "");
+        var b = t3.reconciler.model.Version.parse("0.0.25-nightly.20260608.2");
+        for (String cmd : List.of("promote", "abort")) {
+            Run none = run(cmd, "-f", spec.source().toString());
+            assertEquals(Main.USAGE, none.code(), none.err());
+            assertTrue(none.err().contains("no rollout is in flight"), none.err());
+        }
+        try (var store = t3.reconciler.controller.store.StateStore.open(spec.controller().stateDb())) {
+            store.startRollout(b, java.util.Optional.empty(), java.time.Instant.now());
+        }
+        Run other = run("promote", "0.0.25-nightly.20260609.3", "-f", spec.source().toString());
+        assertEquals(Main.USAGE, other.code(), other.err());
+        assertTrue(other.err().contains("targets " + b), other.err());
+        Run ok = run("promote", "-f", spec.source().toString(), "--reason", "alice looks fine");
+        assertEquals(Main.OK, ok.code(), ok.err());
+        try (var store = t3.reconciler.controller.store.StateStore.open(spec.controller().stateDb())) {
+            var reqs = store.approvalRequests();
+            assertEquals(1, reqs.size());
+            assertEquals(t3.reconciler.model.ApprovalRequest.Kind.PROMOTE, reqs.get(0).kind());
+            assertEquals(b, reqs.get(0).version());
+            assertEquals("alice looks fine", reqs.get(0).reason());
+        }
     }
 
     @Test

@@ -127,6 +127,8 @@ class AlertsEndToEndIT {
             receiver.await(alert("T3Frozen", "resolved").and(fromRule()), WAIT, "T3Frozen resolved after unfreeze");
             receiver.await(alert("T3HeldBack", "resolved").and(fromRule()), WAIT, "T3HeldBack resolved once the controller follows the channel");
             receiver.await(alert("T3RolledBack", "resolved").and(fromRule()), WAIT, "T3RolledBack resolved once the rollback is out of its window");
+            // The controller's own alerts of the failed bump end with the breaker reset ('unfreeze'), with endsAt.
+            receiver.await(alert("T3BumpFailed", "resolved").and(a -> BAD.toString().equals(a.path("labels").path("version").asText())), WAIT, "T3BumpFailed resolved by the controller on unfreeze");
 
             // 4. The dashboard: every panel's query returns data from this Prometheus.
             List<String> empty = new ArrayList<>();

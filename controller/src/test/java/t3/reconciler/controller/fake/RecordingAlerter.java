@@ -16,6 +16,16 @@ public final class RecordingAlerter implements Alerter {
         fired.add(new Fired(name, severity, summary, Map.copyOf(labels)));
     }
 
+    @Override
+    public synchronized void resolve(String name, String severity, Map<String, String> labels) {
+        resolved.add(new Fired(name, severity, "", Map.copyOf(labels)));
+    }
+
+    private final List<Fired> resolved = new ArrayList<>();
+
+    /** What was resolved, in order, as {@code name labels}. */
+    public synchronized List<String> resolved() { return resolved.stream().map(f -> f.name() + " " + new java.util.TreeMap<>(f.labels())).toList(); }
+
     public synchronized List<Fired> all() { return List.copyOf(fired); }
 
     public synchronized List<String> names() { return fired.stream().map(Fired::name).toList(); }

@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import t3.reconciler.model.ApprovalRequest;
+import t3.reconciler.model.ApprovalStage;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.ObservedState;
@@ -42,6 +44,8 @@ final class Observed {
     boolean windowOverride;
     Optional<RollbackRequest> rollbackRequest = Optional.empty();
     Map<String, Quarantine> quarantined = new LinkedHashMap<>();
+    List<ApprovalRequest> approvalRequests = new ArrayList<>();
+    Set<ApprovalStage> approved = new HashSet<>();
 
     Observed() {
         for (String u : List.of("alice", "bob", "carol")) users.put(u, user(u, A));
@@ -133,6 +137,16 @@ final class Observed {
         return this;
     }
 
+    Observed asked(ApprovalRequest.Kind kind, Version v) {
+        approvalRequests.add(new ApprovalRequest(kind, v, "ops", "looks fine", NOW.minusSeconds(10)));
+        return this;
+    }
+
+    Observed approved(ApprovalStage... stages) {
+        approved.addAll(List.of(stages));
+        return this;
+    }
+
     enum Progress { STARTED, BACKED_UP, HEALTHY }
 
     private static Set<String> union(Set<String> a, String... b) {
@@ -142,6 +156,7 @@ final class Observed {
     }
 
     ObservedState build() {
-        return new ObservedState(now, installed, present, lastGood, candidate, new ArrayList<>(users.values()), freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined);
+        return new ObservedState(now, installed, present, lastGood, candidate, new ArrayList<>(users.values()), freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined)
+                .withApprovals(approvalRequests, approved);
     }
 }

@@ -18,6 +18,8 @@ import t3.reconciler.controller.plan.Action.*;
 import t3.reconciler.model.BreakerState;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.DesiredStateLoader;
+import t3.reconciler.model.ApprovalRequest;
+import t3.reconciler.model.ApprovalStage;
 import t3.reconciler.model.ObservedState;
 import t3.reconciler.model.Version;
 
@@ -103,6 +105,21 @@ class PlannerTest {
             row("everyone verified: promote", "", () -> activated().running("alice", B).running("bob", B).running("carol", B).verified("alice", "bob", "carol"), new Promote(B), "last-good"),
             row("target changed before activation: abandon", "", () -> new Observed().candidate(C).rollout(B, A, Progress.BACKED_UP), new AbandonRollout(B), "never reached a user"),
             row("channel moved on after activation: finish the started rollout", "", () -> activated().candidate(C), new Canary("alice", B), "onto " + B),
+
+            // -- approval gate (canary.approval: manual, canary.pauseAfter: N)
+            row("manual approval: a healthy build waits before the link moves", "canary: {approval: manual}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY), Hold.until(Gate.AWAITING_APPROVAL), "waiting for 't3-reconciler promote'"),
+            row("manual approval: promote of this version approves the stage", "canary: {approval: manual}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).asked(ApprovalRequest.Kind.PROMOTE, B), new Approve(B, ApprovalStage.HEALTH_CHECKED, "ops"), "ran 'promote " + B + "'"),
+            row("manual approval: once approved the link moves", "canary: {approval: manual}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).approved(ApprovalStage.HEALTH_CHECKED), new Activate(B), "passed its health check"),
+            row("manual approval: no pause before the health check", "canary: {approval: manual}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.BACKED_UP), new CheckHealth(B, "alice", Optional.of(backupPath("alice", A))), "health-check"),
+            row("promote of another version is dropped, never carried over", "canary: {approval: manual}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).asked(ApprovalRequest.Kind.PROMOTE, C), new DiscardApprovalRequest(ApprovalRequest.Kind.PROMOTE, C), "no rollout toward " + C),
+            row("promote with no rollout open is dropped", "", () -> new Observed().asked(ApprovalRequest.Kind.PROMOTE, B), new DiscardApprovalRequest(ApprovalRequest.Kind.PROMOTE, B), "dropping"),
+            row("abort of the paused rollout fails it", "canary: {approval: manual}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).asked(ApprovalRequest.Kind.ABORT, B), new AbortRollout(B, "aborted by ops: looks fine"), "rolled back like a failed canary"),
+            row("abort overrides freeze", "freeze: true", () -> activated().running("alice", B).restarted("alice").verified("alice").asked(ApprovalRequest.Kind.ABORT, B), new AbortRollout(B, "aborted by ops: looks fine"), "ran 'abort"),
+            row("pauseAfter: after N verified users the others wait", "canary: {pauseAfter: 1}", () -> activated().running("alice", B).restarted("alice").verified("alice"), Hold.until(Gate.AWAITING_APPROVAL), "1 user(s) verified"),
+            row("pauseAfter: a restarted user is verified before the pause", "canary: {pauseAfter: 1}", () -> activated().running("alice", B).restarted("alice"), new Verify("alice", B), "not verified"),
+            row("pauseAfter: approval of the health-checked stage does not pass it", "canary: {approval: manual, pauseAfter: 1}", () -> activated().running("alice", B).restarted("alice").verified("alice").approved(ApprovalStage.HEALTH_CHECKED), Hold.until(Gate.AWAITING_APPROVAL), "pauseAfter 1"),
+            row("pauseAfter: promote lets the others go", "canary: {pauseAfter: 1}", () -> activated().running("alice", B).restarted("alice").verified("alice").approved(ApprovalStage.USERS_VERIFIED), new Canary("bob", B), "restart idle bob"),
+            row("pauseAfter: no pause when nobody is left", "canary: {pauseAfter: 3}", () -> activated().running("alice", B).running("bob", B).running("carol", B).verified("alice", "bob", "carol"), new Promote(B), "last-good"),
 
             // -- failure: breaker, binary, every migrated user
             row("failed bump opens the breaker first", "", () -> activated().running("alice", B).restarted("alice").failed("canary alice: pairing 401"), new OpenBreaker(B, "canary alice: pairing 401"), "opening the breaker"),
