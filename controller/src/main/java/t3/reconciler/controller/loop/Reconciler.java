@@ -134,7 +134,8 @@ public final class Reconciler {
                     o = executor.execute(s, d.action());
                 } catch (ActuatorException e) {
                     store.event(clock.instant(), d.action().name(), d.action().eventTarget(), "error", e.getMessage());
-                    log.error("step", Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", "error", "reason", d.reason(), "error", e.getMessage()));
+                    log.error("step", Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "user", d.action().subjectUser().orElse(null),
+                            "version", d.action().subjectVersion().map(Object::toString).orElse(null), "outcome", "error", "reason", d.reason(), "error", e.getMessage()));
                     throw e;
                 }
                 steps++;
@@ -167,7 +168,8 @@ public final class Reconciler {
         }
         listener.step(d.action(), o);
         store.event(clock.instant(), d.action().name(), d.action().eventTarget(), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
-        var fields = Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
+        var fields = Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "user", d.action().subjectUser().orElse(null),
+                "version", d.action().subjectVersion().map(Object::toString).orElse(null), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
         if (o.ok()) log.info("step", fields);
         else log.warn("step", fields);
     }

@@ -19,6 +19,12 @@ public sealed interface Action {
     /** What the step acts on, as events and logs name it: a user, {@code user@version}, a version, or "-". */
     String eventTarget();
 
+    /** The user the step acts on: the log's stable {@code user} key (empty for a step on the whole host). */
+    default Optional<String> subjectUser() { return Optional.empty(); }
+
+    /** The version the step acts on or toward: the log's stable {@code version} key. */
+    default Optional<Version> subjectVersion() { return Optional.empty(); }
+
     /**
      * Double dispatch instead of {@code instanceof} chains (pattern matching in {@code switch} is not final in Java
      * 17): every record implements this, so a new {@code Action} does not compile until {@link Visitor} has a method
@@ -90,6 +96,8 @@ public sealed interface Action {
 
         public String eventTarget() { return target.toString(); }
 
+        public Optional<Version> subjectVersion() { return Optional.of(target); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -99,6 +107,8 @@ public sealed interface Action {
 
         public String eventTarget() { return target.toString(); }
 
+        public Optional<Version> subjectVersion() { return Optional.of(target); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -107,6 +117,10 @@ public sealed interface Action {
         public String name() { return "backup"; }
 
         public String eventTarget() { return user; }
+
+        public Optional<String> subjectUser() { return Optional.of(user); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(onVersion); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
@@ -141,6 +155,8 @@ public sealed interface Action {
 
         public String eventTarget() { return version.toString(); }
 
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -149,6 +165,8 @@ public sealed interface Action {
         public String name() { return "health-check"; }
 
         public String eventTarget() { return version.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
@@ -159,6 +177,8 @@ public sealed interface Action {
 
         public String eventTarget() { return version.toString(); }
 
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -167,6 +187,10 @@ public sealed interface Action {
         public String name() { return "canary"; }
 
         public String eventTarget() { return user + "@" + version; }
+
+        public Optional<String> subjectUser() { return Optional.of(user); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
@@ -177,6 +201,10 @@ public sealed interface Action {
 
         public String eventTarget() { return user + "@" + version; }
 
+        public Optional<String> subjectUser() { return Optional.of(user); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -185,6 +213,8 @@ public sealed interface Action {
         public String name() { return "promote"; }
 
         public String eventTarget() { return version.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
@@ -195,6 +225,8 @@ public sealed interface Action {
 
         public String eventTarget() { return version.toString(); }
 
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -203,6 +235,8 @@ public sealed interface Action {
         public String name() { return "rollback-binary"; }
 
         public String eventTarget() { return to.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(to); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
@@ -213,6 +247,10 @@ public sealed interface Action {
 
         public String eventTarget() { return user; }
 
+        public Optional<String> subjectUser() { return Optional.of(user); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(backupVersion); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -221,6 +259,8 @@ public sealed interface Action {
         public String name() { return "finish-rollback"; }
 
         public String eventTarget() { return failed.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(failed); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
@@ -231,6 +271,8 @@ public sealed interface Action {
 
         public String eventTarget() { return version.toString(); }
 
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -239,6 +281,8 @@ public sealed interface Action {
         public String name() { return "unblock"; }
 
         public String eventTarget() { return version.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
@@ -258,6 +302,8 @@ public sealed interface Action {
 
         public String eventTarget() { return target.toString(); }
 
+        public Optional<Version> subjectVersion() { return Optional.of(target); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -266,6 +312,8 @@ public sealed interface Action {
         public String name() { return "approve"; }
 
         public String eventTarget() { return version.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
@@ -276,6 +324,8 @@ public sealed interface Action {
 
         public String eventTarget() { return version.toString(); }
 
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
+
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
 
@@ -284,6 +334,8 @@ public sealed interface Action {
         public String name() { return "discard-" + kind.label(); }
 
         public String eventTarget() { return version.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }
