@@ -68,6 +68,23 @@ public final class EtcdCluster implements AutoCloseable {
 
     public URI endpoint(int i) { return URI.create((tlsArgs.isEmpty() ? "http" : "https") + "://127.0.0.1:" + clientPorts[i]); }
 
+    /**
+     * A member that does not lead (plain http clusters only): killing it leaves a quorum that needs no election, so
+     * what follows does not race one. Asks each member's /v3/maintenance/status for its id and its leader's.
+     */
+    public int follower() throws IOException, InterruptedException {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (int i = 0; i < members.length; i++) {
+            var req = java.net.http.HttpRequest.newBuilder(endpoint(i).resolve("/v3/maintenance/status"))
+                    .timeout(java.time.Duration.ofSeconds(5)).POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")).build();
+            var status = json.readTree(http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+            String self = status.path("header").path("member_id").asText(), leader = status.path("leader").asText();
+            if (!leader.isEmpty() && !leader.equals(self)) return i;
+        }
+        throw new IllegalStateException("no member reports a leader other than itself");
+    }
+
     /** SIGKILL, as a crashed machine: no goodbye to its peers. */
     public void kill(int i) throws InterruptedException {
         members[i].destroyForcibly();
