@@ -26,7 +26,19 @@ final class RealBed implements AutoCloseable {
         Path dir = RegistryBed.repoRoot().resolve("controller/target/real-" + UUID.randomUUID().toString().substring(0, 8));
         List<String> args = new ArrayList<>(List.of("up", dir.toString()));
         args.addAll(List.of(users));
-        String[] lines = script(dir, args).strip().split("\n");
+        String out;
+        try {
+            out = script(dir, args);
+        } catch (IOException | RuntimeException e) {
+            // A bed that came half up (a server that never answered) still has its manager, bus and registry running.
+            try {
+                script(dir, List.of("down", dir.toString()));
+            } catch (IOException | RuntimeException down) {
+                e.addSuppressed(down);
+            }
+            throw e;
+        }
+        String[] lines = out.strip().split("\n");
         return new RealBed(dir, Path.of(lines[lines.length - 1]));
     }
 
