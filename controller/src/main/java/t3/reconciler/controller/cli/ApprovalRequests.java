@@ -30,11 +30,8 @@ final class ApprovalRequests {
             store.requestApproval(new ApprovalRequest(kind, v, Args.who(), reason, now));
             store.event(now, kind.label(), v.toString(), "ok", Args.who() + ": " + reason);
         }
-        Optional<Long> daemon = DaemonClient.running(s);
-        if (daemon.isPresent()) {
-            DaemonClient.hup(s, daemon.get());
-            return kind.label() + " " + v + ": the daemon (pid " + daemon.get() + ") carries it out";
-        }
-        return kind.label() + " " + v + ": recorded; the next pass ('t3-reconciler reconcile' or the daemon) carries it out";
+        // Unlike unfreeze, an approval is not carried out without a daemon: it lets a rollout go on, which takes a pass.
+        return kind.label() + " " + v + ": " + OperatorRequests.signalDaemon(s)
+                .orElse("recorded; the next pass ('t3-reconciler reconcile' or the daemon) carries it out");
     }
 }

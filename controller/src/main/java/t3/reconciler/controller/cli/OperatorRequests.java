@@ -17,13 +17,18 @@ import t3.reconciler.model.DesiredState;
 final class OperatorRequests {
     private OperatorRequests() {}
 
+    /** SIGHUPs the running daemon, if one runs. @return for the operator: that it carries the request out; empty if none runs */
+    static java.util.Optional<String> signalDaemon(DesiredState s) throws IOException {
+        var daemon = DaemonClient.running(s);
+        if (daemon.isEmpty()) return java.util.Optional.empty();
+        DaemonClient.hup(s, daemon.get());
+        return java.util.Optional.of("the daemon (pid " + daemon.get() + ") carries it out");
+    }
+
     /** @return for the operator: who carries it out */
     static String carryOut(DesiredState s) throws IOException {
-        var daemon = DaemonClient.running(s);
-        if (daemon.isPresent()) {
-            DaemonClient.hup(s, daemon.get());
-            return "the daemon (pid " + daemon.get() + ") carries it out";
-        }
+        var signalled = signalDaemon(s);
+        if (signalled.isPresent()) return signalled.get();
         DaemonLock lock;
         try {
             lock = DaemonLock.acquire(s);

@@ -37,10 +37,7 @@ class ApprovalGateTest {
     DesiredState bed(String canary) throws Exception {
         DesiredState spec = FakeSpec.write(dir, List.of("alice", "bob", "carol"), canary);
         fx = new FakeActuators(dir, FakeSpec.UNIT, clock);
-        fx.releases.activeNow(A);
-        fx.units.running("alice").running("bob").running("carol");
-        fx.registry.publish(Channel.NIGHTLY, A).publish(Channel.NIGHTLY, B);
-        for (String u : List.of("alice", "bob", "carol")) fx.backups.existing(u, A);
+        fx.settledOn(A, List.of("alice", "bob", "carol")).registry.publish(Channel.NIGHTLY, B);
         return spec;
     }
 

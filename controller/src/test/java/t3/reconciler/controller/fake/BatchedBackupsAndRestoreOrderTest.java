@@ -31,10 +31,7 @@ class BatchedBackupsAndRestoreOrderTest {
         DesiredState spec = FakeSpec.write(dir, List.of("alice", "bob", "carol"), "");
         StepClock clock = new StepClock(Instant.parse("2026-06-08T04:00:00Z"));
         FakeActuators fx = new FakeActuators(dir, FakeSpec.UNIT, clock);
-        fx.releases.activeNow(A);
-        fx.units.running("alice").running("bob").running("carol");
-        fx.registry.publish(Channel.NIGHTLY, A).publish(Channel.NIGHTLY, B);
-        for (String u : List.of("alice", "bob", "carol")) fx.backups.existing(u, A);
+        fx.settledOn(A, List.of("alice", "bob", "carol")).registry.publish(Channel.NIGHTLY, B);
         fx.backups.refuseUserFiles("alice");
         fx.failBackup("bob");
 
@@ -66,10 +63,7 @@ class BatchedBackupsAndRestoreOrderTest {
         DesiredState spec = FakeSpec.write(dir, List.of("alice", "bob", "carol"), "");
         StepClock clock = new StepClock(Instant.parse("2026-06-08T04:00:00Z"));
         FakeActuators fx = new FakeActuators(dir, FakeSpec.UNIT, clock);
-        fx.releases.activeNow(A);
-        fx.units.running("alice").running("bob").running("carol");
-        fx.registry.publish(Channel.NIGHTLY, A).publish(Channel.NIGHTLY, B);
-        for (String u : List.of("alice", "bob", "carol")) fx.backups.existing(u, A);
+        fx.settledOn(A, List.of("alice", "bob", "carol")).registry.publish(Channel.NIGHTLY, B);
         fx.units.failRestart("carol"); // the last canary: its restart fails and leaves carol's server down
 
         try (StateStore store = StateStore.open(spec.controller().stateDb())) {

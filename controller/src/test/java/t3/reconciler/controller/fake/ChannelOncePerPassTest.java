@@ -30,10 +30,7 @@ class ChannelOncePerPassTest {
         DesiredState spec = FakeSpec.write(dir, List.of("alice", "bob", "carol"), "");
         StepClock clock = new StepClock(Instant.parse("2026-06-08T04:00:00Z"));
         FakeActuators fx = new FakeActuators(dir, FakeSpec.UNIT, clock);
-        fx.releases.activeNow(A);
-        fx.units.running("alice").running("bob").running("carol");
-        fx.registry.publish(Channel.NIGHTLY, A).publish(Channel.NIGHTLY, B);
-        for (String u : List.of("alice", "bob", "carol")) fx.backups.existing(u, A);
+        fx.settledOn(A, List.of("alice", "bob", "carol")).registry.publish(Channel.NIGHTLY, B);
         // C is tagged while B is being installed, before B reached anyone.
         fx.hook(call -> {
             if (call.equals("packages.install " + B)) fx.registry.publish(Channel.NIGHTLY, C);

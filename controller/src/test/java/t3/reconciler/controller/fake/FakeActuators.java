@@ -41,6 +41,20 @@ public final class FakeActuators {
         this.pairing = new FakePairing(this, releases, units);
     }
 
+    /**
+     * The host most loop tests start from: {@code v} installed and linked, each user's server running it, the nightly
+     * tag on it, and today's daily backups taken, so that a pass does only what the test is about.
+     */
+    public FakeActuators settledOn(t3.reconciler.model.Version v, java.util.List<String> users) {
+        releases.activeNow(v);
+        registry.publish(t3.reconciler.model.Channel.NIGHTLY, v);
+        for (String u : users) {
+            units.running(u);
+            backups.existing(u, v);
+        }
+        return this;
+    }
+
     public Actuators actuators() { return new Actuators(units, busy, registry, releases, backups, health, pairing); }
 
     // The failures tests ask for most, here so a test reads as one sentence; each part has more.

@@ -31,11 +31,8 @@ class GoodBumpTest {
         DesiredState spec = FakeSpec.write(dir, List.of("alice", "bob"), "");
         StepClock clock = new StepClock(Instant.parse("2026-06-08T04:00:00Z"));
         FakeActuators fx = new FakeActuators(dir, FakeSpec.UNIT, clock);
-        fx.releases.activeNow(A);
-        fx.units.running("alice").running("bob");
-        fx.registry.publish(Channel.NIGHTLY, A).publish(Channel.NIGHTLY, B);
-        fx.backups.existing("alice", A); // today's daily backups are done: the pass is the bump alone
-        fx.backups.existing("bob", A);
+        // Today's daily backups are done: the pass is the bump alone.
+        fx.settledOn(A, List.of("alice", "bob")).registry.publish(Channel.NIGHTLY, B);
         RecordingAlerter alerts = new RecordingAlerter();
 
         try (StateStore store = StateStore.open(spec.controller().stateDb())) {
@@ -63,11 +60,7 @@ class GoodBumpTest {
         DesiredState spec = FakeSpec.write(dir, List.of("alice", "bob"), "");
         StepClock clock = new StepClock(Instant.parse("2026-06-08T04:00:00Z"));
         FakeActuators fx = new FakeActuators(dir, FakeSpec.UNIT, clock);
-        fx.releases.activeNow(A);
-        fx.units.running("alice").running("bob");
-        fx.registry.publish(Channel.NIGHTLY, A).publish(Channel.NIGHTLY, B);
-        fx.backups.existing("alice", A);
-        fx.backups.existing("bob", A);
+        fx.settledOn(A, List.of("alice", "bob")).registry.publish(Channel.NIGHTLY, B);
         fx.failCanary("bob", B);
         RecordingAlerter alerts = new RecordingAlerter();
 

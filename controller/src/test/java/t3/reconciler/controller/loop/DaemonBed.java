@@ -20,7 +20,6 @@ import t3.reconciler.controller.fake.RecordingAlerter;
 import t3.reconciler.controller.fake.StepClock;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.store.StateStore;
-import t3.reconciler.model.Channel;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.Version;
 
@@ -52,11 +51,7 @@ final class DaemonBed implements AutoCloseable {
         this.dir = dir;
         this.spec = FakeSpec.write(dir, List.of("alice", "bob"), extraYaml);
         this.fx = new FakeActuators(dir, FakeSpec.UNIT, clock);
-        fx.releases.activeNow(A);
-        fx.units.running("alice").running("bob");
-        fx.registry.publish(Channel.NIGHTLY, A);
-        fx.backups.existing("alice", A);
-        fx.backups.existing("bob", A);
+        fx.settledOn(A, List.of("alice", "bob"));
         Log log = Log.toStderr(clock);
         SpecHolder holder = new SpecHolder(specFile(), spec, log);
         store = StateStore.open(spec.controller().stateDb());
