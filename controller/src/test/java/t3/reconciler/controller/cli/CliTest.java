@@ -199,4 +199,13 @@ class CliTest {
             assertTrue(r.err().contains(example() + ": no fleet: section"), r.err());
         }
     }
+
+    /** install.sh installs what generate-completion prints: the fleet's subcommands must be in it. */
+    @Test
+    void shellCompletionOffersTheFleetCommands() {
+        String script = run("generate-completion").out();
+        for (String c : List.of("status", "unlock", "freeze", "unfreeze", "unblock")) {
+            assertTrue(script.contains("${COMP_WORDS[0]} fleet " + c + "\""), "no completion for fleet " + c);
+        }
+    }
 }
