@@ -7,9 +7,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import t3.reconciler.controller.actuator.fleet.EtcdHealth;
+import t3.reconciler.model.fleet.EtcdHealth;
 import t3.reconciler.controller.actuator.fleet.Fleet;
-import t3.reconciler.controller.actuator.fleet.FleetFacts;
+import t3.reconciler.model.fleet.FleetFacts;
 import t3.reconciler.model.DesiredState;
 
 @Command(name = "status", mixinStandardHelpOptions = true, description = {

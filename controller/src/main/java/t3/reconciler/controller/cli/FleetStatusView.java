@@ -12,11 +12,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import t3.reconciler.controller.actuator.fleet.EtcdHealth;
-import t3.reconciler.controller.actuator.fleet.FleetFacts;
-import t3.reconciler.controller.actuator.fleet.HostStatus;
-import t3.reconciler.controller.actuator.fleet.SlotHolder;
-import t3.reconciler.controller.actuator.fleet.Verdict;
+import t3.reconciler.model.fleet.EtcdHealth;
+import t3.reconciler.model.fleet.FleetFacts;
+import t3.reconciler.model.fleet.HostStatus;
+import t3.reconciler.model.fleet.SlotHolder;
+import t3.reconciler.model.fleet.Verdict;
 import t3.reconciler.model.DesiredState;
 
 /**

@@ -14,10 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import t3.reconciler.controller.actuator.fleet.EtcdHealth;
-import t3.reconciler.controller.actuator.fleet.FleetFacts;
-import t3.reconciler.controller.actuator.fleet.HostStatus;
-import t3.reconciler.controller.actuator.fleet.SlotHolder;
+import t3.reconciler.model.fleet.EtcdHealth;
+import t3.reconciler.model.fleet.FleetFacts;
+import t3.reconciler.model.fleet.HostStatus;
+import t3.reconciler.model.fleet.SlotHolder;
 import t3.reconciler.model.DesiredState;
 
 /** {@code fleet status}'s rendering of facts, without etcd (FleetCliIT reads the same from a real cluster). */
