@@ -37,8 +37,8 @@ final class FleetBench {
     private FleetBench() {}
 
     record Result(int hosts, double idleRequestsPerHostMinute, double idleCpuPercent, double rolloutSeconds, double canaryMax, double hostP50, double hostMax,
-                  int peakHolders, double requests, double writes, double watchEvents, double etcdCpuSeconds, Map<String, Integer> writesByKind,
-                  long heapMb, int threads) {}
+                  int peakHolders, double holdP50, double holdMax, int refused, double requests, double writes, double watchEvents, double etcdCpuSeconds, Map<String, Integer> writesByKind,
+                  long heapMb, int threads, double loadAtPublish, double loadAtEnd) {}
 
     static void run() throws Exception {
         List<Integer> sizes = Bench.intsOpt("hosts", "50");
@@ -51,18 +51,19 @@ final class FleetBench {
             for (int n : sizes) results.add(one(etcd, dir.resolve("n" + n), n, max, canaries, soak, idle));
         }
         Table t = new Table("Simulated fleet: " + max + " concurrent hosts, " + canaries + " canary hosts, soak " + soak.toMillis() + " ms, 3 etcd members on loopback",
-                "hosts", "idle req/host/min", "idle etcd CPU", "publish → every host promoted", "canaries promoted", "per host p50 / max", "peak slot holders",
-                "rollout: etcd requests (per host)", "writes (per host)", "watch events sent (per write)", "etcd CPU s", "JVM heap / threads");
+                "hosts", "idle req/host/min", "idle etcd CPU", "publish → every host promoted", "canaries promoted", "per host p50 / max", "peak slot holders", "slot held p50 / max", "lock refused (Full)",
+                "rollout: etcd requests (per host)", "writes (per host)", "watch events sent (per write)", "etcd CPU s", "JVM heap / threads", "load (1 min) at publish / end");
         for (Result r : results) {
             t.row(r.hosts(), String.format("%.1f", r.idleRequestsPerHostMinute()), String.format("%.1f %%", r.idleCpuPercent()),
                     String.format("%.1f s", r.rolloutSeconds()), String.format("%.1f s", r.canaryMax()), String.format("%.1f / %.1f s", r.hostP50(), r.hostMax()),
-                    r.peakHolders() + " (max " + max + ")",
+                    r.peakHolders() + " (max " + max + ")", String.format("%.2f / %.2f s", r.holdP50(), r.holdMax()), r.refused(),
                     String.format("%.0f (%.0f)", r.requests(), r.requests() / r.hosts()), String.format("%.0f (%.1f)", r.writes(), r.writes() / r.hosts()),
                     String.format("%.0f (%.1f)", r.watchEvents(), r.watchEvents() / Math.max(1, r.writes())), String.format("%.1f", r.etcdCpuSeconds()),
-                    r.heapMb() + " MB / " + r.threads());
+                    r.heapMb() + " MB / " + r.threads(), String.format("%.1f / %.1f", r.loadAtPublish(), r.loadAtEnd()));
         }
         t.note("Times from the moment the new nightly is published to every host's fake registry (and each host triggered, as its resync would) to the "
-                + "end of the pass in which the host has it promoted. Per host: from publish to that host's promotion. Peak slot holders: replayed from "
+                + "end of the pass in which the host has it promoted. Per host: from publish to that host's promotion. Slot held: from a host's "
+                + "take to its release, from its fleet-slot log lines; lock refused: takes that found every slot held (each a wasted read). Peak slot holders: replayed from "
                 + "etcd's history of slots/ over the rollout. Writes by kind: " + results.stream().map(r -> r.hosts() + " hosts " + r.writesByKind()).toList()
                 + ". Requests: grpc_server_handled_total summed over the members; watch events: etcd_debugging_mvcc_events_total; CPU: process_cpu_seconds_total of the 3 members.");
         t.print();
@@ -91,6 +92,7 @@ final class FleetBench {
                 CountDownLatch everyHost = new CountDownLatch(n);
                 for (SimHost h : hosts) h.await(B, everyHost);
                 EtcdMetrics r0 = EtcdMetrics.scrape(etcd.endpoints());
+                double load0 = Bench.loadavg()[0];
                 Instant published = Instant.now();
                 for (SimHost h : hosts) h.publish(B);
                 if (!everyHost.await(GUARD.toSeconds(), TimeUnit.SECONDS)) {
@@ -122,12 +124,21 @@ final class FleetBench {
                 Map<String, Integer> byKind = new java.util.TreeMap<>();
                 for (var c : changes) byKind.merge(kind(keys, c.key()) + (c.put() ? " put" : " delete"), 1, Integer::sum);
 
+                List<Double> holds = new ArrayList<>();
+                int refused = 0;
+                for (SimHost h : hosts) {
+                    var sl = h.slotLog();
+                    refused += sl.refused();
+                    sl.held().ifPresent(d -> holds.add(d.toMillis() / 1000.0));
+                }
+                Stats hold = Stats.of(holds);
+
                 System.gc();
                 long heap = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20;
                 int threads = ManagementFactory.getThreadMXBean().getThreadCount();
                 return new Result(n, idle.requests() / n / (idleSeconds / 60.0), 100 * idle.cpuSeconds() / idleSeconds,
                         Duration.between(published, last).toMillis() / 1000.0, canaryMax, st.median(), st.max(), peak,
-                        rollout.requests(), rollout.writes(), rollout.watchEvents(), rollout.cpuSeconds(), byKind, heap, threads);
+                        hold.median(), hold.max(), refused, rollout.requests(), rollout.writes(), rollout.watchEvents(), rollout.cpuSeconds(), byKind, heap, threads, load0, Bench.loadavg()[0]);
             } finally {
                 for (SimHost h : hosts) h.close();
             }

@@ -43,6 +43,7 @@ final class SimHost implements AutoCloseable {
     final Daemon daemon;
     private final LiveActuators io;
     private final PrintStream logOut;
+    private final Path logFile;
     private final CompletableFuture<Reconciler.Result> running;
     final CountDownLatch firstPass = new CountDownLatch(1);
     private volatile Version waitingFor;
@@ -56,7 +57,8 @@ final class SimHost implements AutoCloseable {
                 + "]\n  group: " + group + "\n  hostId: " + id + "\n  maxConcurrentHosts: " + max + "\n  canaryHosts: [" + String.join(", ", canaries)
                 + "]\n  soak: " + soak + "\n");
         Clock clock = Clock.systemUTC();
-        this.logOut = new PrintStream(Files.newOutputStream(dir.resolve("controller.log")), true);
+        this.logFile = dir.resolve("controller.log");
+        this.logOut = new PrintStream(Files.newOutputStream(logFile), true);
         Log log = new Log(logOut, Log.Format.JSON, clock);
         this.fx = new FakeActuators(dir, FakeSpec.UNIT, clock).settledOn(settled, List.of(USER));
         this.store = StateStore.open(spec.controller().stateDb());
@@ -103,6 +105,27 @@ final class SimHost implements AutoCloseable {
             reachedAt = Instant.now();
             reached.countDown();
         }
+    }
+
+    /** What this host's fleet slot did, from its own log's {@code fleet-slot} lines (typed fields, JSON). */
+    record SlotLog(int refused, java.util.Optional<Duration> held) {}
+
+    SlotLog slotLog() throws java.io.IOException {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        int refused = 0;
+        Instant taken = null, released = null;
+        for (String line : Files.readAllLines(logFile)) {
+            var n = json.readTree(line);
+            if (!"fleet-slot".equals(n.path("event").asText())) continue;
+            Instant at = Instant.parse(n.path("ts").asText());
+            switch (n.path("outcome").asText()) {
+                case "Full" -> refused++;
+                case "Taken" -> { if (taken == null) taken = at; }
+                case "Released" -> { if (taken != null && released == null) released = at; }
+                default -> {}
+            }
+        }
+        return new SlotLog(refused, taken != null && released != null ? java.util.Optional.of(Duration.between(taken, released)) : java.util.Optional.empty());
     }
 
     /** Where this host stands, for a bench that timed out. */
