@@ -140,7 +140,8 @@ class FleetCliIT {
         assertTrue(human.out().contains("Slots:      1 of 2 held, 1 free: host-a since "), human.out());
         assertTrue(human.out().contains("Freeze:     frozen by ops at "), human.out());
         assertTrue(human.out().contains("0.0.27 failed on host-b at "), human.out());
-        assertTrue(human.out().lines().anyMatch(l -> l.contains("host-a (canary)") && l.contains("rolling-out+slot") && l.contains("alice=0.0.26")), human.out());
+        assertTrue(human.out().lines().anyMatch(l -> l.startsWith("  host-a (canary) ") && l.endsWith(" yes  rolling-out")), human.out());
+        assertTrue(human.out().contains("      users: alice 0.0.26\n"), human.out());
     }
 
     @Test
