@@ -178,6 +178,17 @@ class FleetCliIT {
         assertEquals("incident 7", f.reason());
         assertEquals("fleet-freeze freeze [ok] " + Args.who() + ": incident 7", lastEvent(s));
 
+        // From a host with no controller state to record it in: the group is frozen all the same, and says so.
+        Path state = s.controller().stateDb().getParent();
+        Path moved = Files.move(state, state.resolveSibling("state.moved"));
+        Files.writeString(state, "not a directory");
+        Run unrecorded = fleet(s, "freeze", "--reason", "incident 8");
+        Files.delete(state);
+        Files.move(moved, state);
+        assertEquals(Main.OK, unrecorded.code(), unrecorded.err());
+        assertTrue(unrecorded.err().contains("done, but not recorded in " + s.controller().stateDb()), unrecorded.err());
+        assertEquals("incident 8", other.facts().freeze().orElseThrow().reason());
+
         Run unfrozen = fleet(s, "unfreeze", "--reason", "over");
         assertEquals(Main.OK, unfrozen.code(), unfrozen.err());
         assertTrue(other.facts().freeze().isEmpty());
