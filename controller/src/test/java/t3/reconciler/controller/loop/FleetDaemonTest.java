@@ -71,12 +71,19 @@ class FleetDaemonTest {
                 assertEquals(List.of(), etcd.holders(), "the stale slot was released at start");
                 assertNotNull(timer.armed.poll(60, TimeUnit.SECONDS), "the loop went idle");
 
-                fx.registry.publish(Channel.NIGHTLY, B);
+                // Frozen before B exists: no pass can start B in between.
                 etcd.freeze("ops", "incident 7");
-                Daemon.Pass p = passes.poll(60, TimeUnit.SECONDS);
-                assertNotNull(p, "the fleet's change did not wake the loop");
-                assertTrue(p.why().contains("fleet"), p.why().toString());
-                assertEquals(Optional.of(Gate.FLEET_FROZEN), p.result().last().map(d -> d.action()).filter(a -> a instanceof Action.Hold).map(a -> ((Action.Hold) a).gate()));
+                fx.registry.publish(Channel.NIGHTLY, B);
+                // The first pass recorded A's promotion, and that write may wake one more pass before the freeze lands:
+                // with the timer held, every pass is the fleet's doing, and one of them must see the freeze.
+                Optional<Gate> gate = Optional.empty();
+                while (gate.isEmpty()) {
+                    Daemon.Pass p = passes.poll(60, TimeUnit.SECONDS);
+                    assertNotNull(p, "the fleet's change did not wake the loop");
+                    assertTrue(p.why().contains("fleet"), p.why().toString());
+                    gate = p.result().last().map(d -> d.action()).filter(a -> a instanceof Action.Hold).map(a -> ((Action.Hold) a).gate());
+                }
+                assertEquals(Optional.of(Gate.FLEET_FROZEN), gate);
                 assertEquals(List.of(), fx.calls("packages.install"));
             } finally {
                 daemon.stop();
