@@ -34,7 +34,7 @@ public final class Fleet implements FleetPort {
     public Fleet(DesiredState.Fleet spec, String self, Clock clock, Log log) throws EtcdException {
         this.spec = spec;
         this.self = self;
-        this.etcd = new EtcdClient(spec.endpoints(), spec.tls().isPresent() ? Optional.of(EtcdTls.context(spec.tls().get())) : Optional.empty(), REQUEST_TIMEOUT);
+        this.etcd = new EtcdClient(spec.endpoints(), spec.tls().isPresent() ? Optional.of(EtcdTls.context(spec.tls().get())) : Optional.empty(), REQUEST_TIMEOUT).spreadBy(self);
         this.keys = new Keys(spec.group());
         this.lease = new HostLease(etcd, spec.leaseTtl(), log);
         this.slots = new RolloutSlots(etcd, keys, lease, clock, log);
