@@ -9,6 +9,9 @@ import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +23,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import t3.reconciler.controller.http.WholeExchange;
 
 /**
  * The slice of t3's HTTP contract the gates use. No cookie jar: cookies are read and sent by hand, by name.
@@ -27,6 +31,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>{@link HttpURLConnection}, not {@code java.net.http}: every {@code HttpClient} keeps a selector thread waiting in
  * native code, and a JVM that exits while a thread is in native code waits up to ~0.3 s for it, which every
  * {@code run --once} that had checked a server paid at its end. One connection per request, never reused.
+ * HttpURLConnection silently drops {@code Sec-} headers (the Fetch spec's forbidden names), so the one request that
+ * needs one, a dispatch's document request ({@code Sec-Fetch-Dest}), still goes through an {@code HttpClient}, made
+ * on first need: only with {@code canary.dispatch} set does a run pay that wait.
  */
 final class T3Client {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -44,6 +51,7 @@ final class T3Client {
     record Session(boolean authenticated, Optional<String> cookieName) {}
 
     private final Duration requestTimeout;
+    private HttpClient http;
 
     T3Client(Duration requestTimeout) {
         this.requestTimeout = requestTimeout;
@@ -87,6 +95,7 @@ final class T3Client {
      * the connection is closed under whatever read is waiting; the body is capped, so a huge answer cannot fill the heap.
      */
     private Response send(String method, URI uri, Map<String, String> headers, byte[] body, Duration timeout) throws IOException {
+        if (headers.keySet().stream().anyMatch(h -> h.regionMatches(true, 0, "sec-", 0, 4))) return sendFetch(method, uri, headers, body, timeout);
         HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection(Proxy.NO_PROXY);
         int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         c.setConnectTimeout(ms);
@@ -125,6 +134,16 @@ final class T3Client {
             deadline.cancel(false);
             c.disconnect();
         }
+    }
+
+    /** The same exchange through java.net.http, which sends {@code Sec-} headers ({@link WholeExchange}: the same deadline and cap). */
+    private synchronized Response sendFetch(String method, URI uri, Map<String, String> headers, byte[] body, Duration timeout) throws IOException {
+        if (http == null) http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(requestTimeout).followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach(b::header);
+        HttpResponse<String> r = WholeExchange.send(http, b.build(), timeout, MAX_BODY);
+        return new Response(r.statusCode(), r.headers().allValues("set-cookie"), r.body());
     }
 
     /** The body as UTF-8, cut after {@link #MAX_BODY} bytes (enough to say what the server meant; the rest is not read). */
