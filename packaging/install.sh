@@ -12,10 +12,10 @@
 # --destdir DIR stages the whole tree under DIR (an image or a package build): nothing outside DIR is touched, so
 # no account is created (systemd-sysusers creates t3-candidate from the sysusers.d entry when the image boots),
 # no runtime dependency is checked or installed (they belong to the target, not this machine), no AppCDS archive
-# is written (it records the jar's path, and the staged path is not the one it will run from) and systemd is not
-# told. Without it, all of those happen here.
+# is written and no native library extracted (the archive records the jar's path, and the staged path is not the
+# one it will run from; the library is the target's architecture's) and systemd is not told. Without it, all of those happen here.
 #
-# --uninstall removes the jar, its archive, the launcher, README/docs, the unit, its drop-in and the sysusers.d
+# --uninstall removes the jar, its archive and native library, the launcher, README/docs, the unit, its drop-in and the sysusers.d
 # entry. It keeps every piece of data: /etc/t3-reconciler (the desired-state file), /var/lib/t3-reconciler (the
 # state store, installed versions) and /var/backups/t3-state (every user's backups), and the t3-candidate account
 # (files it owned would otherwise fall to whoever gets its uid next).
@@ -64,6 +64,7 @@ if $uninstall; then
   if $live && systemctl cat t3-reconciler.service >/dev/null 2>&1; then
     systemctl disable --now t3-reconciler.service || true
   fi
+  rm -rf "$(d "$prefix/t3-reconciler.jar.native")"
   rm -f "$(d "$prefix/t3-reconciler.jar")" "$(d "$prefix/t3-reconciler.jar.jsa")" "$(d "$prefix/bin/t3-reconciler")" \
         "$(d "$prefix/README.md")" "$(d "$unit")" "$(d "$dropin")" "$(d "$sysusers")" "$(d "$tmpfiles")" "$(d "$bashcomp")" "$(d "$zshcomp")"
   rm -rf "$(d "$prefix/docs")"
@@ -103,7 +104,7 @@ fi
 install -d -m 0755 "$(d "$prefix")" "$(d "$prefix/bin")" "$(d "$prefix/docs")" "$(d "$prefix/docs/alerts")" "$(d "$prefix/docs/grafana")"
 # A new jar under a temporary name, then a rename: a daemon starting meanwhile sees the old jar or the new one.
 install -m 0644 "$jar" "$(d "$prefix/.t3-reconciler.jar.new")"
-rm -f "$(d "$prefix/t3-reconciler.jar.jsa")"   # it describes the old jar
+rm -rf "$(d "$prefix/t3-reconciler.jar.jsa")" "$(d "$prefix/t3-reconciler.jar.native")"   # they belong to the old jar
 mv -f "$(d "$prefix/.t3-reconciler.jar.new")" "$(d "$prefix/t3-reconciler.jar")"
 install -m 0755 "$src/bin/t3-reconciler" "$(d "$prefix/bin/t3-reconciler")"
 install -m 0644 "$src/README.md" "$(d "$prefix/README.md")"
@@ -177,12 +178,9 @@ mv -f "$target.tmp" "$target"
 
 if [ -z "$destdir" ]; then
   id -u "$candidate" >/dev/null 2>&1 || useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$candidate"
-  # AppCDS (docs/performance.md): a training run that changes nothing, `validate`, loads the classes every command
-  # starts with (picocli, Jackson, the model). The daemon's own training run there gives a fuller archive.
-  T3R_CDS_ARCHIVE=/nonexistent \
-  T3R_JAVA_OPTS="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:ArchiveClassesAtExit=$prefix/t3-reconciler.jar.jsa -Xlog:cds=off -Xlog:cds+dynamic=off" \
-    "$prefix/bin/t3-reconciler" validate "$etc/desired-state.yaml" >/dev/null 2>&1 || true
-  [ -f "$prefix/t3-reconciler.jar.jsa" ] || echo "install.sh: no AppCDS archive was written; the controller starts without it (slower)" >&2
+  # Start-up aids beside the jar: SQLite's native library, extracted once, and an AppCDS archive (docs/performance.md).
+  # The launcher uses each while it is newer than the jar; without them the controller only starts slower.
+  "$src/packaging/startup-aids.sh" "$prefix/t3-reconciler.jar" || true
 fi
 
 $live && systemctl daemon-reload

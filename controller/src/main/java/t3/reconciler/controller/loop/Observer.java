@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.FleetPort;
 import t3.reconciler.controller.actuator.UnitStatus;
@@ -55,6 +56,11 @@ public final class Observer {
 
     /** Everything else fresh, with the channel's answer {@code candidate} as it was asked earlier ({@link #resolve}). */
     public ObservedState observe(DesiredState spec, ObservedState.Candidate candidate, boolean windowOverride) throws ActuatorException {
+        return observe(spec, () -> candidate, windowOverride);
+    }
+
+    /** The same, with the channel's answer taken last: {@code candidate} may still be on its way (asked on another thread). */
+    public ObservedState observe(DesiredState spec, Supplier<ObservedState.Candidate> candidate, boolean windowOverride) throws ActuatorException {
         Instant now = clock.instant();
         Optional<Version> installed = io.releases().active();
         List<Activation> activations = baseline(installed);
@@ -73,7 +79,7 @@ public final class Observer {
         }
 
         Optional<Rollout> rollout = store.rollout();
-        return new ObservedState(now, installed, io.releases().present(), store.lastGood(), candidate, users,
+        return new ObservedState(now, installed, io.releases().present(), store.lastGood(), candidate.get(), users,
                 readFreezeFile(spec.controller().freezeFile()), store.breaker(), store.blocked(), rollout, windowOverride,
                 store.rollbackRequest(), store.quarantined(), store.unfreezeRequest(), store.unblockRequests(),
                 store.approvalRequests(), rollout.map(r -> store.approvals(r.id())).orElse(Set.of()),

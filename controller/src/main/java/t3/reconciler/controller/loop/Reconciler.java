@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -134,8 +136,13 @@ public final class Reconciler {
             while (steps < MAX_STEPS) {
                 DesiredState s = spec.get();
                 wire(s);
-                if (channel == null || !channel.answers(s)) channel = new ChannelAnswer(s.packageName(), s.track(), s.pin().isPresent(), observer.resolve(s));
-                ObservedState obs = observer.observe(s, channel.candidate(), windowOverride);
+                ObservedState obs;
+                if (channel == null || !channel.answers(s)) {
+                    obs = observer.observe(s, askBeside(s), windowOverride);
+                    channel = new ChannelAnswer(s.packageName(), s.track(), s.pin().isPresent(), obs.candidate());
+                } else {
+                    obs = observer.observe(s, channel.candidate(), windowOverride);
+                }
                 lastObserved = obs;
                 listener.observed(obs);
                 Decision d = Planner.next(s, obs);
@@ -172,6 +179,35 @@ public final class Reconciler {
      * that never reached a user is abandoned for a newer build and one that did finishes first, as before. Asked again
      * within the pass only when the desired state names another package or channel, or gains or loses a pin.
      */
+    /**
+     * The registry is asked on a thread of its own while the rest is observed: in a fresh process both the registry's
+     * round trip and the bus's are mostly connection set-up and class loading, and side by side they overlap.
+     * The answer is waited for uninterruptibly (the registry call has its own timeout); a stop is kept for the step
+     * boundary, as everywhere else.
+     */
+    private Supplier<ObservedState.Candidate> askBeside(DesiredState s) {
+        FutureTask<ObservedState.Candidate> asked = new FutureTask<>(() -> observer.resolve(s));
+        Thread t = new Thread(asked, "t3r-resolve");
+        t.setDaemon(true);
+        t.start();
+        return () -> {
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        return asked.get();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    } catch (ExecutionException e) {
+                        throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                    }
+                }
+            } finally {
+                if (interrupted) Thread.currentThread().interrupt();
+            }
+        };
+    }
+
     private record ChannelAnswer(String packageName, t3.reconciler.model.Channel track, boolean pinned, ObservedState.Candidate candidate) {
         boolean answers(DesiredState s) { return packageName.equals(s.packageName()) && track == s.track() && pinned == s.pin().isPresent(); }
     }

@@ -28,8 +28,13 @@ final class DaemonBench {
     /** The launcher's flags before this bench tuned them (commit a1d7ccf). */
     static final String BEFORE = "-Xms16m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k";
 
-    /** @param cds whether the launcher may use its AppCDS archive ({@code <jar>.jsa}) */
-    record Set(String name, String opts, boolean cds) {}
+    /**
+     * @param cds whether the launcher may use its AppCDS archive ({@code <jar>.jsa})
+     * @param env added to the launcher's environment ({@code T3R_JAR} for the baseline build)
+     */
+    record Set(String name, String opts, boolean cds, Map<String, String> env) {
+        Set(String name, String opts, boolean cds) { this(name, opts, cds, Map.of()); }
+    }
 
     record Row(Set set, Stats javaVersion, long idleJvmKb, Stats toStarted, Stats toReconcile, Stats toConverged, long rssKb, long rssAfterKb, Stats hup, Stats edit) {}
 
@@ -42,6 +47,12 @@ final class DaemonBench {
         if (!launcher.equals(BEFORE)) sets.add(new Set("launcher flags before", BEFORE, false));
         sets.add(new Set("launcher flags, no AppCDS (before)", launcher, false));
         for (String extra : Bench.opts.getOrDefault("flags", "").split(";")) if (!extra.isBlank()) sets.add(new Set("candidate", extra.strip(), false));
+        // Another build as it was installed: its jar and whatever aids lie beside it (its own <jar>.jsa).
+        if (Bench.opts.containsKey("baseline-jar")) {
+            Path j = Path.of(Bench.opts.get("baseline-jar")).toAbsolutePath();
+            if (!Files.isRegularFile(j)) Bench.usage("--baseline-jar " + j + ": no such file");
+            sets.add(new Set("baseline build " + j.getFileName() + " + its archive", launcher, true, Map.of("T3R_JAR", j.toString())));
+        }
         sets.add(new Set("**launcher flags + AppCDS (now)**", launcher, true));
 
         Path dir = Bench.work().resolve("daemon-" + UUID.randomUUID().toString().substring(0, 6));
@@ -99,7 +110,7 @@ final class DaemonBench {
         long rss = 0, rssAfter = 0;
         Stats hup = null, edit = null;
         for (int i = 0; i < starts; i++) {
-            try (DaemonProc d = DaemonProc.start(spec, s.opts(), s.cds())) {
+            try (DaemonProc d = DaemonProc.start(spec, s.opts(), s.cds(), s.env())) {
                 int st = d.await(0, DaemonProc.ev("started"), 120, "the started line");
                 int r = d.await(st, DaemonProc.ev("reconcile"), 120, "the first reconcile");
                 toStarted.add((d.line(st).nanos() - d.startNanos) / 1e6);
@@ -150,18 +161,13 @@ final class DaemonBench {
     }
 
     /**
-     * The launcher's AppCDS archive ({@code <jar>.jsa}): the classes one start, one pass and one SIGHUP pass load,
-     * written by the JVM at the clean exit SIGTERM gives. The same training run an operator does once per jar.
+     * The launcher's start-up aids beside the built jar, as packaging/install.sh writes them
+     * (packaging/startup-aids.sh: SQLite's native library and the AppCDS archive of CdsTraining).
      */
     static Path dumpArchive(Path spec, String opts) throws Exception {
-        Path jsa = Bench.root().resolve("controller/target/t3-reconciler.jar.jsa");
-        Files.deleteIfExists(jsa);
-        try (DaemonProc d = DaemonProc.start(spec, opts + " -XX:ArchiveClassesAtExit=" + jsa, false)) {
-            int r = d.await(0, DaemonProc.ev("reconciled"), 300, "the training pass");
-            int m = d.mark();
-            d.signal("HUP");
-            d.await(Math.max(m, r + 1), DaemonProc.ev("reconciled"), 300, "the training SIGHUP pass");
-        }
+        Path jar = Bench.root().resolve("controller/target/t3-reconciler.jar");
+        Path jsa = Path.of(jar + ".jsa");
+        Sh.run(List.of(Bench.root().resolve("packaging/startup-aids.sh").toString(), jar.toString()));
         if (!Files.exists(jsa)) throw new IllegalStateException("no CDS archive written at " + jsa);
         return jsa;
     }

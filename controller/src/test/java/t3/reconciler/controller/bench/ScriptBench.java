@@ -48,6 +48,8 @@ final class ScriptBench {
     }
 
     private void go() throws Exception {
+        // This build as packaging/install.sh leaves it: with its start-up aids (--jar J: whatever lies beside J).
+        if (!Bench.opts.containsKey("jar")) System.out.println("start-up aids -> " + DaemonBench.dumpArchive(null, null));
         String id = UUID.randomUUID().toString().substring(0, 6);
         ctlUsers = users("t3rb-c", max);
         ctlDir = Bench.work().resolve("sb-ctl-" + id);

@@ -75,7 +75,7 @@ class CliTest {
     @ParameterizedTest
     @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock", "promote", "abort", "fleet"})
     void everyCommandSummaryIsOneCompleteSentence(String command) {
-        String summary = new picocli.CommandLine(new Main()).getSubcommands().get(command).getCommandSpec().usageMessage().description()[0];
+        String summary = Main.commandLine().getSubcommands().get(command).getCommandSpec().usageMessage().description()[0];
         assertTrue(summary.endsWith("."), command + "'s summary in --help stops mid-sentence: " + summary);
         String help = run("--help").out();
         // picocli wraps a long summary onto indented lines, and may break inside a word such as file:line:column.

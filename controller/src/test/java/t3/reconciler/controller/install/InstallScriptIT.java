@@ -100,6 +100,8 @@ class InstallScriptIT {
         assertNode(opt.resolve("docs/runbook.md"), "root", "rw-r--r--");
         // Under --destdir no archive: it would record the staged jar's path, not the one it runs from.
         assertFalse(Files.exists(opt.resolve("t3-reconciler.jar.jsa")));
+        // Nor SQLite's native library: it is the target's architecture's (packaging/startup-aids.sh, on the target).
+        assertFalse(Files.exists(opt.resolve("t3-reconciler.jar.native")));
 
         Path unit = root.resolve("etc/systemd/system/t3-reconciler.service");
         assertNode(unit, "root", "rw-r--r--");

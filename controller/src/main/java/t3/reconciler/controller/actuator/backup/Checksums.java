@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -25,15 +26,26 @@ import java.util.concurrent.TimeUnit;
  * the sidecar, a file dropped in by hand) or changed since (bit rot, truncation, a stray write) is not verified.
  * The format is {@code sha256sum}'s, so {@code sha256sum -c} works from a shell.
  *
- * <p>Hashing is memoized per file identity, size and mtime: the controller lists backups on every step.
+ * <p>Hashing is memoized per file identity, size and mtime: the controller lists backups on every step. The memo
+ * outlives the process in {@code <user dir>/.verified} (root's, in root's tree), so a new process, every
+ * {@code run --once} and every daemon start, does not read every backup of every user again before its first plan
+ * (14 backups of a 500 MB database are 7 GB per user). A remembered verdict counts only while the backup's file
+ * identity, size, mtime and its sidecar's mtime are the ones it was hashed under. A restore does not rely on it: the
+ * user's side checks the sha256 of the bytes it receives.
  */
 final class Checksums {
     static final String SUFFIX = ".sha256";
     private static final int MAX_SIDECAR = 4096;
 
-    private record Stamp(Object fileKey, long size, long mtimeNanos, long sidecarMtimeNanos) {}
+    static final String REMEMBERED = ".verified";
+    /** Far more than a line per backup of a user; a bigger file is not ours to read. */
+    private static final long MAX_REMEMBERED = 1 << 20;
+
+    private record Stamp(String fileKey, long size, long mtimeNanos, long sidecarMtimeNanos) {}
 
     private final Map<Path, Map.Entry<Stamp, Boolean>> memo = new ConcurrentHashMap<>();
+    /** User directories whose {@link #REMEMBERED} file this process has read, and those where it hashed since writing it. */
+    private final Set<Path> recalled = ConcurrentHashMap.newKeySet(), hashed = ConcurrentHashMap.newKeySet();
 
     static Path sidecar(Path backup) { return backup.resolveSibling(backup.getFileName() + SUFFIX); }
 
@@ -64,18 +76,73 @@ final class Checksums {
 
     boolean verified(Path backup) {
         try {
+            recall(backup.getParent());
             Stamp stamp = stamp(backup);
             Map.Entry<Stamp, Boolean> known = memo.get(backup);
             if (known != null && known.getKey().equals(stamp)) return known.getValue();
             boolean ok = matches(backup);
             memo.put(backup, Map.entry(stamp, ok));
+            hashed.add(backup.getParent());
             return ok;
         } catch (IOException e) {
             return false;
         }
     }
 
-    void forget(Path backup) { memo.remove(backup); }
+    void forget(Path backup) {
+        memo.remove(backup);
+        hashed.add(backup.getParent());
+    }
+
+    /** Reads, once per process, what earlier processes verified in {@code dir}. Unreadable or odd lines are hashed again. */
+    private void recall(Path dir) {
+        if (dir == null || !recalled.add(dir)) return;
+        Path file = dir.resolve(REMEMBERED);
+        try {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) > MAX_REMEMBERED) return;
+            for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+                String[] f = line.split("\t", 5);
+                if (f.length != 5 || f[4].isEmpty() || f[4].contains("/")) continue;
+                Stamp stamp = new Stamp(f[3], Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]));
+                memo.putIfAbsent(dir.resolve(f[4]), Map.entry(stamp, true));
+            }
+        } catch (IOException | RuntimeException e) {
+            // only a memo: what cannot be read is hashed again
+        }
+    }
+
+    /**
+     * After a listing of {@code dir} that hashed anything: the verified backups there, for the next process. A new
+     * file of ours renamed over the old one; not fsynced (lost or torn after a crash, it only means hashing again).
+     */
+    void remember(Path dir, BackupTree tree) {
+        if (!hashed.remove(dir)) return;
+        StringBuilder lines = new StringBuilder();
+        memo.forEach((path, known) -> {
+            Stamp s = known.getKey();
+            if (known.getValue() && dir.equals(path.getParent()) && s.fileKey().indexOf('\t') < 0 && s.fileKey().indexOf('\n') < 0) {
+                lines.append(s.size()).append('\t').append(s.mtimeNanos()).append('\t').append(s.sidecarMtimeNanos()).append('\t')
+                        .append(s.fileKey()).append('\t').append(path.getFileName()).append('\n');
+            }
+        });
+        Path tmp = null;
+        try {
+            tmp = tree.newFile(dir, "." + REMEMBERED + ".tmp-");
+            Files.writeString(tmp, lines, StandardCharsets.US_ASCII, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            Files.move(tmp, dir.resolve(REMEMBERED), StandardCopyOption.ATOMIC_MOVE);
+            tmp = null;
+        } catch (IOException e) {
+            // the next process hashes again
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a stray temp file of ours, in root's tree
+                }
+            }
+        }
+    }
 
     private static boolean matches(Path backup) throws IOException {
         Optional<String> line = readSidecar(backup);
@@ -104,7 +171,7 @@ final class Checksums {
         } catch (NoSuchFileException e) {
             side = Long.MIN_VALUE;
         }
-        return new Stamp(Objects.requireNonNullElse(a.fileKey(), ""), a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), side);
+        return new Stamp(String.valueOf(Objects.requireNonNullElse(a.fileKey(), "")), a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), side);
     }
 
     static String sha256(Path file) throws IOException {

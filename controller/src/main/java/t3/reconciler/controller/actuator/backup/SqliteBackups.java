@@ -169,6 +169,7 @@ public final class SqliteBackups implements Backups {
                 if (name.isEmpty() || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) continue;
                 out.add(new BackupInfo(user, p, name.get().version(), name.get().takenAt(), Files.size(p), checksums.verified(p)));
             }
+            checksums.remember(dir, tree);
         } catch (IOException e) {
             throw ActuatorException.transientFault("cannot list " + user + "'s backups in " + dir + ": " + e, e);
         }
