@@ -171,7 +171,7 @@ class CliTest {
     @ParameterizedTest
     @ValueSource(strings = {"status", "unlock", "freeze", "unfreeze", "unblock"})
     void everyFleetCommandSummaryIsOneCompleteSentence(String command) {
-        var fleet = new picocli.CommandLine(new Main()).getSubcommands().get("fleet");
+        var fleet = Main.commandLine().getSubcommands().get("fleet");
         String summary = fleet.getSubcommands().get(command).getCommandSpec().usageMessage().description()[0];
         assertTrue(summary.endsWith("."), "fleet " + command + "'s summary stops mid-sentence: " + summary);
         String help = run("fleet", "--help").out();
