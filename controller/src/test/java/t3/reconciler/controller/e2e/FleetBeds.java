@@ -1,6 +1,7 @@
 package t3.reconciler.controller.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
@@ -18,10 +19,13 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import t3.reconciler.controller.actuator.fleet.EtcdException;
 import t3.reconciler.controller.actuator.fleet.Fleet;
+import t3.reconciler.controller.actuator.fleet.FleetFacts;
 import t3.reconciler.controller.actuator.fleet.SlotHistory;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.store.Event;
@@ -114,6 +118,9 @@ final class FleetBeds implements AutoCloseable {
         return DaemonProcess.ev("decision").and(n -> n.path("gate").asText().equals(gate));
     }
 
+    /** Released at each change the operator's watch on the group reports: what {@link #awaitFacts} waits on. */
+    private final Semaphore changes = new Semaphore(0);
+
     private FleetBeds(Path dir, String group, Duration soak, int maxConcurrentHosts, EtcdCluster etcd, Fleet operator) {
         this.dir = dir;
         this.group = group;
@@ -121,6 +128,19 @@ final class FleetBeds implements AutoCloseable {
         this.maxConcurrentHosts = maxConcurrentHosts;
         this.etcd = etcd;
         this.operator = operator;
+        operator.changes().onChange(changes::release);
+    }
+
+    /** The fleet as etcd has it once {@code condition} holds, re-read at each change the watch reports (no polling). */
+    FleetFacts awaitFacts(Predicate<FleetFacts> condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            FleetFacts facts = operator.facts();
+            if (condition.test(facts)) return facts;
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !changes.tryAcquire(left, TimeUnit.NANOSECONDS)) fail("timed out waiting for: " + what + "; the fleet: " + facts);
+            changes.drainPermits();
+        }
     }
 
     /**
