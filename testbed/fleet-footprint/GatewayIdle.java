@@ -1,4 +1,3 @@
-import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -6,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import t3.reconciler.controller.actuator.fleet.Fleet;
-import t3.reconciler.controller.actuator.fleet.HostStatus;
+import t3.reconciler.model.fleet.HostStatus;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.model.DesiredState;
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import t3.reconciler.model.fleet.FleetFacts;
 
 /**
  * Everything the planner may look at, gathered fresh before each step. The planner never does I/O:
@@ -22,6 +23,9 @@ import java.util.Set;
  * @param unblockRequests the operator's {@code unblock}s not yet carried out
  * @param approvalRequests the operator's {@code promote}/{@code abort} not yet acted on
  * @param approved    the stages at which the operator approved the rollout in flight (empty without one)
+ * @param fleet       the fleet as one etcd read saw it; empty without {@code fleet:} (docs/fleet.md)
+ * @param fleetUnpublished locally blocked versions (with the local reason) whose verdict this host has not yet
+ *                    published to the fleet; empty without {@code fleet:}
  */
 public record ObservedState(
         Instant now,
@@ -40,7 +44,19 @@ public record ObservedState(
         Optional<UnfreezeRequest> unfreezeRequest,
         List<UnblockRequest> unblockRequests,
         List<ApprovalRequest> approvalRequests,
-        Set<ApprovalStage> approved) {
+        Set<ApprovalStage> approved,
+        Optional<FleetFacts> fleet,
+        Map<Version, String> fleetUnpublished) {
+
+    /** Without the fleet: what a host acting alone observes. */
+    public ObservedState(Instant now, Optional<Version> installed, Set<Version> present, Optional<Version> lastGood, Candidate candidate,
+                         List<UserState> users, Optional<String> freezeFile, BreakerState breaker, Set<Version> blocked,
+                         Optional<Rollout> rollout, boolean windowOverride, Optional<RollbackRequest> rollbackRequest, Map<String, Quarantine> quarantined,
+                         Optional<UnfreezeRequest> unfreezeRequest, List<UnblockRequest> unblockRequests, List<ApprovalRequest> approvalRequests,
+                         Set<ApprovalStage> approved) {
+        this(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined,
+                unfreezeRequest, unblockRequests, approvalRequests, approved, Optional.empty(), Map.of());
+    }
 
     /** Without approvals. */
     public ObservedState(Instant now, Optional<Version> installed, Set<Version> present, Optional<Version> lastGood, Candidate candidate,
@@ -66,15 +82,19 @@ public record ObservedState(
     }
 
     public ObservedState withRollbackRequest(Optional<RollbackRequest> r) {
-        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, r, quarantined, unfreezeRequest, unblockRequests, approvalRequests, approved);
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, r, quarantined, unfreezeRequest, unblockRequests, approvalRequests, approved, fleet, fleetUnpublished);
     }
 
     public ObservedState withQuarantined(Map<String, Quarantine> q) {
-        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, q, unfreezeRequest, unblockRequests, approvalRequests, approved);
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, q, unfreezeRequest, unblockRequests, approvalRequests, approved, fleet, fleetUnpublished);
     }
 
     public ObservedState withApprovals(List<ApprovalRequest> requests, Set<ApprovalStage> stages) {
-        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined, unfreezeRequest, unblockRequests, requests, stages);
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined, unfreezeRequest, unblockRequests, requests, stages, fleet, fleetUnpublished);
+    }
+
+    public ObservedState withFleet(Optional<FleetFacts> f, Map<Version, String> unpublished) {
+        return new ObservedState(now, installed, present, lastGood, candidate, users, freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined, unfreezeRequest, unblockRequests, approvalRequests, approved, f, unpublished);
     }
 
     public Optional<Quarantine> quarantine(String user) { return Optional.ofNullable(quarantined.get(user)); }
@@ -89,6 +109,7 @@ public record ObservedState(
         unblockRequests = List.copyOf(unblockRequests);
         approvalRequests = List.copyOf(approvalRequests);
         approved = Set.copyOf(approved);
+        fleetUnpublished = Map.copyOf(fleetUnpublished);
     }
 
     /** The operator's pending request of this kind for {@code version}, if any. */

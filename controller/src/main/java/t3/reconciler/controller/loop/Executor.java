@@ -16,7 +16,10 @@ import java.util.Set;
 import t3.reconciler.controller.actuator.proc.FileTrees;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Backups;
+import t3.reconciler.controller.actuator.FleetPort;
 import t3.reconciler.controller.actuator.HealthCheck;
+import t3.reconciler.controller.actuator.fleet.SlotResult;
+import t3.reconciler.model.fleet.SlotHolder;
 import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.plan.Action.*;
 import t3.reconciler.controller.plan.Rejection;
@@ -157,6 +160,46 @@ public final class Executor {
         @Override public Outcome visit(DiscardApprovalRequest a) {
             store.clearApprovalRequest(a.kind());
             return Outcome.ok("dropped the " + a.kind().label() + " request of " + a.version());
+        }
+
+        @Override public Outcome visit(TakeSlot a) throws ActuatorException {
+            // An etcd that does not answer is an outage of a forward step: a fault, retried with backoff.
+            SlotResult r = fleet("take a slot").lock();
+            if (r instanceof SlotResult.Full f) {
+                // Not a failure: the next observation sees no free slot and holds at fleet-slots-full until the watch wakes it.
+                return Outcome.ok("all " + f.max() + " slot(s) held by " + f.holders().stream().map(SlotHolder::host).toList() + "; waiting for one");
+            }
+            return Outcome.ok(r instanceof SlotResult.Taken t && t.already() ? "slot already held" : "slot taken for the rollout of " + a.version());
+        }
+
+        @Override public Outcome visit(ReleaseSlot a) {
+            // Housekeeping, never worth stopping the pass for: etcd away means the facts say so next, and the lease frees it anyway.
+            try {
+                SlotResult r = fleet("release the slot").unlock();
+                if (r instanceof SlotResult.Refused f) return Outcome.ok("the slot is held under another lease (" + f.holder() + "); left to it");
+                return Outcome.ok(r instanceof SlotResult.Released ? "slot released" : "no slot held");
+            } catch (ActuatorException e) {
+                return Outcome.failed("could not release the slot: " + e.getMessage());
+            }
+        }
+
+        @Override public Outcome visit(BlockForFleet a) {
+            try {
+                boolean first = fleet("publish a verdict").block(a.version(), a.reason());
+                store.markPublished(a.version(), clock.instant());
+                return Outcome.ok(first ? "blocked " + a.version() + " for the group" : a.version() + " was blocked for the group already");
+            } catch (ActuatorException e) {
+                return Outcome.failed("could not publish the verdict on " + a.version() + ": " + e.getMessage() + "; planned again once etcd answers");
+            }
+        }
+
+        @Override public Outcome visit(RecordPromotion a) {
+            try {
+                fleet("record a promotion").promoted(a.version());
+                return Outcome.ok("promotion of " + a.version() + " recorded for the group");
+            } catch (ActuatorException e) {
+                return Outcome.failed("could not record the promotion of " + a.version() + ": " + e.getMessage() + "; planned again once etcd answers");
+            }
         }
 
         @Override public Outcome visit(ClearRollbackRequest a) {
@@ -478,6 +521,10 @@ public final class Executor {
         BreakerState b = store.breaker();
         store.saveBreaker(new BreakerState(BreakerState.Status.ROLLBACK_FAILED, b.version(), Optional.of(why), Optional.of(clock.instant()), Math.max(1, b.failures())));
         alerter.fire("T3RollbackFailed", "critical", why, Map.of());
+    }
+
+    private FleetPort fleet(String what) throws ActuatorException {
+        return io.fleet().orElseThrow(() -> ActuatorException.transientFault("cannot " + what + ": the fleet is not open (see the fleet-open log line)", null));
     }
 
     private Rollout rollout() {

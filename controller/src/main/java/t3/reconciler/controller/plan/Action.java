@@ -57,6 +57,10 @@ public sealed interface Action {
         R visit(Approve a) throws X;
         R visit(AbortRollout a) throws X;
         R visit(DiscardApprovalRequest a) throws X;
+        R visit(TakeSlot a) throws X;
+        R visit(ReleaseSlot a) throws X;
+        R visit(BlockForFleet a) throws X;
+        R visit(RecordPromotion a) throws X;
     }
 
     /** Which step ends a reconcile pass (nothing to execute). */
@@ -332,6 +336,51 @@ public sealed interface Action {
     /** A {@code promote}/{@code abort} naming a version no rollout is open for: dropped, so it never applies to a later bump. */
     record DiscardApprovalRequest(ApprovalRequest.Kind kind, Version version) implements Action {
         public String name() { return "discard-" + kind.label(); }
+
+        public String eventTarget() { return version.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /**
+     * Take one of the group's rollout slots before the first step that changes what a user runs (docs/fleet.md). All
+     * slots held by others is not a failure: the outcome says so and the next observation holds at {@code fleet-slots-full}.
+     */
+    record TakeSlot(Version version) implements Action {
+        public String name() { return "take-slot"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** No rollout is open and this host still holds a slot (after promote, a finished rollback or an abandon): free it for the next host. */
+    record ReleaseSlot() implements Action {
+        public String name() { return "release-slot"; }
+
+        public String eventTarget() { return "-"; }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** {@code version} is blocked here and the fleet has no verdict from this host yet: publish it, so no other host tries it. */
+    record BlockForFleet(Version version, String reason) implements Action {
+        public String name() { return "block-for-fleet"; }
+
+        public String eventTarget() { return version.toString(); }
+
+        public Optional<Version> subjectVersion() { return Optional.of(version); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /** This host promoted {@code version} and the fleet's promotions lack it: the hosts after the canaries soak from here. */
+    record RecordPromotion(Version version) implements Action {
+        public String name() { return "record-promotion"; }
 
         public String eventTarget() { return version.toString(); }
 

@@ -26,10 +26,20 @@ public enum Gate {
     /** {@code canary.approval: manual} or {@code canary.pauseAfter}: waiting for the operator's {@code promote} (or {@code abort}). */
     AWAITING_APPROVAL("awaiting-approval", false),
     /**
-     * {@code fleet:} is set, and this build does not coordinate rollouts through etcd yet: acting alone would break the
-     * promise the section makes (one host at a time, shared verdicts), so no bump starts.
+     * {@code fleet:} is set and etcd cannot be read with a quorum (unreachable, or no leader): no rollout starts and no
+     * step moves a user forward; an outage, retried with backoff. A rollback never waits for it.
      */
-    FLEET("fleet", false);
+    FLEET_UNAVAILABLE("fleet-unavailable", true),
+    /** The fleet's freeze key is set ({@code fleet freeze}): the local freeze's meaning, for every host of the group. */
+    FLEET_FROZEN("fleet-frozen", false),
+    /** The target failed on another host of the group: blocked here too until {@code fleet unblock}. */
+    FLEET_BLOCKED("fleet-blocked", false),
+    /** Waves: this host waits for the canary hosts to promote the target, then for the soak to end. */
+    FLEET_WAVES("fleet-waves", true),
+    /** Every rollout slot of the group is held by other hosts: waits for one to be released (the watch wakes it). */
+    FLEET_SLOTS_FULL("fleet-slots-full", true),
+    /** This controller's etcd lease expired: its slot is gone; stop at the step boundary and take a slot again. */
+    FLEET_LEASE_LOST("fleet-lease-lost", true);
 
     private final String label;
     private final boolean clearsByItself;

@@ -30,9 +30,11 @@ import t3.reconciler.model.Version;
  * <p>Order of concerns: the operator's unfreeze/unblock, then promote/abort (an abort fails the rollout in flight) →
  * finish rolling back a failed bump (never gated) → the operator's rollback request (overrides
  * freeze, breaker and channel) → daily backups (not gated by freeze)
- * → breaker → freeze → resolve target → channel, blocked and downgrade guards → converged? → window →
- * the bump: record, back up everyone, install aside, health-check on real data, [approval: manual waits for
- * promote], activate, canary idle users one at a time [pauseAfter N waits for promote once N are verified] → promote.
+ * → the fleet's housekeeping (publish a verdict, release a slot, record a promotion) → breaker → freeze → fleet freeze
+ * → resolve target → channel, blocked, fleet-blocked and downgrade guards → converged? → window → [fleet: a quorum and
+ * the waves] → the bump: record, back up everyone, install aside, health-check on real data, [approval: manual waits
+ * for promote], [fleet: quorum, lease, slot] activate, canary idle users one at a time, each behind the same fleet gate
+ * [pauseAfter N waits for promote once N are verified] → promote. {@link FleetGates} has the fleet's part.
  */
 public final class Planner {
     private Planner() {}
@@ -58,14 +60,15 @@ public final class Planner {
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isPresent() && rollout.get().failed()) return rollBack(spec, obs, rollout.get());
         if (obs.rollbackRequest().isPresent()) return rollbackRequested(spec, obs, obs.rollbackRequest().get());
-        Optional<Decision> stop = dailyBackup(spec, obs, rollout).or(() -> breakerGate(spec, obs)).or(() -> freezeGate(spec, obs));
+        Optional<Decision> stop = FleetGates.housekeeping(spec, obs).or(() -> dailyBackup(spec, obs, rollout)).or(() -> breakerGate(spec, obs))
+                .or(() -> freezeGate(spec, obs)).or(() -> FleetGates.frozen(spec, obs));
         if (stop.isPresent()) return stop.get();
         Gated<Target> resolved = resolveTarget(spec, obs);
         if (resolved.stop().isPresent()) return resolved.stop().get();
         Gated<Target> target = rolloutInFlight(obs, resolved.value());
         if (target.stop().isPresent()) return target.stop().get();
         Target t = target.value();
-        return blockedGate(obs, t).or(() -> halfOpenGate(obs, t)).or(() -> downgradeGuard(spec, obs, t)).orElseGet(() -> bump(spec, obs, t));
+        return blockedGate(obs, t).or(() -> FleetGates.blocked(spec, obs, t)).or(() -> halfOpenGate(obs, t)).or(() -> downgradeGuard(spec, obs, t)).orElseGet(() -> bump(spec, obs, t));
     }
 
     /**
@@ -232,10 +235,12 @@ public final class Planner {
 
     /** The bump: record it, back up everyone, install aside, health-check on real data, activate, canary idle users one at a time, promote. */
     private static Decision bump(DesiredState spec, ObservedState obs, Target t) {
-        Optional<Decision> early = adopt(spec, obs, t).or(() -> windowGate(spec, obs, t)).or(() -> fleetGate(spec, obs, t));
+        Optional<Decision> early = adopt(spec, obs, t).or(() -> windowGate(spec, obs, t));
         if (early.isPresent()) return early.get();
         Optional<Rollout> rollout = obs.rollout();
         if (rollout.isEmpty()) {
+            Optional<Decision> fleet = FleetGates.beforeStart(spec, obs, t);
+            if (fleet.isPresent()) return fleet.get();
             return new Decision(new StartRollout(t.version(), obs.installed()), t.why() + "; starting a bump from " + obs.installed().map(Version::toString).orElse("nothing installed"));
         }
         Rollout r = rollout.get();
@@ -243,7 +248,7 @@ public final class Planner {
                 .or(() -> install(obs, t))
                 .or(() -> healthCheck(spec, t, r))
                 .or(() -> manualApprovalGate(spec, obs, t))
-                .or(() -> activate(obs, t))
+                .or(() -> activate(spec, obs, t))
                 .or(() -> pauseAfterGate(spec, obs, t, r))
                 .or(() -> canary(spec, obs, t, r))
                 .orElseGet(() -> new Decision(new Promote(t.version()), "every active user runs " + t.version() + " and paired; promoting it to last-good"));
@@ -268,18 +273,6 @@ public final class Planner {
         ZonedDateTime opens = now.with(w.start()).withSecond(0).withNano(0);
         if (!opens.isAfter(now)) opens = opens.plusDays(1);
         return Optional.of(hold(Hold.recheck(Gate.WINDOW, Duration.between(now, opens)), t.why() + "; outside the maintenance window " + w + " " + spec.schedule().zone() + ", next opens " + opens.toOffsetDateTime()));
-    }
-
-    /**
-     * With {@code fleet:} set, no new bump starts: the etcd layer (actuator/fleet) exists, but the planner does not use
-     * its slots, verdicts and waves yet, and a host acting alone is what the section exists to prevent. This is the
-     * fail-closed reading the fleet's failure table gives an unreachable etcd. A rollout already in flight finishes;
-     * rollbacks and the operator's requests are never gated.
-     */
-    private static Optional<Decision> fleetGate(DesiredState spec, ObservedState obs, Target t) {
-        if (spec.fleet().isEmpty() || obs.rollout().isPresent()) return Optional.empty();
-        return Optional.of(hold(Hold.until(Gate.FLEET), t.why() + "; fleet: is set (group " + spec.fleet().get().group()
-                + "), but this controller does not coordinate rollouts through etcd yet (docs/fleet.md): no bump starts; remove the fleet: section to act alone"));
     }
 
     /**
@@ -326,8 +319,10 @@ public final class Planner {
                 + seed.map(p -> seedUserOf(p) + "'s pre-bump backup").orElse("an empty database (no user has data yet)")));
     }
 
-    private static Optional<Decision> activate(ObservedState obs, Target t) {
+    private static Optional<Decision> activate(DesiredState spec, ObservedState obs, Target t) {
         if (obs.installed().equals(Optional.of(t.version()))) return Optional.empty();
+        Optional<Decision> fleet = FleetGates.beforeForwardStep(spec, obs, t, "switching the link");
+        if (fleet.isPresent()) return fleet;
         return Optional.of(new Decision(new Activate(t.version()), t.version() + " passed its health check; switching the global link"));
     }
 
@@ -347,6 +342,8 @@ public final class Planner {
                 deferred.add(u.name() + " (" + String.join(", ", u.busyProcesses()) + ")");
                 continue;
             }
+            Optional<Decision> fleet = FleetGates.beforeForwardStep(spec, obs, t, "restarting " + u.name());
+            if (fleet.isPresent()) return fleet;
             return Optional.of(new Decision(new Canary(u.name(), target), "canary: restart idle " + u.name() + " onto " + target
                     + " (runs " + u.runningVersion().map(Version::toString).orElse("an unknown version") + ")"));
         }
@@ -440,6 +437,8 @@ public final class Planner {
         if (b.isClosed() || !b.version().equals(Optional.of(failed))) {
             return new Decision(new OpenBreaker(failed, failure), failed + " failed (" + failure + "); blocking it and opening the breaker before rolling back");
         }
+        Optional<Decision> verdict = FleetGates.verdictDuringRollback(spec, obs, failed);
+        if (verdict.isPresent()) return verdict.get();
         boolean wasDowngrade = r.from().isPresent() && failed.isOlderThan(r.from().get());
         if (wasDowngrade) {
             return hold(Hold.until(Gate.BREAKER), "the deliberate downgrade to " + failed + " failed (" + failure + "); databases were archived, not deleted; needs an operator");

@@ -173,7 +173,10 @@ final class Migrations {
                       stage TEXT NOT NULL,
                       approved_by TEXT NOT NULL,
                       approved_at TEXT NOT NULL,
-                      PRIMARY KEY (rollout_id, stage)) STRICT""")));
+                      PRIMARY KEY (rollout_id, stage)) STRICT""")),
+            new Step(5, "fleet: which local verdicts were published to the group", List.of(
+                    // Set once the verdict is in etcd: an operator's 'fleet unblock' is not undone by this host publishing it again.
+                    "ALTER TABLE blocked ADD COLUMN fleet_published_at TEXT")));
 
     static int latest() { return STEPS.get(STEPS.size() - 1).version(); }
 

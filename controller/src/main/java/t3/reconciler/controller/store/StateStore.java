@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -250,6 +251,21 @@ public final class StateStore implements AutoCloseable {
         write("block " + v, () -> db().update(
                 "INSERT INTO blocked (version, reason, at) VALUES (?, ?, ?) ON CONFLICT (version) DO UPDATE SET reason = excluded.reason, at = excluded.at",
                 v.toString(), reason, Db.text(at)));
+    }
+
+    /** Blocked versions whose verdict this host has not published to the fleet yet, with the local reason, oldest first. */
+    public synchronized Map<Version, String> unpublishedBlocks() {
+        return call("read unpublished verdicts", () -> {
+            Map<Version, String> out = new LinkedHashMap<>();
+            db().query("SELECT version, reason FROM blocked WHERE fleet_published_at IS NULL ORDER BY at, version",
+                    rs -> out.put(Version.parse(rs.getString(1)), rs.getString(2)));
+            return out;
+        });
+    }
+
+    /** The verdict on {@code v} is in the fleet (first, or another host's was there already): never published again. */
+    public synchronized void markPublished(Version v, Instant at) {
+        write("mark the verdict on " + v + " published", () -> db().update("UPDATE blocked SET fleet_published_at = ? WHERE version = ?", Db.text(at), v.toString()));
     }
 
     /** The operator's {@code unblock}: the version may be tried again. */

@@ -20,6 +20,11 @@ import t3.reconciler.model.RollbackRequest;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.UserState;
 import t3.reconciler.model.Version;
+import t3.reconciler.model.fleet.EtcdHealth;
+import t3.reconciler.model.fleet.FleetFacts;
+import t3.reconciler.model.fleet.FleetFreeze;
+import t3.reconciler.model.fleet.SlotHolder;
+import t3.reconciler.model.fleet.Verdict;
 
 /** A readable way to write an observed state in a table test: a converged machine, then the differences. */
 final class Observed {
@@ -46,6 +51,55 @@ final class Observed {
     Map<String, Quarantine> quarantined = new LinkedHashMap<>();
     List<ApprovalRequest> approvalRequests = new ArrayList<>();
     Set<ApprovalStage> approved = new HashSet<>();
+    /** What one etcd read saw; null: not observed (a host without {@code fleet:}). */
+    Fleet fleet;
+    Map<Version, String> unpublished = new LinkedHashMap<>();
+
+    /** The fleet as this host ({@code h1}) reads it: a quorum, nothing held, nothing blocked, no freeze, its promotion of A known. */
+    static final class Fleet {
+        Fleet() {
+            promoted(A, "h1", NOW.minusSeconds(86400));
+        }
+
+        EtcdHealth etcd = EtcdHealth.QUORUM;
+        String self = "h1";
+        int max = 1;
+        List<SlotHolder> holders = new ArrayList<>();
+        boolean leaseLost;
+        Map<String, Verdict> verdicts = new LinkedHashMap<>();
+        Optional<FleetFreeze> freeze = Optional.empty();
+        Map<String, Map<String, Instant>> promotions = new LinkedHashMap<>();
+
+        Fleet holding(String... hosts) {
+            for (String h : hosts) holders.add(new SlotHolder(h, NOW.minusSeconds(30), 1));
+            return this;
+        }
+
+        Fleet promoted(Version v, String host, Instant at) {
+            promotions.computeIfAbsent(v.toString(), k -> new LinkedHashMap<>()).put(host, at);
+            return this;
+        }
+
+        Fleet verdict(Version v, String host, String reason) {
+            verdicts.put(v.toString(), new Verdict(v.toString(), host, reason, NOW.minusSeconds(120)));
+            return this;
+        }
+
+        FleetFacts facts() {
+            if (etcd != EtcdHealth.QUORUM) return FleetFacts.unknown(etcd, "http://127.0.0.1:2379: connection refused", self, max, leaseLost);
+            return new FleetFacts(etcd, "", 42, self, max, holders, holders.stream().anyMatch(h -> h.host().equals(self)), leaseLost, verdicts, freeze, promotions, Map.of());
+        }
+    }
+
+    Observed fleet(UnaryOperator<Fleet> change) {
+        fleet = change.apply(fleet == null ? new Fleet() : fleet);
+        return this;
+    }
+
+    Observed unpublished(Version v, String reason) {
+        unpublished.put(v, reason);
+        return this;
+    }
 
     Observed() {
         for (String u : List.of("alice", "bob", "carol")) users.put(u, user(u, A));
@@ -157,6 +211,7 @@ final class Observed {
 
     ObservedState build() {
         return new ObservedState(now, installed, present, lastGood, candidate, new ArrayList<>(users.values()), freezeFile, breaker, blocked, rollout, windowOverride, rollbackRequest, quarantined)
-                .withApprovals(approvalRequests, approved);
+                .withApprovals(approvalRequests, approved)
+                .withFleet(Optional.ofNullable(fleet).map(Fleet::facts), unpublished);
     }
 }

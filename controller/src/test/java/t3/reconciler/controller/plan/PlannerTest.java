@@ -22,10 +22,13 @@ import t3.reconciler.model.ApprovalRequest;
 import t3.reconciler.model.ApprovalStage;
 import t3.reconciler.model.ObservedState;
 import t3.reconciler.model.Version;
+import t3.reconciler.model.fleet.EtcdHealth;
 
 /** Every gate and failure branch of the planner, one named row each: (spec, observed) -> action, and the reason says why. */
 class PlannerTest {
     static final String USERS = "users: [alice, bob, carol]\n";
+    /** A fleet member named h1; rows append their own keys before the closing brace. */
+    static final String FLEET = "fleet: {endpoints: ['http://127.0.0.1:2379'], hostId: h1";
 
     static DesiredState spec(String extra) {
         try {
@@ -68,10 +71,46 @@ class PlannerTest {
             // -- maintenance window
             row("outside the window no bump starts", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, Hold.recheck(Gate.WINDOW, Duration.ofHours(15)), "03:00-06:00"),
             row("the operator's override bumps outside the window", "", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); o.windowOverride = true; return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
-            // -- fleet: set, not yet coordinated through etcd: no bump starts, a rollout in flight finishes
-            row("fleet set: no bump starts", "fleet: {endpoints: ['http://127.0.0.1:2379'], group: eu}", () -> new Observed().candidate(B), Hold.until(Gate.FLEET), "does not coordinate rollouts through etcd yet"),
-            row("fleet set: a rollout in flight finishes", "fleet: {endpoints: ['http://127.0.0.1:2379']}", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY); o.installed = Optional.of(B); return o; }, new Canary("alice", B), "canary"),
-            row("fleet set: converged stays converged", "fleet: {endpoints: ['http://127.0.0.1:2379']}", Observed::new, new Converged(), "every user"),
+            // -- fleet (docs/fleet.md): each fleet condition a Hold gate; a rollback never waits for etcd
+            row("fleet: etcd unreachable, no rollout starts", FLEET + "}", () -> new Observed().candidate(B).fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }), Hold.outage(Gate.FLEET_UNAVAILABLE), "no rollout starts"),
+            row("fleet: no quorum, no rollout starts", FLEET + "}", () -> new Observed().candidate(B).fleet(f -> { f.etcd = EtcdHealth.NO_QUORUM; return f; }), Hold.outage(Gate.FLEET_UNAVAILABLE), "no-quorum"),
+            row("fleet: facts never observed read as unreachable", FLEET + "}", () -> new Observed().candidate(B), Hold.outage(Gate.FLEET_UNAVAILABLE), "not observed"),
+            row("fleet: with a quorum and no waves a rollout starts", FLEET + "}", () -> new Observed().candidate(B).fleet(f -> f), new StartRollout(B, Optional.of(A)), "starting a bump"),
+            row("fleet: steps before the link moves need no slot and no quorum", FLEET + "}", () -> new Observed().candidate(B).rollout(B, A, Progress.BACKED_UP).fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }), new Install(B), "own prefix"),
+            row("fleet: etcd unreachable mid-rollout holds before the link moves", FLEET + "}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }), Hold.outage(Gate.FLEET_UNAVAILABLE), "before switching the link"),
+            row("fleet: no quorum mid-rollout holds before the next user restart", FLEET + "}", () -> activated().running("alice", B).restarted("alice").verified("alice").fleet(f -> { f.etcd = EtcdHealth.NO_QUORUM; return f.holding("h1"); }), Hold.outage(Gate.FLEET_UNAVAILABLE), "before restarting bob"),
+            row("fleet: a restarted user is still verified without etcd", FLEET + "}", () -> activated().running("alice", B).restarted("alice").fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }), new Verify("alice", B), "not verified"),
+            row("fleet: a rollback step is planned with etcd unreachable", FLEET + "}", () -> failedOn(B).fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }).unpublished(B, "canary bob: no session cookie"), new RollbackBinary(A), "back at " + A),
+            row("fleet: a restore is planned without quorum", FLEET + "}", () -> failedOn(B).installedIs(A).fleet(f -> { f.etcd = EtcdHealth.NO_QUORUM; return f; }), new Restore("alice", backupPath("alice", A), A), "restarted onto " + B),
+            row("fleet: a failed rollout opens the breaker before anything with etcd down", FLEET + "}", () -> activated().running("alice", B).restarted("alice").failed("canary alice: pairing 401").fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }), new OpenBreaker(B, "canary alice: pairing 401"), "opening the breaker"),
+            row("fleet: the verdict goes out right after the breaker opens, with a quorum", FLEET + "}", () -> failedOn(B).fleet(f -> f.holding("h1")).unpublished(B, "canary bob: no session cookie"), new BlockForFleet(B, "canary bob: no session cookie"), "before rolling back"),
+            row("fleet: an operator's rollback is not gated by etcd", FLEET + "}", () -> withOldBackups().present(OLD).rollout(OLD, A, Progress.STARTED).rollbackTo(OLD, false).fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }), new Activate(OLD), "link back"),
+            row("fleet: an unpublished verdict is published once the rollback is done", FLEET + "}", () -> new Observed().candidate(B).breakerOpen(B, 1, NOW).fleet(f -> f).unpublished(B, "canary bob: no session cookie"), new BlockForFleet(B, "canary bob: no session cookie"), "not published the verdict yet"),
+            row("fleet: without a quorum the verdict waits, the host holds as before", FLEET + "}", () -> { var o = new Observed().candidate(B).breakerOpen(B, 1, NOW).fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }).unpublished(B, "x"); o.freezeFile = Optional.of("breaker"); return o; }, Hold.until(Gate.BREAKER), "unfreeze"),
+            row("fleet: a verdict blocks the target", FLEET + "}", () -> new Observed().candidate(B).fleet(f -> f.verdict(B, "h2", "canary bob: pairing 401")), Hold.until(Gate.FLEET_BLOCKED), "failed on h2: canary bob: pairing 401"),
+            row("fleet: a verdict abandons a rollout that reached no user", FLEET + "}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).fleet(f -> f.verdict(B, "h2", "health")), new AbandonRollout(B), "never reached a user"),
+            row("fleet: a verdict fails a rollout that reached users", FLEET + "}", () -> activated().running("alice", B).restarted("alice").verified("alice").fleet(f -> f.holding("h1").verdict(B, "h2", "canary: 401")), new AbortRollout(B, "blocked by the fleet: failed on h2: canary: 401"), "rolled back"),
+            row("fleet: a newer build than the blocked one goes", FLEET + "}", () -> new Observed().candidate(C).fleet(f -> f.verdict(B, "h2", "health")), new StartRollout(C, Optional.of(A)), "starting a bump"),
+            row("fleet: the fleet freeze holds", FLEET + "}", () -> new Observed().candidate(B).fleet(f -> { f.freeze = Optional.of(new t3.reconciler.model.fleet.FleetFreeze("ops", "incident 7", NOW)); return f; }), Hold.until(Gate.FLEET_FROZEN), "incident 7"),
+            row("fleet: the fleet freeze stops a rollout in flight at the step boundary", FLEET + "}", () -> activated().running("alice", B).restarted("alice").verified("alice").fleet(f -> { f.freeze = Optional.of(new t3.reconciler.model.fleet.FleetFreeze("ops", "", NOW)); return f.holding("h1"); }), Hold.until(Gate.FLEET_FROZEN), "fleet unfreeze"),
+            row("fleet: the fleet freeze does not stop a rollback", FLEET + "}", () -> failedOn(B).installedIs(A).fleet(f -> { f.freeze = Optional.of(new t3.reconciler.model.fleet.FleetFreeze("ops", "", NOW)); return f; }), new Restore("alice", backupPath("alice", A), A), "restarted onto " + B),
+            row("fleet waves: a canary host goes at once", FLEET + ", canaryHosts: [h1, h2]}", () -> new Observed().candidate(B).fleet(f -> f), new StartRollout(B, Optional.of(A)), "starting a bump"),
+            row("fleet waves: the others await the canary hosts", FLEET + ", canaryHosts: [c1, c2]}", () -> new Observed().candidate(B).fleet(f -> f.promoted(B, "c1", NOW.minusSeconds(7200))), Hold.until(Gate.FLEET_WAVES), "canary host(s) c2"),
+            row("fleet waves: then soak, rechecked when it ends", FLEET + ", canaryHosts: [c1, c2], soak: 1h}", () -> new Observed().candidate(B).fleet(f -> f.promoted(B, "c1", NOW.minusSeconds(7200)).promoted(B, "c2", NOW.minusSeconds(600))), Hold.recheck(Gate.FLEET_WAVES, Duration.ofMinutes(50)), "soaking"),
+            row("fleet waves: after the soak the rollout starts", FLEET + ", canaryHosts: [c1], soak: 1h}", () -> new Observed().candidate(B).fleet(f -> f.promoted(B, "c1", NOW.minusSeconds(3600))), new StartRollout(B, Optional.of(A)), "starting a bump"),
+            row("fleet waves: a rollout in flight is not re-gated by waves", FLEET + ", canaryHosts: [c1]}", () -> new Observed().candidate(B).rollout(B, A, Progress.BACKED_UP).fleet(f -> f), new Install(B), "own prefix"),
+            row("fleet slots: take a slot before the link moves", FLEET + "}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).fleet(f -> f), new TakeSlot(B), "before switching the link"),
+            row("fleet slots: with the slot, the link moves", FLEET + "}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).fleet(f -> f.holding("h1")), new Activate(B), "passed its health check"),
+            row("fleet slots: all held by others, hold", FLEET + ", maxConcurrentHosts: 2}", () -> new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY).fleet(f -> { f.max = 2; return f.holding("h2", "h3"); }), Hold.until(Gate.FLEET_SLOTS_FULL), "held by h2, h3"),
+            row("fleet slots: a slot lost mid-rollout is taken again before the next restart", FLEET + "}", () -> activated().running("alice", B).restarted("alice").verified("alice").fleet(f -> f), new TakeSlot(B), "before restarting bob"),
+            row("fleet slots: a slot lost to another host holds the next restart", FLEET + "}", () -> activated().running("alice", B).restarted("alice").verified("alice").fleet(f -> f.holding("h2")), Hold.until(Gate.FLEET_SLOTS_FULL), "before restarting bob"),
+            row("fleet lease lost: stop at the step boundary", FLEET + "}", () -> activated().running("alice", B).restarted("alice").verified("alice").fleet(f -> { f.leaseLost = true; return f; }), Hold.recheck(Gate.FLEET_LEASE_LOST, Duration.ofSeconds(1)), "lease expired"),
+            row("fleet: promote needs no etcd", FLEET + "}", () -> activated().running("alice", B).running("bob", B).running("carol", B).verified("alice", "bob", "carol").fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }), new Promote(B), "last-good"),
+            row("fleet: release the slot after promote", FLEET + "}", () -> new Observed().fleet(f -> f.holding("h1").promoted(A, "h1", NOW)), new ReleaseSlot(), "releasing it"),
+            row("fleet: release the slot after a finished rollback, before anything else", FLEET + "}", () -> { var o = new Observed().candidate(B).breakerOpen(B, 1, NOW).fleet(f -> f.holding("h1")); o.freezeFile = Optional.of("breaker"); return o; }, new ReleaseSlot(), "no rollout is open"),
+            row("fleet: record the promotion the fleet lacks", FLEET + "}", () -> new Observed().fleet(f -> { f.promotions.clear(); return f; }), new RecordPromotion(A), "no promotion of it from h1"),
+            row("fleet: converged once the fleet knows it all", FLEET + "}", () -> new Observed().fleet(f -> f.promoted(A, "h1", NOW)), new Converged(), "every user"),
+            row("fleet: converged stays converged without etcd", FLEET + "}", () -> new Observed().fleet(f -> { f.etcd = EtcdHealth.UNREACHABLE; return f; }), new Converged(), "every user"),
             row("window 'always' bumps at noon", "schedule: {zone: UTC, window: always}", () -> { var o = new Observed().candidate(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new StartRollout(B, Optional.of(A)), "starting a bump"),
             row("an activated rollout finishes outside the window", "", () -> { var o = new Observed().candidate(B).present(B).rollout(B, A, Progress.HEALTHY); o.installed = Optional.of(B); o.now = Instant.parse("2026-06-08T12:00:00Z"); return o; }, new Canary("alice", B), "canary"),
 

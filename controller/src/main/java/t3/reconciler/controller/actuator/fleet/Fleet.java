@@ -1,9 +1,14 @@
 package t3.reconciler.controller.actuator.fleet;
 
+import t3.reconciler.model.fleet.FleetFacts;
+import t3.reconciler.model.fleet.HostStatus;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import t3.reconciler.controller.actuator.FleetPort;
 import t3.reconciler.controller.log.Log;
+import t3.reconciler.model.Version;
 import t3.reconciler.model.DesiredState;
 
 /**
@@ -11,7 +16,7 @@ import t3.reconciler.model.DesiredState;
  * slots, the shared records, the facts reader and the watch. One per controller; closing it revokes the lease (the
  * slot and status key go at once instead of after the TTL).
  */
-public final class Fleet implements AutoCloseable {
+public final class Fleet implements FleetPort {
     /** Long enough for a loaded etcd, short enough that a pass without quorum does not hang the loop for long. */
     public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(3);
 
@@ -42,13 +47,24 @@ public final class Fleet implements AutoCloseable {
         return new Fleet(spec, HostId.of(spec), clock, log);
     }
 
-    public FleetFacts facts() { return reader.read(); }
+    @Override public String self() { return self; }
 
-    public SlotResult lock() throws EtcdException { return slots.lock(self, spec.maxConcurrentHosts()); }
+    @Override public FleetFacts facts() { return reader.read(); }
 
-    public SlotResult unlock() throws EtcdException { return slots.unlock(self); }
+    @Override public SlotResult lock() throws EtcdException { return slots.lock(self, spec.maxConcurrentHosts()); }
+
+    @Override public SlotResult unlock() throws EtcdException { return slots.unlock(self); }
+
+    @Override public SlotResult releaseStale() throws EtcdException { return slots.releaseStale(self); }
+
+    @Override public boolean block(Version version, String reason) throws EtcdException { return records.block(version.toString(), self, reason); }
+
+    @Override public void promoted(Version version) throws EtcdException { records.promoted(version.toString(), self); }
+
+    @Override public void publish(HostStatus status) throws EtcdException { records.publish(status); }
 
     /** The watch on the group, started on first use: register it with the loop as a trigger source. */
+    @Override
     public synchronized ChangeSource changes() {
         if (watch == null) watch = new FleetWatch(etcd, keys, 0, log).start();
         return watch;

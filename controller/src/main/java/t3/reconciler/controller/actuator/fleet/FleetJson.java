@@ -1,5 +1,10 @@
 package t3.reconciler.controller.actuator.fleet;
 
+import t3.reconciler.model.fleet.SlotHolder;
+import t3.reconciler.model.fleet.Verdict;
+import t3.reconciler.model.fleet.FleetFreeze;
+import t3.reconciler.model.fleet.HostStatus;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;

@@ -1,5 +1,12 @@
 package t3.reconciler.controller.actuator.fleet;
 
+import t3.reconciler.model.fleet.FleetFacts;
+import t3.reconciler.model.fleet.SlotHolder;
+import t3.reconciler.model.fleet.Verdict;
+import t3.reconciler.model.fleet.FleetFreeze;
+import t3.reconciler.model.fleet.HostStatus;
+import t3.reconciler.model.fleet.EtcdHealth;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,5 +1,9 @@
 package t3.reconciler.controller.actuator.fleet;
 
+import t3.reconciler.model.fleet.Verdict;
+import t3.reconciler.model.fleet.FleetFreeze;
+import t3.reconciler.model.fleet.HostStatus;
+
 import java.time.Clock;
 import java.util.List;
 import t3.reconciler.controller.log.Log;

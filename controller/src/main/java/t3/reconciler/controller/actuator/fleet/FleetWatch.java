@@ -1,5 +1,7 @@
 package t3.reconciler.controller.actuator.fleet;
 
+import t3.reconciler.model.fleet.FleetFacts;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -13,7 +15,7 @@ import t3.reconciler.controller.log.Log;
 
 /**
  * An etcd watch on the group's prefix, as a {@link ChangeSource}: every put or delete there (a slot taken or freed by
- * a lease running out, a verdict, the freeze, a promotion, a status) fires the listeners. Watch, not poll: an idle
+ * a lease running out, a verdict, the freeze, a promotion) fires the listeners; host statuses ({@code status/}) do not. Watch, not poll: an idle
  * fleet sends nothing. The stream resumes from the revision after the last one seen, so no change between
  * reconnects is lost; a lost stream (etcd away) also fires, since reachability is itself a fact.
  */
@@ -120,8 +122,14 @@ public final class FleetWatch implements ChangeSource, AutoCloseable {
                 if (events.size() > 0) {
                     // Resume after the last event delivered, not after the header's revision: a stream cut short of the
                     // backlog must not skip it.
-                    for (JsonNode ev : events) nextRevision = Math.max(nextRevision, EtcdClient.num(ev.path("kv"), "mod_revision", "modRevision") + 1);
-                    fire();
+                    boolean decisive = false;
+                    for (JsonNode ev : events) {
+                        nextRevision = Math.max(nextRevision, EtcdClient.num(ev.path("kv"), "mod_revision", "modRevision") + 1);
+                        if (!EtcdClient.toKv(ev.path("kv")).key().startsWith(keys.statuses())) decisive = true;
+                    }
+                    // Statuses are display only: every host publishes its own after each pass, and waking every other
+                    // host for it would make each publish a pass on every host (a storm that never settles).
+                    if (decisive) fire();
                 } else if (!result.path("created").asBoolean(false)) {
                     long revision = EtcdClient.num(result.path("header"), "revision");
                     if (revision > 0) nextRevision = Math.max(nextRevision, revision + 1);

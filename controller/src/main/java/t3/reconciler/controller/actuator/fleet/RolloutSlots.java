@@ -1,5 +1,7 @@
 package t3.reconciler.controller.actuator.fleet;
 
+import t3.reconciler.model.fleet.SlotHolder;
+
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package t3.reconciler.controller.actuator.fleet;
 
+import t3.reconciler.model.fleet.SlotHolder;
+
 import java.util.List;
 
 /** What a lock or unlock of a rollout slot came to. Typed: the planner and the CLI branch on the kind, not on text. */

@@ -1,5 +1,12 @@
 package t3.reconciler.controller.actuator.fleet;
 
+import t3.reconciler.model.fleet.FleetFacts;
+import t3.reconciler.model.fleet.SlotHolder;
+import t3.reconciler.model.fleet.Verdict;
+import t3.reconciler.model.fleet.HostStatus;
+import t3.reconciler.model.fleet.EtcdHealth;
+import t3.reconciler.model.fleet.Waves;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -1,5 +1,8 @@
 package t3.reconciler.controller.actuator.fleet;
 
+import t3.reconciler.model.fleet.FleetFacts;
+import t3.reconciler.model.fleet.EtcdHealth;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;

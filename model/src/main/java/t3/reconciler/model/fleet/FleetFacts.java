@@ -1,4 +1,4 @@
-package t3.reconciler.controller.actuator.fleet;
+package t3.reconciler.model.fleet;
 
 import java.time.Instant;
 import java.util.List;
@@ -38,7 +38,7 @@ public record FleetFacts(
         hosts = Map.copyOf(hosts);
     }
 
-    static FleetFacts unknown(EtcdHealth etcd, String detail, String self, int max, boolean leaseLost) {
+    public static FleetFacts unknown(EtcdHealth etcd, String detail, String self, int max, boolean leaseLost) {
         return new FleetFacts(etcd, detail, 0, self, max, List.of(), false, leaseLost, Map.of(), Optional.empty(), Map.of(), Map.of());
     }
 

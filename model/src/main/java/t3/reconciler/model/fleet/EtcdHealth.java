@@ -1,4 +1,4 @@
-package t3.reconciler.controller.actuator.fleet;
+package t3.reconciler.model.fleet;
 
 /** How etcd looked to the last read: only {@code QUORUM} lets a rollout start (docs/fleet.md, failure table). */
 public enum EtcdHealth {

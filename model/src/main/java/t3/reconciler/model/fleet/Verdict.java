@@ -1,4 +1,4 @@
-package t3.reconciler.controller.actuator.fleet;
+package t3.reconciler.model.fleet;
 
 import java.time.Instant;
 
