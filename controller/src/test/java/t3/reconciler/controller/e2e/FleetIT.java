@@ -23,9 +23,9 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import t3.reconciler.controller.actuator.fleet.FleetFacts;
+import t3.reconciler.model.fleet.FleetFacts;
 import t3.reconciler.controller.actuator.fleet.SlotHistory;
-import t3.reconciler.controller.actuator.fleet.Verdict;
+import t3.reconciler.model.fleet.Verdict;
 import t3.reconciler.controller.e2e.FleetBeds.Host;
 import t3.reconciler.controller.store.Event;
 
@@ -103,7 +103,7 @@ class FleetIT {
         int[] marks = fleet.marks();
         fleet.publish(V2, "good");
         fleet.hupAll();
-        fleet.canary().awaitStep(marks[0], "release-slot", null, "ok");
+        fleet.canary().daemon.await(marks[0], FleetBeds.step("record-promotion", V2, "ok"), FleetBeds.WAIT, "the canary host records promoting " + V2);
         // After the soak both other hosts want the slot; whoever gets it is SIGKILLed holding it.
         FleetFacts held = fleet.awaitFacts(f -> f.slotHolders().stream().anyMatch(s -> !s.host().equals(fleet.canary().id)),
                 "a non-canary host takes the slot for " + V2);
@@ -115,13 +115,13 @@ class FleetIT {
         FleetFacts afterKill = fleet.operator.facts();
         assertTrue(afterKill.slotHolders().stream().anyMatch(s -> s.host().equals(victimId)),
                 "the killed controller still holds its slot until its lease runs out: " + afterKill);
-        assertTrue(first(victim, from, "release-slot").isEmpty(), victimId + " was killed inside its rollout, before releasing the slot");
+        assertTrue(victim.events().stream().noneMatch(e -> FleetBeds.releasedSlot(e) && e.at().isAfter(from)), victimId + " was killed inside its rollout, before releasing the slot");
 
         int nextMark = marks[fleet.hosts.indexOf(next)];
-        next.awaitStep(nextMark, "take-slot", null, "ok");
+        next.daemon.await(nextMark, FleetBeds.tookSlot(), FleetBeds.WAIT, next.id + " takes the slot after the dead host's lease ran out");
         assertTrue(next.daemon.since(nextMark).stream().anyMatch(FleetBeds.hold("fleet-slots-full")),
                 next.id + " waited while the dead host's slot was held (hold:fleet-slots-full)\n" + next.daemon.tail());
-        Event nextTook = first(next, from, "take-slot").orElseThrow(() -> new AssertionError(next.id + " has no take-slot event for " + V2));
+        Event nextTook = next.events().stream().filter(e -> FleetBeds.tookSlot(e) && e.at().isAfter(from)).findFirst().orElseThrow(() -> new AssertionError(next.id + " has no take-slot event for " + V2));
         assertTrue(nextTook.at().isAfter(killed), next.id + " took the slot (" + nextTook.at() + ") after the kill (" + killed + ")");
         // etcd, not a clock: the dead host's key went (its lease ran out, no one released it) before the next host's came.
         List<SlotHistory.Step> since = assertHistoryWithinMax().stream().filter(st -> st.revision() > fromRevision).toList();
@@ -174,7 +174,7 @@ class FleetIT {
         fleet.publish(V5, "good");
         fleet.hupAll();
         Host canary = fleet.canary();
-        canary.awaitStep(marks[0], "take-slot", null, "ok");
+        canary.daemon.await(marks[0], FleetBeds.tookSlot(), FleetBeds.WAIT, "the canary host takes the slot for " + V5);
 
         int[] before = fleet.marks();
         fleet.operator.records.freeze("FleetIT", "freeze in the middle of the canary host's rollout");
@@ -242,9 +242,11 @@ class FleetIT {
     static Map<Host, Slot> slots(Instant from) {
         Map<Host, Slot> out = new LinkedHashMap<>();
         for (Host h : fleet.hosts) {
-            Event took = first(h, from, "take-slot").orElseThrow(() -> new AssertionError(h.id + " has no take-slot event since " + from));
-            Event released = h.events().stream().filter(e -> e.action().equals("release-slot") && e.outcome().equals("ok") && e.at().isAfter(took.at()))
-                    .findFirst().orElseThrow(() -> new AssertionError(h.id + " has no release-slot event after " + took.at()));
+            List<Event> events = h.events();
+            Event took = events.stream().filter(e -> FleetBeds.tookSlot(e) && !e.at().isBefore(from)).findFirst()
+                    .orElseThrow(() -> new AssertionError(h.id + " has no take-slot event since " + from + " that took a slot: " + events));
+            Event released = events.stream().filter(e -> FleetBeds.releasedSlot(e) && e.at().isAfter(took.at())).findFirst()
+                    .orElseThrow(() -> new AssertionError(h.id + " has no release-slot event after " + took.at() + ": " + events));
             out.put(h, new Slot(took.at(), released.at()));
         }
         return out;
