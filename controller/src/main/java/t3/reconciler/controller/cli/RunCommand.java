@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import t3.reconciler.controller.actuator.fleet.Fleet;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.crash.CrashPoints;
 import t3.reconciler.controller.loop.Daemon;
@@ -38,11 +39,12 @@ final class RunCommand implements Callable<Integer> {
         SpecHolder holder = new SpecHolder(spec.path(), s, log);
         // Built from the state in force at each step boundary, so every live key of an edit acts at the next step.
         try (StateStore store = StateStore.open(s.controller().stateDb());
-             LiveActuators io = new LiveActuators(Wiring::actuators, log);
+             LiveActuators io = new LiveActuators(Wiring::actuators, f -> Fleet.open(f, clock, log), log);
              SpecAlerter alerter = SpecAlerter.following(log, () -> holder.inForce().alerts())) {
             Reconciler reconciler = new Reconciler(io::forSpec, store, clock, log, alerter, CrashPoints.fromEnvironment());
             HeldBack heldBack = HeldBack.persistedIn(store);
-            Daemon daemon = new Daemon(holder, store, reconciler, new Metrics(holder, heldBack), heldBack, clock, log, alerter);
+            Daemon daemon = new Daemon(holder, store, reconciler, new Metrics(holder, heldBack), heldBack, clock, log, alerter)
+                    .fleet(d -> io.forSpec(d).fleet());
             Reconciler.Result r = daemon.run(once, override);
             if (!once) return Main.OK;
             return ExitCode.of(r.outcome());

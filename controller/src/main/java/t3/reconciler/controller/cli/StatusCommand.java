@@ -15,6 +15,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import t3.reconciler.controller.actuator.fleet.Fleet;
+import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.loop.Daemon;
 import t3.reconciler.controller.loop.Observer;
 import t3.reconciler.controller.store.Event;
@@ -23,6 +25,10 @@ import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.ObservedState;
 import t3.reconciler.model.UserState;
 import t3.reconciler.model.Version;
+import t3.reconciler.model.fleet.EtcdHealth;
+import t3.reconciler.model.fleet.FleetFacts;
+import t3.reconciler.model.fleet.SlotHolder;
+import t3.reconciler.model.fleet.Verdict;
 
 @Command(name = "status", mixinStandardHelpOptions = true, description = "Desired vs observed at a glance, like kubectl describe: spec, observed, conditions, last events.")
 final class StatusCommand implements Callable<Integer> {
@@ -61,7 +67,7 @@ final class StatusCommand implements Callable<Integer> {
             return Main.OK;
         }
         try (Wiring w = Wiring.open(s)) {
-            ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, !noRegistry, false);
+            ObservedState obs = withFleet(s, new Observer(w.io, w.store, Clock.systemUTC()).observe(s, !noRegistry, false));
             List<Event> events = w.store.events(Optional.empty(), 10);
             if (json) {
                 ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -79,6 +85,20 @@ final class StatusCommand implements Callable<Integer> {
             System.out.println("Events (last " + events.size() + "):");
             for (Event e : events) System.out.println("  " + e.at() + "  " + e.action() + " " + e.target() + " [" + e.outcome() + "] " + e.reason());
             return Main.OK;
+        }
+    }
+
+    /**
+     * The fleet as one read shows it now, from this process (the daemon's port is its own): no lease is granted for a
+     * read, so whether this host holds a slot is read from the holders, not from the lease.
+     */
+    private static ObservedState withFleet(DesiredState s, ObservedState obs) {
+        if (s.fleet().isEmpty()) return obs;
+        try (Fleet f = Fleet.open(s.fleet().get(), Clock.systemUTC(), new Log(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), Log.Format.JSON, Clock.systemUTC()))) {
+            return obs.withFleet(Optional.of(f.facts()), obs.fleetUnpublished());
+        } catch (t3.reconciler.controller.actuator.ActuatorException e) {
+            return obs.withFleet(Optional.of(FleetFacts.unknown(EtcdHealth.UNREACHABLE, "cannot open the fleet: " + e.getMessage(),
+                    s.fleet().get().hostId().orElse("?"), s.fleet().get().maxConcurrentHosts(), false)), obs.fleetUnpublished());
         }
     }
 
@@ -112,12 +132,44 @@ final class StatusCommand implements Callable<Integer> {
             out.println("Quarantine: " + q.user() + " since " + q.since() + ": " + q.reason()
                     + " (not backed up, restarted or restored until a backup of theirs succeeds: fix their files, then 'backup " + q.user() + "')");
         }
+        fleetLine(s, obs).ifPresent(l -> out.println("Fleet:      " + l));
         out.println("Users:");
         out.printf("  %-12s %-9s %-30s %-6s %s%n", "USER", "UNIT", "RUNNING", "BUSY", "NEWEST BACKUP");
         for (UserState u : obs.users()) {
             out.printf("  %-12s %-9s %-30s %-6s %s%n", u.name(), u.activeState(), str(u.runningVersion()), u.busy() ? "busy" : "idle",
                     u.newestBackup().map(b -> describe(b, obs.now())).orElse(u.databaseExists() ? "none" : "no database"));
         }
+    }
+
+    /** The fleet as this host's observation saw it: etcd, slot, verdicts, freeze; empty without {@code fleet:}. */
+    static Optional<String> fleetLine(DesiredState s, ObservedState obs) {
+        if (s.fleet().isEmpty()) return Optional.empty();
+        String group = "group " + s.fleet().get().group();
+        if (obs.fleet().isEmpty()) return Optional.of(group + ", not observed (the fleet could not be opened: see the daemon's fleet-open log line)");
+        FleetFacts f = obs.fleet().get();
+        if (f.etcd() != EtcdHealth.QUORUM) return Optional.of(group + " as " + f.self() + ", etcd " + f.etcd().name().toLowerCase().replace('_', '-') + ": " + f.etcdDetail());
+        return Optional.of(group + " as " + f.self() + ", etcd quorum; slot " + (holds(f) ? "held" : "not held") + " ("
+                + f.slotHolders().size() + "/" + f.maxConcurrentHosts() + " held" + (f.slotHolders().isEmpty() ? "" : " by " + f.slotHolders().stream().map(SlotHolder::host).toList()) + ")"
+                + (f.leaseLost() ? "; LEASE LOST" : "")
+                + "; blocked: " + (f.verdicts().isEmpty() ? "none" : f.verdicts().values().stream().map(v -> v.version() + " (" + v.host() + ": " + v.reason() + ")").sorted().toList())
+                + "; freeze: " + f.freeze().map(z -> "by " + z.by() + " since " + z.at() + (z.reason().isBlank() ? "" : ": " + z.reason())).orElse("no"));
+    }
+
+    private static boolean holds(FleetFacts f) { return f.selfHoldsSlot() || f.slotHolders().stream().anyMatch(h -> h.host().equals(f.self())); }
+
+    static Map<String, Object> fleetJson(FleetFacts f) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("host", f.self());
+        m.put("etcd", f.etcd().name());
+        m.put("etcdDetail", f.etcdDetail());
+        m.put("slotHeld", holds(f));
+        m.put("leaseLost", f.leaseLost());
+        m.put("maxConcurrentHosts", f.maxConcurrentHosts());
+        m.put("slotHolders", f.slotHolders().stream().map(h -> Map.of("host", h.host(), "since", h.since().toString())).toList());
+        m.put("verdicts", f.verdicts().values().stream().sorted(java.util.Comparator.comparing(Verdict::version))
+                .map(v -> Map.of("version", v.version(), "host", v.host(), "reason", v.reason(), "at", v.at().toString())).toList());
+        m.put("freeze", f.freeze().map(z -> Map.of("by", z.by(), "reason", z.reason(), "at", z.at().toString())).orElse(null));
+        return m;
     }
 
     static String freezeSources(DesiredState s, ObservedState obs) {
@@ -166,6 +218,15 @@ final class StatusCommand implements Callable<Integer> {
             users.add(x);
         }
         m.put("users", users);
+        if (s.fleet().isPresent()) {
+            Map<String, Object> fleet = obs.fleet().map(StatusCommand::fleetJson).orElseGet(() -> {
+                Map<String, Object> none = new LinkedHashMap<>();
+                none.put("etcd", "NOT_OBSERVED");
+                return none;
+            });
+            fleet.put("group", s.fleet().get().group());
+            m.put("fleet", fleet);
+        }
         m.put("lastReconcile", last.orElse(null));
         m.put("events", events.stream().map(e -> Map.of("at", e.at().toString(), "action", e.action(), "target", e.target(), "outcome", e.outcome(), "reason", e.reason())).toList());
         return m;

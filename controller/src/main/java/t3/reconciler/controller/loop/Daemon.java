@@ -13,6 +13,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import t3.reconciler.controller.actuator.FleetPort;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.DesiredState;
@@ -43,6 +45,8 @@ public final class Daemon {
     private volatile Consumer<Pass> onPass = p -> {};
     /** The sources started, told after each pass (before it is logged as ended) what the state in force now names. */
     private List<TriggerSource> active = List.of();
+    /** The fleet port for a desired state (empty without {@code fleet:}); none at all: a daemon with no fleet wiring. */
+    private Optional<Function<DesiredState, Optional<FleetPort>>> fleet = Optional.empty();
 
     /** What one pass was triggered by and how it ended. */
     public record Pass(Set<String> why, boolean windowOverride, Reconciler.Result result) {}
@@ -71,6 +75,15 @@ public final class Daemon {
     public Daemon sources(ResyncTimer timer, List<TriggerSource> others) {
         this.timer = Optional.of(timer);
         this.sources = Optional.of(List.copyOf(others));
+        return this;
+    }
+
+    /**
+     * The fleet port in force for a desired state (the live actuators' own): its watch becomes a trigger source, and at
+     * start a slot this host held under an earlier lease is released unless a rollout is in flight.
+     */
+    public Daemon fleet(Function<DesiredState, Optional<FleetPort>> ports) {
+        this.fleet = Optional.of(ports);
         return this;
     }
 
@@ -103,6 +116,8 @@ public final class Daemon {
         List<TriggerSource> all = new ArrayList<>();
         all.add(t);
         all.addAll(sources.orElseGet(() -> List.of(new FileWatchSource(spec.file(), spec.inForce(), log), new SignalSource(spec::inForce, this))));
+        fleet.ifPresent(f -> all.add(new FleetTriggerSource(() -> f.apply(spec.inForce()))));
+        fleet.ifPresent(f -> releaseStaleSlot(f.apply(s)));
         try (MetricsServer server = MetricsServer.serve(s.controller().metricsAddress(), metrics::scrape)) {
             for (TriggerSource src : all) src.start(triggers);
             active = all;
@@ -117,6 +132,25 @@ public final class Daemon {
             lock.removePid();
             stopped.countDown(); // the shutdown hook lets the JVM exit from here: the pid file is gone already
 
+        }
+    }
+
+    /**
+     * Zincati's release at start: a slot this host held under an earlier lease (a controller that died) is freed, so a
+     * dead host does not keep a slot for a whole TTL after it came back. Not with a rollout in flight: the next pass
+     * takes that slot over under the new lease instead (the rollout still needs it).
+     */
+    private void releaseStaleSlot(Optional<FleetPort> port) {
+        if (port.isEmpty()) return;
+        if (store.rollout().isPresent()) {
+            log.info("fleet-slot", Log.kv("outcome", "kept", "reason", "a rollout is in flight: a slot held under an earlier lease is taken over, not released"));
+            return;
+        }
+        try {
+            port.get().releaseStale();
+        } catch (t3.reconciler.controller.actuator.ActuatorException e) {
+            // etcd away at start: the old lease's TTL frees the slot anyway.
+            log.warn("fleet-slot", Log.kv("outcome", "failed", "reason", "could not release a slot held under an earlier lease: " + e.getMessage()));
         }
     }
 

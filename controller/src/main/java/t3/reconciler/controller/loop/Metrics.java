@@ -72,6 +72,7 @@ public final class Metrics {
 
     public void observed(ObservedState o, boolean specValid) {
         last.set(o);
+        fleetGauges(spec.inForce().fleet().isPresent());
         invalidSpec = specValid ? 0 : 1;
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         o.installed().ifPresent(v -> rows.add(MultiGauge.Row.of(Tags.of("role", "installed", "version", v.toString()), 1)));
@@ -93,6 +94,31 @@ public final class Metrics {
         backupAge.register(ba, true);
         backupSize.register(bs, true);
         quarantined.register(o.users().stream().map(u -> MultiGauge.Row.of(Tags.of("user", u.name()), o.isQuarantined(u.name()) ? 1 : 0)).toList(), true);
+    }
+
+    /** Registered only while {@code fleet:} is set, so a host acting alone exports no fleet series (the alert rules read these names). */
+    private List<Gauge> fleet = List.of();
+
+    private synchronized void fleetGauges(boolean wanted) {
+        if (wanted == !fleet.isEmpty()) return;
+        if (!wanted) {
+            fleet.forEach(registry::remove);
+            fleet = List.of();
+            return;
+        }
+        fleet = List.of(
+                Gauge.builder("t3r_fleet_slot_held", () -> fleetFact(f -> f.selfHoldsSlot() ? 1 : 0))
+                        .description("1 while this host holds one of its group's rollout slots (docs/fleet.md)").register(registry),
+                Gauge.builder("t3r_fleet_blocked_versions", () -> fleetFact(f -> f.verdicts().size()))
+                        .description("versions the fleet blocked (a verdict from any host), as of the last etcd read").register(registry),
+                Gauge.builder("t3r_fleet_etcd_reachable", () -> fleetFact(f -> f.etcd() == t3.reconciler.model.fleet.EtcdHealth.QUORUM ? 1 : 0))
+                        .description("1 while etcd answers with a quorum; 0 when unreachable or without one (no rollout starts)").register(registry));
+    }
+
+    /** From the last observation; 0 while the fleet was not observed (fail closed: unknown is not reachable). */
+    private double fleetFact(java.util.function.ToDoubleFunction<t3.reconciler.model.fleet.FleetFacts> f) {
+        ObservedState o = last.get();
+        return o == null || o.fleet().isEmpty() ? 0 : f.applyAsDouble(o.fleet().get());
     }
 
     /**

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import t3.reconciler.controller.actuator.ActuatorException;
+import t3.reconciler.controller.actuator.FleetPort;
 import t3.reconciler.controller.actuator.UnitStatus;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.StateStore;
@@ -75,7 +76,10 @@ public final class Observer {
         return new ObservedState(now, installed, io.releases().present(), store.lastGood(), candidate, users,
                 readFreezeFile(spec.controller().freezeFile()), store.breaker(), store.blocked(), rollout, windowOverride,
                 store.rollbackRequest(), store.quarantined(), store.unfreezeRequest(), store.unblockRequests(),
-                store.approvalRequests(), rollout.map(r -> store.approvals(r.id())).orElse(Set.of()));
+                store.approvalRequests(), rollout.map(r -> store.approvals(r.id())).orElse(Set.of()),
+                // One etcd read per observation, never throwing: what it could not read it reports as such.
+                spec.fleet().isPresent() ? io.fleet().map(FleetPort::facts) : Optional.empty(),
+                spec.fleet().isPresent() ? store.unpublishedBlocks() : Map.of());
     }
 
     /**

@@ -48,6 +48,9 @@ public final class Reconciler {
     /** The channel's answer for this pass; null until asked, and again when a pass starts or the actuators change. */
     private ChannelAnswer channel;
     private Instant stopSeen;
+    private final StatusPublisher status;
+    /** The last observation of the pass running (or just ended): what the fleet status is made of. */
+    private ObservedState lastObserved;
 
     /** What the metrics see of a pass. */
     public interface Listener {
@@ -73,6 +76,7 @@ public final class Reconciler {
         this.store = store;
         this.clock = clock;
         this.log = log;
+        this.status = new StatusPublisher(log);
     }
 
     private void wire(DesiredState s) {
@@ -109,6 +113,17 @@ public final class Reconciler {
     }
 
     public Result reconcile(Supplier<DesiredState> spec, boolean windowOverride, BooleanSupplier stop) {
+        lastObserved = null;
+        Result r = pass(spec, windowOverride, stop);
+        if (built != null) {
+            // Half the resync period: a daemon's resync pass always finds the heartbeat due.
+            Duration refresh = spec.get().schedule().resync().dividedBy(2);
+            status.afterPass(built.fleet(), lastObserved, r.outcome(), r.gate(), refresh);
+        }
+        return r;
+    }
+
+    private Result pass(Supplier<DesiredState> spec, boolean windowOverride, BooleanSupplier stop) {
         int steps = 0;
         Optional<Decision> last = Optional.empty();
         try {
@@ -121,6 +136,7 @@ public final class Reconciler {
                 wire(s);
                 if (channel == null || !channel.answers(s)) channel = new ChannelAnswer(s.packageName(), s.track(), s.pin().isPresent(), observer.resolve(s));
                 ObservedState obs = observer.observe(s, channel.candidate(), windowOverride);
+                lastObserved = obs;
                 listener.observed(obs);
                 Decision d = Planner.next(s, obs);
                 last = Optional.of(d);

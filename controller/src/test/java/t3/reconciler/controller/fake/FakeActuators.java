@@ -57,6 +57,9 @@ public final class FakeActuators {
 
     public Actuators actuators() { return new Actuators(units, busy, registry, releases, backups, health, pairing); }
 
+    /** This host's fleet port on a shared in-memory etcd (several hosts in one JVM make a fleet). */
+    public FakeFleet fleet(FakeEtcd etcd, String host, int maxConcurrentHosts) { return new FakeFleet(etcd, host, maxConcurrentHosts, this); }
+
     // The failures tests ask for most, here so a test reads as one sentence; each part has more.
     public void failInstall(Version v) { registry.failInstall(v); }
 
