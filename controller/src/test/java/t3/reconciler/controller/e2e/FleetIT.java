@@ -3,10 +3,14 @@ package t3.reconciler.controller.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -28,6 +33,7 @@ import t3.reconciler.controller.actuator.fleet.SlotHistory;
 import t3.reconciler.model.fleet.Verdict;
 import t3.reconciler.controller.e2e.FleetBeds.Host;
 import t3.reconciler.controller.store.Event;
+import t3.reconciler.controller.testbed.RegistryBed;
 
 /**
  * Issue 16's fleet, end to end: three hosts (each a bed with its own systemd manager, one user and its own controller
@@ -45,7 +51,8 @@ class FleetIT {
     static final String V2 = "0.0.25-nightly.20260603.1";
     static final String V3 = "0.0.25-nightly.20260604.1";
     static final String V4 = "0.0.25-nightly.20260605.1";
-    static final String V5 = "0.0.25-nightly.20260606.1";
+    /** Its record directory under /tmp is shared by every bed on the machine: a version no other test publishes. */
+    static final String V5 = "0.0.25-nightly.20260606.16";
     static final String BAD = "0.0.25-nightly.20260607.1";
 
     static FleetBeds fleet;
@@ -119,8 +126,6 @@ class FleetIT {
 
         int nextMark = marks[fleet.hosts.indexOf(next)];
         next.daemon.await(nextMark, FleetBeds.tookSlot(), FleetBeds.WAIT, next.id + " takes the slot after the dead host's lease ran out");
-        assertTrue(next.daemon.since(nextMark).stream().anyMatch(FleetBeds.hold("fleet-slots-full")),
-                next.id + " waited while the dead host's slot was held (hold:fleet-slots-full)\n" + next.daemon.tail());
         Event nextTook = next.events().stream().filter(e -> FleetBeds.tookSlot(e) && e.at().isAfter(from)).findFirst().orElseThrow(() -> new AssertionError(next.id + " has no take-slot event for " + V2));
         assertTrue(nextTook.at().isAfter(killed), next.id + " took the slot (" + nextTook.at() + ") after the kill (" + killed + ")");
         // etcd, not a clock: the dead host's key went (its lease ran out, no one released it) before the next host's came.
@@ -170,23 +175,32 @@ class FleetIT {
     @Test
     @Order(4)
     void aFleetFreezeStopsEveryHostAtTheNextStepBoundaryAndUnfreezeResumes() throws Exception {
+        // The canary host is held inside a step: the slow-install build's preinstall waits while the hold file exists.
+        Path rec = RegistryBed.recordDir(V5);
+        Path hold = Files.createFile(rec.resolve("hold"));
         int[] marks = fleet.marks();
-        fleet.publish(V5, "good");
-        fleet.hupAll();
         Host canary = fleet.canary();
-        canary.daemon.await(marks[0], FleetBeds.tookSlot(), FleetBeds.WAIT, "the canary host takes the slot for " + V5);
-
-        int[] before = fleet.marks();
-        fleet.operator.records.freeze("FleetIT", "freeze in the middle of the canary host's rollout");
-        int[] after = fleet.marks();
-        for (Host h : fleet.hosts) {
-            int i = fleet.hosts.indexOf(h);
-            int at = h.daemon.awaitIndex(before[i], FleetBeds.hold("fleet-frozen"), FleetBeds.WAIT, h.id + " holds at the fleet freeze");
-            long steps = h.daemon.since(after[i]).stream().limit(Math.max(0, at - after[i])).filter(DaemonProcess.ev("step")).count();
-            assertTrue(steps <= 1, h.id + " finished at most the step in flight before holding, not " + steps + "\n" + h.daemon.tail());
+        int[] before, after;
+        try {
+            fleet.publish(V5, "slow-install");
+            fleet.hupAll();
+            awaitPreinstall(rec, canary);
+            assertTrue(StateWatch.journal(canary.bed.stateDb(), "install").isPresent(), "the canary host's journal has its install in flight");
+            before = fleet.marks();
+            fleet.operator.records.freeze("FleetIT", "freeze while the canary host installs");
+            after = fleet.marks();
+            for (Host h : fleet.others()) {
+                int i = fleet.hosts.indexOf(h);
+                int at = h.daemon.awaitIndex(before[i], FleetBeds.hold("fleet-frozen"), FleetBeds.WAIT, h.id + " holds at the fleet freeze");
+                assertEquals(List.of(), stepsBetween(h, after[i], at), h.id + " takes no step before holding");
+            }
+        } finally {
+            Files.deleteIfExists(hold);
         }
-        assertTrue(canary.daemon.since(marks[0]).stream().noneMatch(FleetBeds.step("release-slot", null, null)),
-                "the canary host stopped inside its rollout, before releasing the slot\n" + canary.daemon.tail());
+        // The step in flight ends; the next one does not start.
+        int at = canary.daemon.awaitIndex(before[0], FleetBeds.hold("fleet-frozen"), FleetBeds.WAIT, "the canary host holds at the fleet freeze");
+        assertEquals(List.of("install"), stepsBetween(canary, after[0], at), "the canary host finished the step in flight (its install), then held");
+        assertTrue(canary.daemon.since(marks[0]).stream().noneMatch(FleetBeds.step("health-check", null, null)), "no step after the install\n" + canary.daemon.tail());
         // Frozen means frozen: a pass asked for now does nothing anywhere.
         int[] hup = fleet.marks();
         fleet.hupAll();
@@ -230,6 +244,35 @@ class FleetIT {
             assertTrue(first(h, from, "take-slot").isEmpty(), h.id + " never took a slot for " + BAD);
             assertFalse(Files.exists(h.bed.dir.resolve("versions/" + BAD)), h.id + " never installed " + BAD);
             assertEquals(before.get(h), fingerprint(h), h.id + "'s user database and installed link are byte-identical before and after");
+        }
+    }
+
+    /** The steps a host logged from index {@code from} up to (not including) {@code to}. */
+    static List<String> stepsBetween(Host h, int from, int to) {
+        return h.daemon.since(from).stream().limit(Math.max(0, to - from)).filter(DaemonProcess.ev("step")).map(n -> n.path("action").asText()).toList();
+    }
+
+    /** Until the slow-install build's preinstall recorded itself (npm is running it): an inotify watch on the directory. */
+    static void awaitPreinstall(Path rec, Host h) throws Exception {
+        long deadline = System.nanoTime() + FleetBeds.WAIT.toNanos();
+        try (WatchService ws = rec.getFileSystem().newWatchService()) {
+            rec.register(ws, StandardWatchEventKinds.ENTRY_CREATE);
+            while (!preinstallRecorded(rec)) {
+                if (!h.daemon.process.isAlive()) fail(h.id + "'s daemon exited\n" + h.daemon.tail());
+                long left = deadline - System.nanoTime();
+                if (left <= 0) fail(h.id + " never ran the slow build's preinstall\n" + h.daemon.tail());
+                WatchKey k = ws.poll(left, TimeUnit.NANOSECONDS);
+                if (k != null) {
+                    k.pollEvents();
+                    k.reset();
+                }
+            }
+        }
+    }
+
+    private static boolean preinstallRecorded(Path rec) throws java.io.IOException {
+        try (var files = Files.list(rec)) {
+            return files.anyMatch(f -> f.getFileName().toString().startsWith("preinstall."));
         }
     }
 
