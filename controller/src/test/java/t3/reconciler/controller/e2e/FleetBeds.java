@@ -25,13 +25,13 @@ import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import t3.reconciler.controller.actuator.fleet.EtcdException;
 import t3.reconciler.controller.actuator.fleet.Fleet;
-import t3.reconciler.model.fleet.FleetFacts;
 import t3.reconciler.controller.actuator.fleet.SlotHistory;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.controller.testbed.EtcdCluster;
 import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.fleet.FleetFacts;
 
 /**
  * A fleet on one machine: a real 3-member etcd on loopback and three hosts, each a bed of its own ({@code bed.sh}: its
