@@ -24,7 +24,7 @@ final class PlanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DesiredState s = spec.load();
         try (Wiring w = Wiring.open(s)) {
-            ObservedState obs = new Observer(w.io, w.store, Clock.systemUTC()).observe(s, true, override);
+            ObservedState obs = FleetRead.into(s, new Observer(w.io, w.store, Clock.systemUTC()).observe(s, true, override));
             Decision d = Planner.next(s, obs);
             StatusCommand.printSummary(s, obs, System.out);
             System.out.println();

@@ -15,8 +15,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import t3.reconciler.controller.actuator.fleet.Fleet;
-import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.loop.Daemon;
 import t3.reconciler.controller.loop.Observer;
 import t3.reconciler.controller.store.Event;
@@ -67,7 +65,7 @@ final class StatusCommand implements Callable<Integer> {
             return Main.OK;
         }
         try (Wiring w = Wiring.open(s)) {
-            ObservedState obs = withFleet(s, new Observer(w.io, w.store, Clock.systemUTC()).observe(s, !noRegistry, false));
+            ObservedState obs = FleetRead.into(s, new Observer(w.io, w.store, Clock.systemUTC()).observe(s, !noRegistry, false));
             List<Event> events = w.store.events(Optional.empty(), 10);
             if (json) {
                 ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -85,20 +83,6 @@ final class StatusCommand implements Callable<Integer> {
             System.out.println("Events (last " + events.size() + "):");
             for (Event e : events) System.out.println("  " + e.at() + "  " + e.action() + " " + e.target() + " [" + e.outcome() + "] " + e.reason());
             return Main.OK;
-        }
-    }
-
-    /**
-     * The fleet as one read shows it now, from this process (the daemon's port is its own): no lease is granted for a
-     * read, so whether this host holds a slot is read from the holders, not from the lease.
-     */
-    private static ObservedState withFleet(DesiredState s, ObservedState obs) {
-        if (s.fleet().isEmpty()) return obs;
-        try (Fleet f = Fleet.open(s.fleet().get(), Clock.systemUTC(), new Log(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), Log.Format.JSON, Clock.systemUTC()))) {
-            return obs.withFleet(Optional.of(f.facts()), obs.fleetUnpublished());
-        } catch (t3.reconciler.controller.actuator.ActuatorException e) {
-            return obs.withFleet(Optional.of(FleetFacts.unknown(EtcdHealth.UNREACHABLE, "cannot open the fleet: " + e.getMessage(),
-                    s.fleet().get().hostId().orElse("?"), s.fleet().get().maxConcurrentHosts(), false)), obs.fleetUnpublished());
         }
     }
 
@@ -148,21 +132,19 @@ final class StatusCommand implements Callable<Integer> {
         if (obs.fleet().isEmpty()) return Optional.of(group + ", not observed (the fleet could not be opened: see the daemon's fleet-open log line)");
         FleetFacts f = obs.fleet().get();
         if (f.etcd() != EtcdHealth.QUORUM) return Optional.of(group + " as " + f.self() + ", etcd " + f.etcd().name().toLowerCase().replace('_', '-') + ": " + f.etcdDetail());
-        return Optional.of(group + " as " + f.self() + ", etcd quorum; slot " + (holds(f) ? "held" : "not held") + " ("
+        return Optional.of(group + " as " + f.self() + ", etcd quorum; slot " + (f.selfHoldsSlot() ? "held" : "not held") + " ("
                 + f.slotHolders().size() + "/" + f.maxConcurrentHosts() + " held" + (f.slotHolders().isEmpty() ? "" : " by " + f.slotHolders().stream().map(SlotHolder::host).toList()) + ")"
                 + (f.leaseLost() ? "; LEASE LOST" : "")
                 + "; blocked: " + (f.verdicts().isEmpty() ? "none" : f.verdicts().values().stream().map(v -> v.version() + " (" + v.host() + ": " + v.reason() + ")").sorted().toList())
                 + "; freeze: " + f.freeze().map(z -> "by " + z.by() + " since " + z.at() + (z.reason().isBlank() ? "" : ": " + z.reason())).orElse("no"));
     }
 
-    private static boolean holds(FleetFacts f) { return f.selfHoldsSlot() || f.slotHolders().stream().anyMatch(h -> h.host().equals(f.self())); }
-
     static Map<String, Object> fleetJson(FleetFacts f) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("host", f.self());
         m.put("etcd", f.etcd().name());
         m.put("etcdDetail", f.etcdDetail());
-        m.put("slotHeld", holds(f));
+        m.put("slotHeld", f.selfHoldsSlot());
         m.put("leaseLost", f.leaseLost());
         m.put("maxConcurrentHosts", f.maxConcurrentHosts());
         m.put("slotHolders", f.slotHolders().stream().map(h -> Map.of("host", h.host(), "since", h.since().toString())).toList());

@@ -14,6 +14,7 @@ import t3.reconciler.model.ObservedState;
 import t3.reconciler.model.Rollout;
 import t3.reconciler.model.UserState;
 import t3.reconciler.model.Version;
+import t3.reconciler.model.fleet.EtcdHealth;
 import t3.reconciler.model.fleet.FleetFacts;
 import t3.reconciler.model.fleet.HostStatus;
 
@@ -36,6 +37,8 @@ final class StatusPublisher {
         FleetPort p = port.get();
         HostStatus now = of(p.self(), obs, outcome, gate);
         Optional<FleetFacts> facts = obs.fleet();
+        // Without a quorum a write fails too, after its timeout: the pass that sees etcd back publishes.
+        if (facts.isPresent() && facts.get().etcd() != EtcdHealth.QUORUM) return;
         boolean lost = facts.map(f -> f.leaseLost() || (f.revision() > 0 && !f.hosts().containsKey(p.self()))).orElse(false);
         boolean changed = lastPublished == null || !sameButHeartbeat(lastPublished, now);
         boolean stale = !obs.now().isBefore(lastAt.plus(refresh));

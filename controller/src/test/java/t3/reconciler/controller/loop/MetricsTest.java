@@ -132,6 +132,28 @@ class MetricsTest {
     }
 
     @Test
+    void fleetSeriesExistOnlyWithAFleetAndReadTheFacts() throws Exception {
+        Metrics alone = metrics("users: [alice, bob, carol]\n");
+        alone.observed(observed(A, Optional.empty()), true);
+        assertFalse(alone.scrape().contains("t3r_fleet_"), alone.scrape());
+
+        Metrics m = metrics("users: [alice, bob, carol]\nfleet: {endpoints: ['http://127.0.0.1:2379'], hostId: h1}\n");
+        var verdict = new t3.reconciler.model.fleet.Verdict(B.toString(), "h2", "canary", NOW);
+        var facts = new t3.reconciler.model.fleet.FleetFacts(t3.reconciler.model.fleet.EtcdHealth.QUORUM, "", 9, "h1", 1,
+                List.of(new t3.reconciler.model.fleet.SlotHolder("h1", NOW, 7)), true, false, java.util.Map.of(B.toString(), verdict),
+                Optional.empty(), java.util.Map.of(), java.util.Map.of());
+        m.observed(observed(A, Optional.empty()).withFleet(Optional.of(facts), java.util.Map.of()), true);
+        String s = m.scrape();
+        assertTrue(s.contains("t3r_fleet_slot_held 1.0"), s);
+        assertTrue(s.contains("t3r_fleet_blocked_versions 1.0"), s);
+        assertTrue(s.contains("t3r_fleet_etcd_reachable 1.0"), s);
+
+        var down = t3.reconciler.model.fleet.FleetFacts.unknown(t3.reconciler.model.fleet.EtcdHealth.NO_QUORUM, "no leader", "h1", 1, false);
+        m.observed(observed(A, Optional.empty()).withFleet(Optional.of(down), java.util.Map.of()), true);
+        assertTrue(m.scrape().contains("t3r_fleet_etcd_reachable 0.0"), "reachable means a quorum: " + m.scrape());
+    }
+
+    @Test
     void heldBackSinceSurvivesARestart() throws Exception {
         try (StateStore store = StateStore.open(dir.resolve("state.db"))) {
             HeldBack first = HeldBack.persistedIn(store);

@@ -122,14 +122,12 @@ public final class FleetWatch implements ChangeSource, AutoCloseable {
                 if (events.size() > 0) {
                     // Resume after the last event delivered, not after the header's revision: a stream cut short of the
                     // backlog must not skip it.
-                    boolean decisive = false;
+                    List<String> changed = new java.util.ArrayList<>();
                     for (JsonNode ev : events) {
                         nextRevision = Math.max(nextRevision, EtcdClient.num(ev.path("kv"), "mod_revision", "modRevision") + 1);
-                        if (!EtcdClient.toKv(ev.path("kv")).key().startsWith(keys.statuses())) decisive = true;
+                        changed.add(EtcdClient.toKv(ev.path("kv")).key());
                     }
-                    // Statuses are display only: every host publishes its own after each pass, and waking every other
-                    // host for it would make each publish a pass on every host (a storm that never settles).
-                    if (decisive) fire();
+                    if (wakes(keys, changed)) fire();
                 } else if (!result.path("created").asBoolean(false)) {
                     long revision = EtcdClient.num(result.path("header"), "revision");
                     if (revision > 0) nextRevision = Math.max(nextRevision, revision + 1);
@@ -137,6 +135,15 @@ public final class FleetWatch implements ChangeSource, AutoCloseable {
             }
         }
         if (!closed) throw new EtcdException("watch stream ended");
+    }
+
+    /**
+     * Whether a change of these keys may change a decision. Statuses do not: they are display only, every host
+     * publishes its own after each pass, and waking every other host for it would make each publish a pass on every
+     * host (a storm that never settles).
+     */
+    static boolean wakes(Keys keys, List<String> changed) {
+        return changed.stream().anyMatch(k -> !k.startsWith(keys.statuses()));
     }
 
     private void fire() {

@@ -205,6 +205,9 @@ class FleetEtcdIT {
         changes.until(() -> b.facts().hosts().containsKey("a"), QUIET, "a's status");
         assertEquals(status, b.facts().hosts().get("a"));
 
+        // The watch does not report statuses (display only: FleetWatch.wakes); a's slot, under the same lease, goes in
+        // the same revision as its status, and that the watch reports.
+        assertInstanceOf(SlotResult.Taken.class, a.lock());
         a.lease.abandon();
         changes.until(() -> !b.facts().hosts().containsKey("a"), QUIET, "a's status to vanish with its lease");
         assertTrue(a.lease.renew() == false && a.lease.lost(), "a learns that its lease ran out");
