@@ -21,6 +21,14 @@ final class Args {
         return name;
     }
 
+    private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    /** A fleet host id (fleet.hostId's rule): it becomes part of an etcd key, so no '/' may reach one. */
+    static String host(String s) {
+        if (!HOST.matcher(s).matches()) throw new CliException(Main.USAGE, "'" + s + "' is not a valid host id (letters, digits, '.', '_', '-', at most 64)");
+        return s;
+    }
+
     /** Who ran the command, for the event log: the sudo caller if any. */
     static String who() { return System.getenv().getOrDefault("SUDO_USER", System.getProperty("user.name")); }
 }

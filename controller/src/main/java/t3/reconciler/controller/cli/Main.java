@@ -11,7 +11,7 @@ import t3.reconciler.controller.plan.ExitCode;
         description = "Keeps per-user t3 servers on the version the desired-state file asks for, gating every bump.",
         subcommands = {ValidateCommand.class, PlanCommand.class, StatusCommand.class, RunCommand.class, EventsCommand.class,
                 FreezeCommand.class, UnfreezeCommand.class, ReconcileCommand.class, DryRunCommand.class, RollbackCommand.class, BackupCommand.class,
-                BackupsCommand.class, UnblockCommand.class, PromoteCommand.class, AbortCommand.class, CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
+                BackupsCommand.class, UnblockCommand.class, PromoteCommand.class, AbortCommand.class, FleetCommand.class, CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:an action failed", "2:bad usage or invalid input", "3:refused by a gate"})
 public final class Main {

@@ -26,6 +26,8 @@ public final class Bench {
               script   issue 15: the production script (../shared/baseline/t3-autoupdate.sh) vs the controller on twin beds, ABBA:
                        good bumps of --users (3,10; the first size --rounds times, 2; failures at the largest), converged pass, a bad build caught by the
                        health check, a canary failure on user N of N; per-user unavailability (50 ms probe) vs a bare restart
+              fleet    issue 16: N in-process hosts (fake actuators, real fleet port each) on a real 3-member etcd: idle etcd
+                       requests per host per minute, publish -> every host promoted, peak slot holders, etcd cost
               bump-compare  good bumps by this build and by --baseline-jar JAR, interleaved on twin beds (ratio)
               all      every one of the above
             options:
@@ -37,6 +39,8 @@ public final class Bench {
               --baseline-jar J  bump-compare: the other build's shaded jar   --rounds N  bump-compare rounds (5)
               --jar J         bump, script: run the controller side from this shaded jar (e.g. an older build)
               --script PATH   script: the baseline script (../shared/baseline/t3-autoupdate.sh)
+              --hosts A,B     fleet: fleet sizes (50)  --max N  maxConcurrentHosts (5)  --canaries N (2)  --soak-ms N (2000)
+              --idle-seconds N  fleet: idle window (60)
               --reps N        backup/seed repetitions (3/5)        --backup-timeout S  cut-off for sqlite3 .backup (60)
             """;
 
@@ -68,6 +72,7 @@ public final class Bench {
                 case "bump" -> BumpBench.run();
                 case "bump-compare" -> BumpCompare.run();
                 case "script" -> ScriptBench.run();
+                case "fleet" -> FleetBench.run();
                 default -> usage("unknown subcommand " + c);
             }
             double[] load1 = loadavg();

@@ -64,16 +64,16 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock", "promote", "abort"})
+    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock", "promote", "abort", "fleet", "fleet status", "fleet unlock", "fleet freeze", "fleet unfreeze", "fleet unblock"})
     void everyCommandHasHelp(String command) {
-        Run r = run(command, "--help");
+        Run r = run((command + " --help").split(" "));
         assertEquals(Main.OK, r.code());
         assertTrue(r.out().contains("Usage: t3-reconciler " + command), r.out());
     }
 
     /** The command list of {@code t3-reconciler --help} shows only each description's first line: it must be a whole sentence. */
     @ParameterizedTest
-    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock", "promote", "abort"})
+    @ValueSource(strings = {"validate", "plan", "status", "run", "events", "freeze", "unfreeze", "reconcile", "backups", "backup", "dry-run", "rollback", "unblock", "promote", "abort", "fleet"})
     void everyCommandSummaryIsOneCompleteSentence(String command) {
         String summary = new picocli.CommandLine(new Main()).getSubcommands().get(command).getCommandSpec().usageMessage().description()[0];
         assertTrue(summary.endsWith("."), command + "'s summary in --help stops mid-sentence: " + summary);
@@ -165,5 +165,47 @@ class CliTest {
     @Test
     void unknownOptionIsAUsageError() {
         assertEquals(Main.USAGE, run("status", "--bogus").code());
+    }
+
+    /** The fleet's summaries are shown in {@code fleet --help} as the top-level ones are in {@code --help}. */
+    @ParameterizedTest
+    @ValueSource(strings = {"status", "unlock", "freeze", "unfreeze", "unblock"})
+    void everyFleetCommandSummaryIsOneCompleteSentence(String command) {
+        var fleet = new picocli.CommandLine(new Main()).getSubcommands().get("fleet");
+        String summary = fleet.getSubcommands().get(command).getCommandSpec().usageMessage().description()[0];
+        assertTrue(summary.endsWith("."), "fleet " + command + "'s summary stops mid-sentence: " + summary);
+        String help = run("fleet", "--help").out();
+        assertTrue(help.replaceAll("\\s+", "").contains((command + summary).replaceAll("\\s+", "")), "fleet " + command + "'s summary is not shown whole: " + help);
+    }
+
+    @Test
+    void fleetArgumentsAreValidatedBeforeAnything() {
+        Run host = run("fleet", "unlock", "../slots/x", "-f", example().toString());
+        assertEquals(Main.USAGE, host.code(), host.err());
+        assertTrue(host.err().contains("'../slots/x' is not a valid host id"), host.err());
+        Run version = run("fleet", "unblock", "latest", "-f", example().toString());
+        assertEquals(Main.USAGE, version.code(), version.err());
+        assertTrue(version.err().contains("is not a valid version"), version.err());
+        assertEquals(Main.USAGE, run("fleet").code(), "a subcommand is required");
+    }
+
+    @Test
+    void fleetCommandsRefuseASpecWithoutAFleetSectionByName() {
+        for (String[] cmd : new String[][] {{"status"}, {"status", "--json"}, {"unlock", "host-b"}, {"freeze"}, {"unfreeze"}, {"unblock", "0.0.27"}}) {
+            String[] full = java.util.stream.Stream.concat(java.util.stream.Stream.concat(java.util.stream.Stream.of("fleet"), java.util.Arrays.stream(cmd)),
+                    java.util.stream.Stream.of("-f", example().toString())).toArray(String[]::new);
+            Run r = run(full);
+            assertEquals(Main.USAGE, r.code(), String.join(" ", cmd) + ": " + r.err());
+            assertTrue(r.err().contains(example() + ": no fleet: section"), r.err());
+        }
+    }
+
+    /** install.sh installs what generate-completion prints: the fleet's subcommands must be in it. */
+    @Test
+    void shellCompletionOffersTheFleetCommands() {
+        String script = run("generate-completion").out();
+        for (String c : List.of("status", "unlock", "freeze", "unfreeze", "unblock")) {
+            assertTrue(script.contains("${COMP_WORDS[0]} fleet " + c + "\""), "no completion for fleet " + c);
+        }
     }
 }
