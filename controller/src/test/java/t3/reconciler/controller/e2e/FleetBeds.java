@@ -1,5 +1,6 @@
 package t3.reconciler.controller.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -27,8 +28,10 @@ import t3.reconciler.controller.actuator.fleet.EtcdException;
 import t3.reconciler.controller.actuator.fleet.Fleet;
 import t3.reconciler.controller.actuator.fleet.SlotHistory;
 import t3.reconciler.controller.log.Log;
+import t3.reconciler.controller.cli.Main;
 import t3.reconciler.controller.store.Event;
 import t3.reconciler.controller.store.StateStore;
+import t3.reconciler.controller.testbed.CapturedCli;
 import t3.reconciler.controller.testbed.EtcdCluster;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.fleet.FleetFacts;
@@ -52,7 +55,7 @@ final class FleetBeds implements AutoCloseable {
     final int maxConcurrentHosts;
     final EtcdCluster etcd;
     final List<Host> hosts = new ArrayList<>();
-    /** The operator's and the test's own view of the fleet (facts, freeze, verdicts): no slot, no status of its own. */
+    /** The test's own view of the fleet (facts, the watch, the slots' history): no slot, no status of its own. */
     final Fleet operator;
 
     /** One host: its bed, its user and its controller (replaced when the test kills it and starts another). */
@@ -271,6 +274,15 @@ final class FleetBeds implements AutoCloseable {
     /** SIGHUP to every controller: each looks at the registry now instead of at its next resync. */
     void hupAll() throws Exception {
         for (Host h : hosts) h.daemon.signal("HUP");
+    }
+
+    /** The operator's CLI in-process, against the first host's desired state (any host's names the same fleet); fails unless it exits 0. */
+    String cli(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("-f", canary().bed.spec.toString()));
+        CapturedCli r = CapturedCli.run(all.toArray(String[]::new));
+        assertEquals(Main.OK, r.code(), "t3-reconciler " + String.join(" ", all) + ":\n" + r.out() + r.err());
+        return r.out();
     }
 
     int[] marks() { return hosts.stream().mapToInt(Host::mark).toArray(); }

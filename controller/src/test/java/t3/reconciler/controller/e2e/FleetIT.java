@@ -168,10 +168,11 @@ class FleetIT {
             assertTrue(h.events().stream().anyMatch(e -> e.action().equals("hold:fleet-unavailable") && !e.at().isBefore(from)),
                     h.id + "'s event log says why it holds");
         }
-        // What the operator sees: the fleet block of 'status --json' says why.
+        // What the operator sees: a host's 'status --json' and 'fleet status --json' say why.
         CapturedCli status = CapturedCli.run("status", "--json", "-f", fleet.canary().bed.spec.toString());
-        JsonNode fleetStatus = DaemonProcess.JSON.readTree(status.out()).path("fleet");
-        assertEquals("NO_QUORUM", fleetStatus.path("etcd").asText(), "status --json: " + status.out() + status.err());
+        assertEquals("NO_QUORUM", DaemonProcess.JSON.readTree(status.out()).path("fleet").path("etcd").asText(), "status --json: " + status.out() + status.err());
+        CapturedCli fleetStatus = CapturedCli.run("fleet", "status", "--json", "-f", fleet.canary().bed.spec.toString());
+        assertEquals("NO_QUORUM", DaemonProcess.JSON.readTree(fleetStatus.out()).path("etcd").path("health").asText(), "fleet status --json: " + fleetStatus.out() + fleetStatus.err());
         fleet.etcd.restart(first);
         fleet.etcd.restart(second);
         fleet.awaitEverywhere(marks, V4);
@@ -193,7 +194,7 @@ class FleetIT {
             awaitPreinstall(rec, canary);
             assertTrue(StateWatch.journal(canary.bed.stateDb(), "install").isPresent(), "the canary host's journal has its install in flight");
             before = fleet.marks();
-            fleet.operator.records.freeze("FleetIT", "freeze while the canary host installs");
+            fleet.cli("fleet", "freeze", "--reason", "freeze while the canary host installs");
             after = fleet.marks();
             for (Host h : fleet.others()) {
                 int i = fleet.hosts.indexOf(h);
@@ -219,7 +220,7 @@ class FleetIT {
             assertTrue(h.daemon.since(pass).stream().limit(end - pass).noneMatch(DaemonProcess.ev("step")), h.id + " takes no step while frozen\n" + h.daemon.tail());
         }
 
-        fleet.operator.records.unfreeze("FleetIT");
+        fleet.cli("fleet", "unfreeze");
         fleet.awaitEverywhere(marks, V5);
         assertHistoryWithinMax();
     }
@@ -240,6 +241,10 @@ class FleetIT {
         FleetFacts facts = fleet.awaitFacts(f -> f.isBlocked(BAD), "the fleet verdict on " + BAD);
         Verdict v = facts.verdicts().get(BAD);
         assertEquals(canary.id, v.host(), "the verdict names where it failed: " + v);
+        String fleetStatus = fleet.cli("fleet", "status", "--json");
+        JsonNode blocked = DaemonProcess.JSON.readTree(fleetStatus).path("blocked");
+        assertTrue(blocked.size() == 1 && blocked.get(0).path("version").asText().equals(BAD) && blocked.get(0).path("host").asText().equals(canary.id),
+                "fleet status --json lists the verdict: " + fleetStatus);
         canary.awaitStep(marks[0], "finish-rollback", null, "ok");
         assertEquals(V5, canary.installed(), "the canary host is rolled back");
 
