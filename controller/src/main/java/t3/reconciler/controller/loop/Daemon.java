@@ -129,6 +129,9 @@ public final class Daemon {
             return Reconciler.Result.interrupted();
         } finally {
             for (TriggerSource src : all) src.close();
+            // Here, not only when the live actuators close: after a SIGTERM the JVM exits once this method is done (the
+            // shutdown hook waits for no more), and a clean stop must revoke the lease so the slot goes at once.
+            fleet.ifPresent(f -> f.apply(spec.inForce()).ifPresent(FleetPort::close));
             lock.removePid();
             stopped.countDown(); // the shutdown hook lets the JVM exit from here: the pid file is gone already
 

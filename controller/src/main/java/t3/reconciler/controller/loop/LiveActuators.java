@@ -87,7 +87,7 @@ public final class LiveActuators implements AutoCloseable {
                     "reason", had ? "the fleet: section changed" : "fleet: is set"));
         } catch (ActuatorException e) {
             // Fail closed: with no port the observer has no facts, which the planner reads as an unreachable etcd.
-            log.error("fleet-open", Log.kv("outcome", "failed", "group", f.group(), "reason", "no rollout starts until fixed: " + e.getMessage()));
+            log.error("fleet-open", Log.kv("outcome", "failed", "group", f.group(), "reason", "no rollout starts until this is fixed and the fleet: section edited (or the controller restarted): " + e.getMessage()));
         }
     }
 

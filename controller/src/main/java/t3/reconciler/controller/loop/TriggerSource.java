@@ -3,7 +3,7 @@ package t3.reconciler.controller.loop;
 import java.io.IOException;
 
 /**
- * Something that can wake the daemon: the resync timer, a file watch, a signal, later a fleet watch. Each source only
+ * Something that can wake the daemon: the resync timer, a file watch, a signal, the fleet's watch. Each source only
  * fires reasons into {@link Triggers}, which coalesces them; none runs a pass itself.
  */
 public interface TriggerSource extends AutoCloseable {

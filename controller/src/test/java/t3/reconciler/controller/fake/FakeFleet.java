@@ -115,6 +115,7 @@ public final class FakeFleet implements FleetPort {
 
     @Override
     public synchronized void close() {
+        if (!closed) fx.enter("fleet.close " + self);
         closed = true;
         if (lease != 0) etcd.expire(lease);
         lease = 0;

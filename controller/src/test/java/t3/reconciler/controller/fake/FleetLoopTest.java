@@ -249,6 +249,26 @@ class FleetLoopTest {
     }
 
     @Test
+    void aControllerRestartedMidRolloutTakesItsOwnSlotOverAndNoOtherHostGetsIn() throws Exception {
+        Host h1 = host("h1", ""), h2 = host("h2", "");
+        h1.fx.busy("bob");
+        Reconciler.Result paused = h1.pass();
+        assertEquals(Optional.of(Gate.BUSY), paused.gate(), paused.summary());
+        assertEquals(List.of("h1"), etcd.holders());
+
+        // The controller dies (its lease not revoked, not expired yet) and a new one starts on the same store and machine.
+        FakeFleet restarted = h1.fx.fleet(etcd, "h1", 1);
+        Reconciler again = new Reconciler(h1.fx.actuators().withFleet(Optional.of(restarted)), h1.store, clock, Log.toStderr(clock), new RecordingAlerter(), CrashPoints.none());
+        assertEquals(Optional.of(Gate.FLEET_SLOTS_FULL), h2.pass().gate(), "the old lease's slot still counts for the others");
+        h1.fx.busy.idle("bob");
+        Reconciler.Result done = again.reconcile(() -> h1.spec, false, () -> false);
+        converged(h1, B, done);
+        assertEquals(1, etcd.maxHeldAtOnce(), "taken over, not taken twice");
+        assertEquals(List.of(), etcd.holders());
+        restarted.close();
+    }
+
+    @Test
     void aHostThatLosesItsLeaseStopsAtTheStepBoundaryAndTakesASlotAgain() throws Exception {
         Host h1 = host("h1", "");
         h1.fx.hook(call -> {

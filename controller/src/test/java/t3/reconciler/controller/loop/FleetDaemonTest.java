@@ -82,6 +82,7 @@ class FleetDaemonTest {
                 daemon.stop();
                 running.get(60, TimeUnit.SECONDS);
             }
+            assertTrue(fx.calls().contains("fleet.close h1"), "a clean stop closes the port (revokes the lease: the slot goes at once, not after the TTL)");
         }
     }
 }

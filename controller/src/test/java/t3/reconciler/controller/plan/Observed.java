@@ -66,6 +66,8 @@ final class Observed {
         int max = 1;
         List<SlotHolder> holders = new ArrayList<>();
         boolean leaseLost;
+        /** Whether a slot key of this host is under this controller's live lease (false: an earlier controller's). */
+        boolean liveLease = true;
         Map<String, Verdict> verdicts = new LinkedHashMap<>();
         Optional<FleetFreeze> freeze = Optional.empty();
         Map<String, Map<String, Instant>> promotions = new LinkedHashMap<>();
@@ -87,7 +89,7 @@ final class Observed {
 
         FleetFacts facts() {
             if (etcd != EtcdHealth.QUORUM) return FleetFacts.unknown(etcd, "http://127.0.0.1:2379: connection refused", self, max, leaseLost);
-            return new FleetFacts(etcd, "", 42, self, max, holders, holders.stream().anyMatch(h -> h.host().equals(self)), leaseLost, verdicts, freeze, promotions, Map.of());
+            return new FleetFacts(etcd, "", 42, self, max, holders, liveLease && holders.stream().anyMatch(h -> h.host().equals(self)), leaseLost, verdicts, freeze, promotions, Map.of());
         }
     }
 
