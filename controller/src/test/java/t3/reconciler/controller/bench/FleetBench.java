@@ -38,7 +38,7 @@ final class FleetBench {
 
     record Result(int hosts, double idleRequestsPerHostMinute, double idleCpuPercent, double rolloutSeconds, double canaryMax, double hostP50, double hostMax,
                   int peakHolders, double holdP50, double holdMax, int refused, double requests, double writes, double watchEvents, double etcdCpuSeconds, Map<String, Integer> writesByKind,
-                  long heapMb, int threads, double loadAtPublish, double loadAtEnd) {}
+                  long heapMb, int threads, double loadAtPublish, double loadAtEnd, double simCpuSeconds, double firstMemberShare) {}
 
     static void run() throws Exception {
         List<Integer> sizes = Bench.intsOpt("hosts", "50");
@@ -52,13 +52,13 @@ final class FleetBench {
         }
         Table t = new Table("Simulated fleet: " + max + " concurrent hosts, " + canaries + " canary hosts, soak " + soak.toMillis() + " ms, 3 etcd members on loopback",
                 "hosts", "idle req/host/min", "idle etcd CPU", "publish → every host promoted", "canaries promoted", "per host p50 / max", "peak slot holders", "slot held p50 / max", "lock refused (Full)",
-                "rollout: etcd requests (per host)", "writes (per host)", "watch events sent (per write)", "etcd CPU s", "JVM heap / threads", "load (1 min) at publish / end");
+                "rollout: etcd requests (per host)", "writes (per host)", "watch events sent (per write)", "etcd CPU s (first member's share of requests)", "simulator CPU s", "JVM heap / threads", "load (1 min) at publish / end");
         for (Result r : results) {
             t.row(r.hosts(), String.format("%.1f", r.idleRequestsPerHostMinute()), String.format("%.1f %%", r.idleCpuPercent()),
                     String.format("%.1f s", r.rolloutSeconds()), String.format("%.1f s", r.canaryMax()), String.format("%.1f / %.1f s", r.hostP50(), r.hostMax()),
                     r.peakHolders() + " (max " + max + ")", String.format("%.2f / %.2f s", r.holdP50(), r.holdMax()), r.refused(),
                     String.format("%.0f (%.0f)", r.requests(), r.requests() / r.hosts()), String.format("%.0f (%.1f)", r.writes(), r.writes() / r.hosts()),
-                    String.format("%.0f (%.1f)", r.watchEvents(), r.watchEvents() / Math.max(1, r.writes())), String.format("%.1f", r.etcdCpuSeconds()),
+                    String.format("%.0f (%.1f)", r.watchEvents(), r.watchEvents() / Math.max(1, r.writes())), String.format("%.1f (%.0f %%)", r.etcdCpuSeconds(), 100 * r.firstMemberShare()), String.format("%.1f", r.simCpuSeconds()),
                     r.heapMb() + " MB / " + r.threads(), String.format("%.1f / %.1f", r.loadAtPublish(), r.loadAtEnd()));
         }
         t.note("Times from the moment the new nightly is published to every host's fake registry (and each host triggered, as its resync would) to the "
@@ -93,6 +93,8 @@ final class FleetBench {
                 for (SimHost h : hosts) h.await(B, everyHost);
                 EtcdMetrics r0 = EtcdMetrics.scrape(etcd.endpoints());
                 double load0 = Bench.loadavg()[0];
+                var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+                long cpu0 = os.getProcessCpuTime();
                 Instant published = Instant.now();
                 for (SimHost h : hosts) h.publish(B);
                 if (!everyHost.await(GUARD.toSeconds(), TimeUnit.SECONDS)) {
@@ -102,6 +104,7 @@ final class FleetBench {
                 }
                 Instant last = hosts.stream().map(h -> h.reachedAt).max(Instant::compareTo).orElseThrow();
                 EtcdMetrics rollout = EtcdMetrics.scrape(etcd.endpoints()).minus(r0);
+                double simCpu = (os.getProcessCpuTime() - cpu0) / 1e9;
 
                 FleetFacts after = observer.facts();
                 Map<String, Instant> promoted = after.promotions().getOrDefault(B.toString(), Map.of());
@@ -136,9 +139,11 @@ final class FleetBench {
                 System.gc();
                 long heap = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20;
                 int threads = ManagementFactory.getThreadMXBean().getThreadCount();
-                return new Result(n, idle.requests() / n / (idleSeconds / 60.0), 100 * idle.cpuSeconds() / idleSeconds,
+                Result r = new Result(n, idle.requests() / n / (idleSeconds / 60.0), 100 * idle.cpuSeconds() / idleSeconds,
                         Duration.between(published, last).toMillis() / 1000.0, canaryMax, st.median(), st.max(), peak,
-                        hold.median(), hold.max(), refused, rollout.requests(), rollout.writes(), rollout.watchEvents(), rollout.cpuSeconds(), byKind, heap, threads, load0, Bench.loadavg()[0]);
+                        hold.median(), hold.max(), refused, rollout.requests(), rollout.writes(), rollout.watchEvents(), rollout.cpuSeconds(), byKind, heap, threads, load0, Bench.loadavg()[0], simCpu, rollout.firstMember() / Math.max(1, rollout.requests()));
+                System.out.println("fleet bench: " + n + " hosts done: " + r);
+                return r;
             } finally {
                 for (SimHost h : hosts) h.close();
             }
