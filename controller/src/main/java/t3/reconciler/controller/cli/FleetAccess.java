@@ -44,10 +44,16 @@ final class FleetAccess {
         return new CliException(Main.FAILED, "etcd (" + fleet.etcd.endpoints() + ") did not take the request: " + e.getMessage());
     }
 
-    /** The fleet request in this host's event log, with who and why: etcd keeps no history once a key is deleted. */
+    /**
+     * The fleet request in this host's event log, with who and why: etcd keeps no history once a key is deleted. Called
+     * after etcd took the request, so a store that cannot be written (a host with no controller state) is a warning, not
+     * a failure: the group already acts on it.
+     */
     static void record(DesiredState s, String action, String target, String outcome, String reason) {
         try (StateStore store = StateStore.open(s.controller().stateDb())) {
             store.event(Instant.now(), action, target, outcome, Args.who() + ": " + reason);
+        } catch (RuntimeException e) {
+            System.err.println("t3-reconciler: done, but not recorded in " + s.controller().stateDb() + ": " + e.getMessage());
         }
     }
 }

@@ -9,7 +9,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import t3.reconciler.model.fleet.EtcdHealth;
@@ -39,18 +38,21 @@ final class FleetStatusView {
                 + (f.slotHolders().isEmpty() ? "" : ": " + String.join(", ", holders(f).stream()
                         .map(h -> h.host() + " since " + at(h.since()) + " (" + age(h.since(), now) + ")").toList())));
         out.println("Hosts (" + f.hosts().size() + "):");
-        out.printf("  %-20s %-26s %-26s %-12s %-14s %-9s %s%n", "HOST", "INSTALLED", "LAST-GOOD", "PHASE", "BREAKER", "HEARTBEAT", "USERS");
+        // The phase is the host's own sentence (it may name a version and a gate): last, where its length does no harm.
+        out.printf("  %-20s %-26s %-26s %-14s %-9s %-4s %s%n", "HOST", "INSTALLED", "LAST-GOOD", "BREAKER", "HEARTBEAT", "SLOT", "PHASE");
         for (HostStatus h : hosts(f)) {
             String name = h.host() + (spec.canaryHosts().contains(h.host()) ? " (canary)" : "") + (h.host().equals(f.self()) ? " *" : "");
-            out.printf("  %-20s %-26s %-26s %-12s %-14s %-9s %s%n", name, h.installed().orElse("-"), h.lastGood().orElse("-"),
-                    h.phase() + (holds(f, h.host()) ? "+slot" : ""), h.breaker(), age(h.heartbeat(), now),
-                    h.users().isEmpty() ? "-" : String.join(" ", h.users().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+            out.printf("  %-20s %-26s %-26s %-14s %-9s %-4s %s%n", name, h.installed().orElse("-"), h.lastGood().orElse("-"), h.breaker(),
+                    age(h.heartbeat(), now), holds(f, h.host()) ? "yes" : "-", h.phase());
+            if (!h.users().isEmpty()) {
+                out.println("      users: " + String.join(", ", h.users().entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()));
+            }
         }
         List<String> silent = silentHolders(f);
         if (!silent.isEmpty()) out.println("  holding a slot with no status (dead until its lease ends, or not a controller): " + String.join(", ", silent));
-        out.println("Blocked:    " + (f.verdicts().isEmpty() ? "none" : ""));
+        out.println("Blocked:    " + (f.verdicts().isEmpty() ? "none" : f.verdicts().size() + " version(s), for every host of the group"));
         for (Verdict v : verdicts(f)) out.println("  " + v.version() + " failed on " + v.host() + " at " + at(v.at()) + ": " + v.reason());
-        out.println("Promoted:   " + (f.promotions().isEmpty() ? "none" : ""));
+        out.println("Promoted:   " + (f.promotions().isEmpty() ? "none" : "by host, the first time (the soak of the others counts from the canary hosts')"));
         for (var v : new TreeMap<>(f.promotions()).entrySet()) {
             out.println("  " + v.getKey() + ": " + String.join(", ", new TreeMap<>(v.getValue()).entrySet().stream()
                     .map(e -> e.getKey() + (spec.canaryHosts().contains(e.getKey()) ? " (canary)" : "") + " at " + at(e.getValue())).toList()));

@@ -51,11 +51,14 @@ final class FleetBench {
             for (int n : sizes) results.add(one(etcd, dir.resolve("n" + n), n, max, canaries, soak, idle));
         }
         Table t = new Table("Simulated fleet: " + max + " concurrent hosts, " + canaries + " canary hosts, soak " + soak.toMillis() + " ms, 3 etcd members on loopback",
-                "hosts", "idle req/host/min", "idle etcd CPU", "publish → every host promoted", "canaries promoted", "per host p50 / max", "peak slot holders", "slot held p50 / max", "lock refused (Full)",
+                "hosts", "idle req/host/min", "idle etcd CPU", "publish → every host promoted (× the first size)", "× the waves' floor", "canaries promoted", "per host p50 / max", "peak slot holders", "slot held p50 / max", "lock refused (Full)",
                 "rollout: etcd requests (per host)", "writes (per host)", "watch events sent (per write)", "etcd CPU s (first member's share of requests)", "simulator CPU s", "JVM heap / threads", "load (1 min) at publish / end");
         for (Result r : results) {
+            // The floor: canaries, the soak, then one median slot hold per round of max hosts; above it is the handoff's cost.
+            double floor = r.canaryMax() + soak.toMillis() / 1000.0 + Math.ceil((r.hosts() - canaries) / (double) max) * r.holdP50();
             t.row(r.hosts(), String.format("%.1f", r.idleRequestsPerHostMinute()), String.format("%.1f %%", r.idleCpuPercent()),
-                    String.format("%.1f s", r.rolloutSeconds()), String.format("%.1f s", r.canaryMax()), String.format("%.1f / %.1f s", r.hostP50(), r.hostMax()),
+                    String.format("%.1f s (%s)", r.rolloutSeconds(), Table.x(r.rolloutSeconds() / results.get(0).rolloutSeconds())),
+                    Table.x(r.rolloutSeconds() / floor), String.format("%.1f s", r.canaryMax()), String.format("%.1f / %.1f s", r.hostP50(), r.hostMax()),
                     r.peakHolders() + " (max " + max + ")", String.format("%.2f / %.2f s", r.holdP50(), r.holdMax()), r.refused(),
                     String.format("%.0f (%.0f)", r.requests(), r.requests() / r.hosts()), String.format("%.0f (%.1f)", r.writes(), r.writes() / r.hosts()),
                     String.format("%.0f (%.1f)", r.watchEvents(), r.watchEvents() / Math.max(1, r.writes())), String.format("%.1f (%.0f %%)", r.etcdCpuSeconds(), 100 * r.firstMemberShare()), String.format("%.1f", r.simCpuSeconds()),

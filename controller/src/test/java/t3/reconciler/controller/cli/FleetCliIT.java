@@ -140,7 +140,8 @@ class FleetCliIT {
         assertTrue(human.out().contains("Slots:      1 of 2 held, 1 free: host-a since "), human.out());
         assertTrue(human.out().contains("Freeze:     frozen by ops at "), human.out());
         assertTrue(human.out().contains("0.0.27 failed on host-b at "), human.out());
-        assertTrue(human.out().lines().anyMatch(l -> l.contains("host-a (canary)") && l.contains("rolling-out+slot") && l.contains("alice=0.0.26")), human.out());
+        assertTrue(human.out().lines().anyMatch(l -> l.startsWith("  host-a (canary) ") && l.endsWith(" yes  rolling-out")), human.out());
+        assertTrue(human.out().contains("      users: alice 0.0.26\n"), human.out());
     }
 
     @Test
@@ -176,6 +177,17 @@ class FleetCliIT {
         assertEquals(Args.who(), f.by());
         assertEquals("incident 7", f.reason());
         assertEquals("fleet-freeze freeze [ok] " + Args.who() + ": incident 7", lastEvent(s));
+
+        // From a host with no controller state to record it in: the group is frozen all the same, and says so.
+        Path state = s.controller().stateDb().getParent();
+        Path moved = Files.move(state, state.resolveSibling("state.moved"));
+        Files.writeString(state, "not a directory");
+        Run unrecorded = fleet(s, "freeze", "--reason", "incident 8");
+        Files.delete(state);
+        Files.move(moved, state);
+        assertEquals(Main.OK, unrecorded.code(), unrecorded.err());
+        assertTrue(unrecorded.err().contains("done, but not recorded in " + s.controller().stateDb()), unrecorded.err());
+        assertEquals("incident 8", other.facts().freeze().orElseThrow().reason());
 
         Run unfrozen = fleet(s, "unfreeze", "--reason", "over");
         assertEquals(Main.OK, unfrozen.code(), unfrozen.err());

@@ -42,8 +42,9 @@ class FleetStatusViewTest {
         String out = human(facts);
         assertTrue(out.contains("Slots:      2 of 2 held, 0 free: vm-2 since 2026-06-08T01:00:00Z (3h ago), vm-9 since 2026-06-08T03:59:40Z (20s ago)"), out);
         assertTrue(out.contains("holding a slot with no status (dead until its lease ends, or not a controller): vm-9"), out);
-        assertTrue(out.lines().anyMatch(l -> l.startsWith("  vm-1 (canary) ") && l.contains(" 3s ago ") && l.endsWith("alice=0.0.26")), out);
-        assertTrue(out.lines().anyMatch(l -> l.startsWith("  vm-2 * ") && l.contains("rolling-out+slot") && l.contains(" 7m ago ")), out);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("  vm-1 (canary) ") && l.contains(" 3s ago ") && l.endsWith(" -    idle")), out);
+        assertTrue(out.contains("      users: alice 0.0.26\n"), out);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("  vm-2 * ") && l.endsWith(" yes  rolling-out") && l.contains(" 7m ago ")), out);
         assertTrue(out.contains("  0.0.26: vm-1 (canary) at 2026-06-06T04:00:00Z"), out);
         assertTrue(out.contains("Blocked:    none"), out);
 
