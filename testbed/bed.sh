@@ -4,6 +4,8 @@
 # with populated databases. The demo and the end-to-end tests both stand on this.
 #
 #   bed.sh up DIR USER...     bring it up (idempotent), then print the desired-state file's path
+#                             (T3_BED_REGISTRY=URL: use that registry instead of starting DIR/registry;
+#                              T3_BED_WRITE_INTERVAL_MS=0: the users' servers write nothing by themselves)
 #   bed.sh down DIR           stop units, manager, bus and registry started for DIR (only those)
 #   bed.sh publish DIR VERSION FLAVOR [TAG...]   publish a stand-in build (schema from the flavor's default); T3_STANDIN_NAME=@corp/t3 names it
 #   bed.sh agent DIR USER on|off                 start/stop a fake agent ("claude") under USER's server
@@ -41,7 +43,9 @@ cmd_up() {
   "$HERE/systemd-bed.sh" up "$dir/systemd" >&2
   # npm's cache is keyed by URL and loopback ports get reused by other beds: each bed keeps its own.
   export npm_config_cache="$dir/npm-cache"
-  local url; url=$("$HERE/registry.sh" up "$dir/registry" | tail -n 1)
+  # T3_BED_REGISTRY=URL: use another bed's registry instead of starting one (a fleet's hosts share one registry).
+  local url
+  if [[ -n "${T3_BED_REGISTRY:-}" ]]; then url=$T3_BED_REGISTRY; else url=$("$HERE/registry.sh" up "$dir/registry" | tail -n 1); fi
   if [[ -z "$(npm view "t3@$BASE_VERSION" version --registry "$url" --fetch-retries=0 2>/dev/null)" ]]; then
     "$HERE/registry.sh" publish "$dir/registry" "$BASE_VERSION" good "" nightly latest >&2
   fi
@@ -64,7 +68,14 @@ cmd_up() {
   [[ -L "$dir/bin/t3" ]] || ln -s "$prefix/bin/t3" "$dir/bin/t3"
   mkdir -p "$dir/systemd/units/t3-serve@.service.d"
   # A user at work: the stand-in appends a chat message every 2 s, so backups run against a writing server.
-  printf '[Service]\nEnvironment=T3_STANDIN_WRITE_INTERVAL_MS=2000\n' > "$dir/systemd/units/t3-serve@.service.d/standin.conf"
+  # T3_BED_WRITE_INTERVAL_MS=0: idle users, whose databases stay byte-identical while nothing touches them.
+  local write_ms=${T3_BED_WRITE_INTERVAL_MS:-2000}
+  [[ "$write_ms" =~ ^[0-9]+$ ]] || die "T3_BED_WRITE_INTERVAL_MS must be a number of milliseconds: '$write_ms'"
+  if [[ "$write_ms" != 0 ]]; then
+    printf '[Service]\nEnvironment=T3_STANDIN_WRITE_INTERVAL_MS=%s\n' "$write_ms" > "$dir/systemd/units/t3-serve@.service.d/standin.conf"
+  else
+    rm -f "$dir/systemd/units/t3-serve@.service.d/standin.conf"
+  fi
   local start_timeout=30s
   if [[ -n "$node_bin" ]]; then
     # The real server's agents: no agent CLI exists offline, so DIR/agents/claude stands in for Claude's. The real

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import t3.reconciler.controller.testbed.RegistryBed;
 
@@ -24,9 +25,14 @@ final class Bed implements AutoCloseable {
     }
 
     static Bed up(Path dir, String... users) throws IOException, InterruptedException {
+        return up(dir, Map.of(), users);
+    }
+
+    /** With {@code env} for bed.sh (T3_BED_REGISTRY, T3_BED_WRITE_INTERVAL_MS: see its header). */
+    static Bed up(Path dir, Map<String, String> env, String... users) throws IOException, InterruptedException {
         List<String> args = new ArrayList<>(List.of("up", dir.toString()));
         args.addAll(List.of(users));
-        String out = script(dir, args);
+        String out = script(dir, args, env);
         String[] lines = out.strip().split("\n");
         return new Bed(dir, Path.of(lines[lines.length - 1]));
     }
@@ -63,12 +69,18 @@ final class Bed implements AutoCloseable {
     static Path repoRoot() { return RegistryBed.repoRoot(); }
 
     private static String script(Path dir, List<String> args) throws IOException, InterruptedException {
+        return script(dir, args, Map.of());
+    }
+
+    private static String script(Path dir, List<String> args, Map<String, String> env) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         List<String> cmd = new ArrayList<>();
         cmd.add(repoRoot().resolve("testbed/bed.sh").toString());
         cmd.addAll(args);
         Path err = dir.resolve("bed.stderr.log");
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(err.toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(err.toFile()));
+        pb.environment().putAll(env);
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) throw new IOException("bed.sh " + args + " failed (exit " + p.exitValue() + "); see " + err + ":\n" + tail(err));
         return out;
