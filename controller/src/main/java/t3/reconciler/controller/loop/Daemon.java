@@ -115,7 +115,7 @@ public final class Daemon {
         ResyncTimer t = timer.orElseGet(ScheduledResyncTimer::new);
         List<TriggerSource> all = new ArrayList<>();
         all.add(t);
-        all.addAll(sources.orElseGet(() -> List.of(new FileWatchSource(spec.file(), spec.inForce(), log), new SignalSource(spec::inForce, this))));
+        all.addAll(sources.orElseGet(() -> List.of(new FileWatchSource(spec.file(), spec.inForce(), log), new SignalSource(spec::inForce, this, log))));
         fleet.ifPresent(f -> all.add(new FleetTriggerSource(() -> f.apply(spec.inForce()))));
         fleet.ifPresent(f -> releaseStaleSlot(f.apply(s)));
         try (MetricsServer server = MetricsServer.serve(s.controller().metricsAddress(), metrics::scrape)) {

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.function.Supplier;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
+import t3.reconciler.controller.log.Log;
 import t3.reconciler.model.DesiredState;
 
 /**
@@ -15,16 +17,18 @@ import t3.reconciler.model.DesiredState;
 public final class SignalSource implements TriggerSource {
     private final Supplier<DesiredState> inForce;
     private final Daemon daemon;
+    private final Log log;
     private Thread hook;
 
-    public SignalSource(Supplier<DesiredState> inForce, Daemon daemon) {
+    public SignalSource(Supplier<DesiredState> inForce, Daemon daemon, Log log) {
         this.inForce = inForce;
         this.daemon = daemon;
+        this.log = log;
     }
 
     @Override
     public void start(Triggers triggers) {
-        Signal.handle(new Signal("HUP"), sig -> {
+        SignalHandler before = Signal.handle(new Signal("HUP"), sig -> {
             boolean override;
             try {
                 override = Files.deleteIfExists(Daemon.overrideFileOf(inForce.get()));
@@ -34,6 +38,12 @@ public final class SignalSource implements TriggerSource {
             if (override) triggers.fireWithWindowOverride("SIGHUP (window override)");
             else triggers.fire("SIGHUP");
         });
+        // A JVM started with SIGHUP ignored (under nohup, or a parent that ignores it) keeps it ignored and installs no
+        // handler, silently: say so once, since 'systemctl reload' and 'reconcile' would then do nothing.
+        if (before == SignalHandler.SIG_IGN) {
+            log.warn("sighup-ignored", Log.kv("reason", "this process was started with SIGHUP ignored (nohup?), so 'systemctl reload' and"
+                    + " 't3-reconciler reconcile' cannot wake it; edits of the desired-state file and the resync timer still do: start it without nohup"));
+        }
         Signal.handle(new Signal("TERM"), sig -> daemon.stop());
         hook = new Thread(() -> {
             daemon.stop();

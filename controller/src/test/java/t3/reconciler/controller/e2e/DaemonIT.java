@@ -109,6 +109,7 @@ class DaemonIT {
         int at = daemon.awaitIndex(mark, ev("reconcile").and(n -> n.path("trigger").asText().contains("SIGHUP")), PASS, "a pass triggered by SIGHUP");
         JsonNode done = daemon.await(at, ev("reconciled"), PASS, "the SIGHUP pass ends");
         assertEquals("converged", done.path("outcome").asText(), done.toString());
+        assertTrue(daemon.since(0).stream().noneMatch(ev("sighup-ignored")), "a daemon started with SIGHUP handled does not warn that it is ignored");
         assertEquals(bed.dir.resolve("versions/" + V1 + "/bin/t3"), Files.readSymbolicLink(bed.link()), "the SIGHUP pass bumped to " + V1);
         try (StateStore store = StateStore.open(bed.stateDb())) {
             assertEquals(Optional.of(V1), store.lastGood());

@@ -56,10 +56,14 @@ public final class DaemonProcess implements AutoCloseable {
         reader.start();
     }
 
-    public static DaemonProcess start(Path spec, Map<String, String> env) throws IOException {
+    public static DaemonProcess start(Path spec, Map<String, String> env) throws IOException { return start(spec, env, List.of()); }
+
+    /** @param wrapper a command the daemon is started under ({@code nohup}), which execs it: the pid stays the daemon's */
+    public static DaemonProcess start(Path spec, Map<String, String> env, List<String> wrapper) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                "t3.reconciler.controller.cli.Main", "run", "-f", spec.toString())
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(java, "-cp", System.getProperty("java.class.path"), "t3.reconciler.controller.cli.Main", "run", "-f", spec.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("T3R_LOG", "json");
         pb.environment().putAll(env);
