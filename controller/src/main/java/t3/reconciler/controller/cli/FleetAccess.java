@@ -39,9 +39,20 @@ final class FleetAccess {
         }
     }
 
-    /** An etcd that cannot be written is an unreachable dependency: exit 1, as for the registry or D-Bus. */
-    static CliException unreachable(Fleet fleet, EtcdException e) {
-        return new CliException(Main.FAILED, "etcd (" + fleet.etcd.endpoints() + ") did not take the request: " + e.getMessage());
+    /** One request to the group's etcd. */
+    interface Request<T> {
+        T on(Fleet fleet) throws EtcdException;
+    }
+
+    /** Opens the fleet, makes {@code request}, closes it; an etcd that does not take it is an unreachable dependency: exit 1. */
+    static <T> T request(DesiredState s, Request<T> request) {
+        try (Fleet fleet = open(s)) {
+            try {
+                return request.on(fleet);
+            } catch (EtcdException e) {
+                throw new CliException(Main.FAILED, "etcd (" + fleet.etcd.endpoints() + ") did not take the request: " + e.getMessage());
+            }
+        }
     }
 
     /**

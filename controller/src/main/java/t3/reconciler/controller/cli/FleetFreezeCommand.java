@@ -4,8 +4,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import t3.reconciler.controller.actuator.fleet.EtcdException;
-import t3.reconciler.controller.actuator.fleet.Fleet;
 import t3.reconciler.model.DesiredState;
 
 @Command(name = "freeze", mixinStandardHelpOptions = true, description = {
@@ -20,13 +18,10 @@ final class FleetFreezeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DesiredState s = spec.load();
-        try (Fleet fleet = FleetAccess.open(s)) {
-            try {
-                fleet.records.freeze(Args.who(), reason);
-            } catch (EtcdException e) {
-                throw FleetAccess.unreachable(fleet, e);
-            }
-        }
+        FleetAccess.request(s, fleet -> {
+            fleet.records.freeze(Args.who(), reason);
+            return null;
+        });
         FleetAccess.record(s, "fleet-freeze", s.fleet().get().group(), "ok", reason);
         System.out.println("fleet frozen: group " + s.fleet().get().group());
         return Main.OK;

@@ -5,8 +5,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import t3.reconciler.controller.actuator.fleet.EtcdException;
-import t3.reconciler.controller.actuator.fleet.Fleet;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.Version;
 
@@ -26,14 +24,7 @@ final class FleetUnblockCommand implements Callable<Integer> {
     public Integer call() {
         Version v = Args.version(version);
         DesiredState s = spec.load();
-        boolean had;
-        try (Fleet fleet = FleetAccess.open(s)) {
-            try {
-                had = fleet.records.unblock(v.toString());
-            } catch (EtcdException e) {
-                throw FleetAccess.unreachable(fleet, e);
-            }
-        }
+        boolean had = FleetAccess.request(s, fleet -> fleet.records.unblock(v.toString()));
         if (!had) throw new CliException(Main.USAGE, v + " is not blocked for group " + s.fleet().get().group() + " ('fleet status' lists the verdicts)");
         FleetAccess.record(s, "fleet-unblock", v.toString(), "ok", reason);
         System.out.println("unblocked for the fleet: " + v);

@@ -4,8 +4,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import t3.reconciler.controller.actuator.fleet.EtcdException;
-import t3.reconciler.controller.actuator.fleet.Fleet;
 import t3.reconciler.model.DesiredState;
 
 @Command(name = "unfreeze", mixinStandardHelpOptions = true, description = {
@@ -20,14 +18,7 @@ final class FleetUnfreezeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DesiredState s = spec.load();
-        boolean was;
-        try (Fleet fleet = FleetAccess.open(s)) {
-            try {
-                was = fleet.records.unfreeze(Args.who());
-            } catch (EtcdException e) {
-                throw FleetAccess.unreachable(fleet, e);
-            }
-        }
+        boolean was = FleetAccess.request(s, fleet -> fleet.records.unfreeze(Args.who()));
         String group = s.fleet().get().group();
         FleetAccess.record(s, "fleet-unfreeze", group, "ok", reason + (was ? "" : " (the fleet was not frozen)"));
         System.out.println(was ? "fleet unfrozen: group " + group : "group " + group + " was not frozen");

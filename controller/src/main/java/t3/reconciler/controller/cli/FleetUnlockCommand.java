@@ -5,8 +5,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import t3.reconciler.controller.actuator.fleet.EtcdException;
-import t3.reconciler.controller.actuator.fleet.Fleet;
 import t3.reconciler.controller.actuator.fleet.SlotResult;
 import t3.reconciler.model.DesiredState;
 
@@ -26,14 +24,7 @@ final class FleetUnlockCommand implements Callable<Integer> {
     public Integer call() {
         String h = Args.host(host);
         DesiredState s = spec.load();
-        SlotResult r;
-        try (Fleet fleet = FleetAccess.open(s)) {
-            try {
-                r = fleet.slots.forceUnlock(h);
-            } catch (EtcdException e) {
-                throw FleetAccess.unreachable(fleet, e);
-            }
-        }
+        SlotResult r = FleetAccess.request(s, fleet -> fleet.slots.forceUnlock(h));
         if (r instanceof SlotResult.NotHeld) throw new CliException(Main.USAGE, h + " holds no rollout slot in group " + s.fleet().get().group() + " ('fleet status' lists the holders)");
         FleetAccess.record(s, "fleet-unlock", h, "ok", reason);
         System.out.println("unlocked: " + h + "'s slot in group " + s.fleet().get().group() + " is free");
