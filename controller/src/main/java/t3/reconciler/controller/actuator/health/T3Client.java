@@ -127,7 +127,9 @@ final class T3Client {
             }
             if (expired.get()) throw new IOException("deadline passed");
             return new Response(status, cookies, text);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // HttpURLConnection is not safe against a disconnect from another thread: closed under a request being
+            // written or a response being parsed, it can throw a NullPointerException instead of an IOException.
             if (expired.get()) throw new IOException(method + " " + uri + ": no complete answer (headers and body) within " + timeout, e);
             throw e;
         } finally {
