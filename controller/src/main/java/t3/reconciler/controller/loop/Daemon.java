@@ -64,7 +64,7 @@ public final class Daemon {
             }
 
             @Override
-            public void step(t3.reconciler.controller.plan.Action a, Outcome o) { metrics.step(a, o.ok()); }
+            public void step(t3.reconciler.controller.plan.Action a, Outcome o) { metrics.step(a, o.label()); }
         });
         this.metrics = metrics;
         this.clock = clock;

@@ -167,7 +167,7 @@ public final class Executor {
             SlotResult r = fleet("take a slot").lock();
             if (r instanceof SlotResult.Full f) {
                 // Not a failure: the next observation sees no free slot and holds at fleet-slots-full until the watch wakes it.
-                return Outcome.ok("all " + f.max() + " slot(s) held by " + f.holders().stream().map(SlotHolder::host).toList() + "; waiting for one");
+                return Outcome.unchanged("all " + f.max() + " slot(s) held by " + f.holders().stream().map(SlotHolder::host).toList() + "; waiting for one");
             }
             return Outcome.ok(r instanceof SlotResult.Taken t && t.already() ? "slot already held" : "slot taken for the rollout of " + a.version());
         }
@@ -176,8 +176,8 @@ public final class Executor {
             // Housekeeping, never worth stopping the pass for: etcd away means the facts say so next, and the lease frees it anyway.
             try {
                 SlotResult r = fleet("release the slot").unlock();
-                if (r instanceof SlotResult.Refused f) return Outcome.ok("the slot is held under another lease (" + f.holder() + "); left to it");
-                return Outcome.ok(r instanceof SlotResult.Released ? "slot released" : "no slot held");
+                if (r instanceof SlotResult.Refused f) return Outcome.unchanged("the slot is held under another lease (" + f.holder() + "); left to it");
+                return r instanceof SlotResult.Released ? Outcome.ok("slot released") : Outcome.unchanged("no slot held");
             } catch (ActuatorException e) {
                 return Outcome.failed("could not release the slot: " + e.getMessage());
             }

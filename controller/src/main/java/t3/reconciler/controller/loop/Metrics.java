@@ -137,8 +137,9 @@ public final class Metrics {
         if (r.outcome() != t3.reconciler.controller.plan.PassOutcome.ERROR) lastSuccess = at.getEpochSecond();
     }
 
-    public void step(Action a, boolean ok) {
-        Counter.builder("t3r_steps_total").tag("action", a.name()).tag("outcome", ok ? "ok" : "failed").register(registry).increment();
+    /** @param outcome {@link Outcome#label()} */
+    public void step(Action a, String outcome) {
+        Counter.builder("t3r_steps_total").tag("action", a.name()).tag("outcome", outcome).register(registry).increment();
     }
 
     /** Read at each scrape: the held-back episode is the {@link HeldBack}'s, whoever fed it last. */

@@ -219,9 +219,9 @@ public final class Reconciler {
             return;
         }
         listener.step(d.action(), o);
-        store.event(clock.instant(), d.action().name(), d.action().eventTarget(), o.ok() ? "ok" : "failed", d.reason() + " => " + o.detail(), o.detail());
+        store.event(clock.instant(), d.action().name(), d.action().eventTarget(), o.label(), d.reason() + " => " + o.detail(), o.detail());
         var fields = Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "user", d.action().subjectUser().orElse(null),
-                "version", d.action().subjectVersion().map(Object::toString).orElse(null), "outcome", o.ok() ? "ok" : "failed", "reason", d.reason(), "detail", o.detail());
+                "version", d.action().subjectVersion().map(Object::toString).orElse(null), "outcome", o.label(), "reason", d.reason(), "detail", o.detail());
         if (o.ok()) log.info("step", fields);
         else log.warn("step", fields);
     }

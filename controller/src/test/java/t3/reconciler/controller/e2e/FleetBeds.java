@@ -124,26 +124,17 @@ final class FleetBeds implements AutoCloseable {
     }
 
     /*
-     * A take-slot step ends "ok" also when another host got the last slot first (the next observation then holds at
-     * fleet-slots-full), and a release-slot "ok" also when there was nothing to release: only the step's result tells
-     * them apart, so these read it.
+     * A take-slot that found every slot taken by another host first, and a release-slot with nothing to release, end
+     * "unchanged" (Outcome.label): only "ok" took or freed a slot.
      */
 
     /** A take-slot step that left this host holding a slot. */
-    static Predicate<JsonNode> tookSlot() {
-        return step("take-slot", null, "ok").and(n -> tookSlot(n.path("detail").asText()));
-    }
+    static Predicate<JsonNode> tookSlot() { return step("take-slot", null, "ok"); }
 
-    static boolean tookSlot(Event e) {
-        return e.action().equals("take-slot") && e.outcome().equals("ok") && e.detail() != null && tookSlot(e.detail());
-    }
-
-    private static boolean tookSlot(String detail) { return detail.startsWith("slot taken") || detail.equals("slot already held"); }
+    static boolean tookSlot(Event e) { return e.action().equals("take-slot") && e.outcome().equals("ok"); }
 
     /** A release-slot step that freed a slot this host held. */
-    static boolean releasedSlot(Event e) {
-        return e.action().equals("release-slot") && e.outcome().equals("ok") && "slot released".equals(e.detail());
-    }
+    static boolean releasedSlot(Event e) { return e.action().equals("release-slot") && e.outcome().equals("ok"); }
 
     static Predicate<JsonNode> hold(String gate) {
         return DaemonProcess.ev("decision").and(n -> n.path("gate").asText().equals(gate));

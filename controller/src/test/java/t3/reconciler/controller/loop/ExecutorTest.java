@@ -22,6 +22,7 @@ import t3.reconciler.controller.plan.Action;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.model.BackupInfo;
 import t3.reconciler.model.BreakerState;
+import t3.reconciler.controller.actuator.FleetPort;
 import t3.reconciler.model.Channel;
 import t3.reconciler.model.DesiredState;
 import t3.reconciler.model.Version;
@@ -164,6 +165,22 @@ class ExecutorTest {
             assertTrue(kept.size() <= spec.backup().keep() + 2, "pruned to keep plus what is protected: " + kept);
             assertTrue(fx.backups.of("alice").stream().anyMatch(x -> x.version().equals(A)), "a verified backup on last-good " + A + " (" + onA.path().getFileName() + " or newer) is kept: " + kept);
             assertEquals(r.id(), store.rollout().orElseThrow().id());
+        }
+    }
+
+    /** Losing the race for the last slot, or releasing a slot never held, changes nothing: labelled so, not "ok". */
+    @Test
+    void aSlotStepThatChangesNothingIsUnchangedNotOk() throws Exception {
+        t3.reconciler.controller.fake.FakeEtcd etcd = new t3.reconciler.controller.fake.FakeEtcd(clock);
+        fx.fleet(etcd, "other", 1).lock();
+        FleetPort self = fx.fleet(etcd, "self", 1);
+        try (StateStore store = StateStore.open(spec.controller().stateDb())) {
+            Executor ex = new Executor(fx.actuators().withFleet(Optional.of(self)), store, clock, alerts, CrashPoints.none());
+            assertEquals("unchanged", ex.execute(spec, new Action.TakeSlot(B)).label(), "every slot held by another host");
+            assertEquals("unchanged", ex.execute(spec, new Action.ReleaseSlot()).label(), "no slot held");
+            etcd.forceUnlock("other");
+            assertEquals("ok", ex.execute(spec, new Action.TakeSlot(B)).label(), "a free slot taken");
+            assertEquals("ok", ex.execute(spec, new Action.ReleaseSlot()).label(), "the slot released");
         }
     }
 }
