@@ -9,7 +9,7 @@ rl.on('line', (line) => {
   try { e = JSON.parse(line); } catch { return; }
   const who = e.target && e.target !== '-' ? ` ${e.target}` : '';
   if (e.event === 'step') {
-    const mark = e.outcome === 'ok' ? '✓' : '✗';
+    const mark = e.outcome === 'ok' ? '✓' : e.outcome === 'unchanged' ? '·' : '✗';
     console.log(`  ${time(e.ts)} ${mark} ${e.action}${who}: ${e.reason}${e.outcome === 'ok' ? '' : ' => ' + e.detail}`);
   } else if (e.event === 'decision') {
     console.log(`  ${time(e.ts)} · ${e.action}${e.gate ? ' (' + e.gate + ')' : ''}: ${e.reason}`);
