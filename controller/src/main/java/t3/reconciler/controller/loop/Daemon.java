@@ -54,6 +54,7 @@ public final class Daemon {
     /** What one pass was triggered by and how it ended. */
     public record Pass(Set<String> why, boolean windowOverride, Reconciler.Result result) {}
 
+    /** With a registry already built (tests): it is recorded into only once {@link #run} starts the daemon, as below. */
     public Daemon(SpecHolder spec, StateStore store, Reconciler reconciler, Metrics metrics, HeldBack heldBack, Clock clock, Log log, Alerter alerter) {
         this(spec, store, reconciler, () -> metrics, heldBack, clock, log, alerter);
     }
