@@ -14,7 +14,7 @@ rm -rf "$jar.native" "$jar.jsa"
 java -cp "$jar" t3.reconciler.controller.cli.SqliteNativeLibrary "$jar.native" \
   || { echo "startup-aids.sh: could not extract SQLite's native library; each process extracts its own (slower start)" >&2; ok=false; }
 # The same flags as the launcher's defaults: an archive is only used by a JVM whose flags it was written under.
-java -Xms16m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:ArchiveClassesAtExit="$jar.jsa" \
+java -Xms8m -Xmx128m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Xss512k -XX:ArchiveClassesAtExit="$jar.jsa" \
   -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$jar" t3.reconciler.controller.cli.CdsTraining >/dev/null 2>&1 || true
 [ -f "$jar.jsa" ] || { echo "startup-aids.sh: no AppCDS archive was written; the controller starts without it (slower)" >&2; ok=false; }
 $ok

@@ -43,7 +43,7 @@ final class RunCommand implements Callable<Integer> {
              SpecAlerter alerter = SpecAlerter.following(log, () -> holder.inForce().alerts())) {
             Reconciler reconciler = new Reconciler(io::forSpec, store, clock, log, alerter, CrashPoints.fromEnvironment());
             HeldBack heldBack = HeldBack.persistedIn(store);
-            Daemon daemon = new Daemon(holder, store, reconciler, new Metrics(holder, heldBack), heldBack, clock, log, alerter)
+            Daemon daemon = new Daemon(holder, store, reconciler, () -> new Metrics(holder, heldBack), heldBack, clock, log, alerter)
                     .fleet(d -> io.forSpec(d).fleet());
             Reconciler.Result r = daemon.run(once, override);
             if (!once) return Main.OK;

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import t3.reconciler.controller.actuator.FleetPort;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.store.StateStore;
@@ -30,7 +31,9 @@ public final class Daemon {
     private final SpecHolder spec;
     private final StateStore store;
     private final Reconciler reconciler;
-    private final Metrics metrics;
+    /** Called once, when the daemon starts serving: a single pass builds no registry (see {@link PassMetrics}). */
+    private final Supplier<Metrics> served;
+    private volatile PassMetrics metrics = PassMetrics.NONE;
     private final HeldBack heldBack;
     private final HeldBackAlert heldBackAlert;
     private final Clock clock;
@@ -51,7 +54,13 @@ public final class Daemon {
     /** What one pass was triggered by and how it ended. */
     public record Pass(Set<String> why, boolean windowOverride, Reconciler.Result result) {}
 
+    /** With a registry already built (tests): it is recorded into only once {@link #run} starts the daemon, as below. */
     public Daemon(SpecHolder spec, StateStore store, Reconciler reconciler, Metrics metrics, HeldBack heldBack, Clock clock, Log log, Alerter alerter) {
+        this(spec, store, reconciler, () -> metrics, heldBack, clock, log, alerter);
+    }
+
+    /** @param registry built when {@link #run} starts the daemon (not for {@code once}), recorded into and served from then on */
+    public Daemon(SpecHolder spec, StateStore store, Reconciler reconciler, Supplier<Metrics> registry, HeldBack heldBack, Clock clock, Log log, Alerter alerter) {
         this.spec = spec;
         this.store = store;
         this.heldBack = heldBack;
@@ -66,7 +75,7 @@ public final class Daemon {
             @Override
             public void step(t3.reconciler.controller.plan.Action a, Outcome o) { metrics.step(a, o.label()); }
         });
-        this.metrics = metrics;
+        this.served = registry;
         this.clock = clock;
         this.log = log;
     }
@@ -118,7 +127,9 @@ public final class Daemon {
         all.addAll(sources.orElseGet(() -> List.of(new FileWatchSource(spec.file(), spec.inForce(), log), new SignalSource(spec::inForce, this, log))));
         fleet.ifPresent(f -> all.add(new FleetTriggerSource(() -> f.apply(spec.inForce()))));
         fleet.ifPresent(f -> releaseStaleSlot(f.apply(s)));
-        try (MetricsServer server = MetricsServer.serve(s.controller().metricsAddress(), metrics::scrape)) {
+        Metrics registry = served.get();
+        metrics = registry;
+        try (MetricsServer server = MetricsServer.serve(s.controller().metricsAddress(), registry::scrape)) {
             for (TriggerSource src : all) src.start(triggers);
             active = all;
             // Written once SIGHUP is handled: whoever finds the pid may signal it.

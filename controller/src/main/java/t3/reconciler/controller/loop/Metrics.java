@@ -22,7 +22,7 @@ import t3.reconciler.model.Version;
  * The controller's facts in Prometheus format (micrometer), served by {@link MetricsServer}. Alert rules in
  * docs/alerts/ read these names.
  */
-public final class Metrics {
+public final class Metrics implements PassMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicReference<ObservedState> last = new AtomicReference<>();
     private final MultiGauge versions = MultiGauge.builder("t3r_version").description("1 for the installed, last-good and candidate versions").register(registry);
@@ -70,6 +70,7 @@ public final class Metrics {
                 MultiGauge.Row.of(Tags.of("source", "spec"), spec.inForce().freeze() ? 1 : 0)), true);
     }
 
+    @Override
     public void observed(ObservedState o, boolean specValid) {
         last.set(o);
         fleetGauges(spec.inForce().fleet().isPresent());
@@ -131,13 +132,14 @@ public final class Metrics {
                 .orElse(MultiGauge.Row.of(Tags.of("reason", "none"), 0))), true);
     }
 
+    @Override
     public void reconciled(Reconciler.Result r, Duration took, Instant at) {
         awaitingApproval = r.gate().filter(g -> g == t3.reconciler.controller.plan.Gate.AWAITING_APPROVAL).isPresent() ? 1 : 0;
         Timer.builder("t3r_reconcile_duration").tag("outcome", r.outcome().label()).register(registry).record(took);
         if (r.outcome() != t3.reconciler.controller.plan.PassOutcome.ERROR) lastSuccess = at.getEpochSecond();
     }
 
-    /** @param outcome {@link Outcome#label()} */
+    @Override
     public void step(Action a, String outcome) {
         Counter.builder("t3r_steps_total").tag("action", a.name()).tag("outcome", outcome).register(registry).increment();
     }

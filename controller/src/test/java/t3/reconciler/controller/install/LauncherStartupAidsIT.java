@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LauncherStartupAidsIT {
     static Path repo;
-    static final String FLAGS = "-Xms16m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k";
+    static final String FLAGS = "-Xms8m -Xmx128m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Xss512k";
 
     @TempDir Path tmp;
 
