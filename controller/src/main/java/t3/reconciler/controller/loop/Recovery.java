@@ -137,10 +137,15 @@ public final class Recovery {
                 }
             }
         }
-        for (String unit : start.values()) if (!io.units().status(unit).active()) io.units().start(unit, spec.healthCheck().startTimeout());
+        List<String> started = new java.util.ArrayList<>();
+        for (String unit : start.values()) {
+            if (io.units().status(unit).active()) continue;
+            io.units().start(unit, spec.healthCheck().startTimeout());
+            started.add(unit);
+        }
         if (first != null) throw first;
         if (done.isEmpty()) done.add("every listed user was restored before the crash");
-        return String.join("; ", done) + (start.isEmpty() ? "" : "; started " + String.join(", ", start.values()) + " where down");
+        return String.join("; ", done) + (started.isEmpty() ? "" : "; started " + String.join(", ", started));
     }
 
     /** An activation whose record was lost is recorded. */
