@@ -562,8 +562,9 @@ public final class Executor {
             for (Restore x : batch) {
                 if (results.containsKey(x.user())) continue;
                 Backups.RestoreReport report = reports.get(x.user());
-                String detail = "restored " + x.backup().getFileName() + " beside " + (batch.size() - 1) + " other user(s) who were down; replaced database archived at "
-                        + report.archive() + "; " + report.projectionRowsLost() + " projection rows written after the backup are only in the archive";
+                // The single restore's wording first (readers parse it), then what the batch adds.
+                String detail = "restored " + x.backup().getFileName() + "; replaced database archived at " + report.archive() + "; " + report.projectionRowsLost()
+                        + " projection rows written after the backup are only in the archive; restored beside " + (batch.size() - 1) + " other user(s) who were down";
                 results.put(x.user(), start.get(x.user()) ? pairAfterRestore(spec, r, x, detail) : Outcome.ok(detail));
             }
         }
