@@ -552,6 +552,8 @@ public final class Executor {
             crash.at("after-restore-down");
             Map<String, ActuatorException> startFailed = startAll(spec, toStart);
             for (Map.Entry<String, ActuatorException> f : startFailed.entrySet()) {
+                // A quarantined user's server was started on what it has, as after a refused single restore: best effort.
+                if (!reports.containsKey(f.getKey())) continue;
                 if (f.getValue().isTransient()) outage = true;
                 Outcome o = f.getValue().isTransient()
                         ? Outcome.fault("start of " + spec.unitOf(f.getKey()) + " after its restore failed: " + f.getValue().getMessage() + "; started by recovery")
