@@ -483,13 +483,13 @@ public final class Executor {
     }
 
     /**
-     * A unit that runs, that our canary restarted, or whose last start (by anyone: systemd's Restart=, a reboot, an
-     * operator) ran the rollout's build was meant to run: it comes back up even if that build left it down. One down
-     * since before the rollout stays down.
+     * A unit that runs, that our canary restarted, or that was started (by anyone: systemd's Restart=, a reboot, an
+     * operator) during this rollout onto its build was meant to run: it comes back up even if that build left it down.
+     * One down since before the rollout stays down (a deliberate downgrade's target may have run long ago).
      */
     private boolean runsAfterRestore(Rollout r, String user, UnitStatus unit) {
         return unit.active() || r.restarted().contains(user)
-                || unit.execMainStart().flatMap(t -> Observer.versionAt(store.activations(), t)).equals(Optional.of(r.target()));
+                || unit.execMainStart().filter(t -> t.isAfter(r.startedAt())).flatMap(t -> Observer.versionAt(store.activations(), t)).equals(Optional.of(r.target()));
     }
 
     /**
