@@ -550,7 +550,9 @@ public final class Executor {
                 }
             }
             crash.at("after-restore-down");
-            Map<String, ActuatorException> startFailed = startAll(spec, toStart);
+            Map<String, String> units = new java.util.LinkedHashMap<>();
+            for (Restore x : toStart) units.put(x.user(), spec.unitOf(x.user()));
+            Map<String, ActuatorException> startFailed = ParallelStarts.start(io.units(), units, spec.healthCheck().startTimeout(), RESTORE_DOWN_PARALLELISM);
             for (Map.Entry<String, ActuatorException> f : startFailed.entrySet()) {
                 // A quarantined user's server was started on what it has, as after a refused single restore: best effort.
                 if (!reports.containsKey(f.getKey())) continue;
@@ -573,42 +575,6 @@ public final class Executor {
         List<Outcome.Part> parts = new ArrayList<>();
         for (int i = 0; i < all.size(); i++) parts.add(new Outcome.Part(a.steps().get(i), results.get(all.get(i).user())));
         return Outcome.batch(parts);
-    }
-
-    /** Starts the units of users who were down, at most {@link #RESTORE_DOWN_PARALLELISM} at once; what failed, by user. */
-    private Map<String, ActuatorException> startAll(DesiredState spec, List<Restore> users) {
-        Map<String, ActuatorException> failed = new java.util.concurrent.ConcurrentHashMap<>();
-        if (users.isEmpty()) return failed;
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(RESTORE_DOWN_PARALLELISM, users.size()), t -> {
-            Thread th = new Thread(t, "restore-down-start");
-            th.setDaemon(true);
-            return th;
-        });
-        try {
-            List<java.util.concurrent.Future<?>> started = new ArrayList<>();
-            for (Restore x : users) {
-                started.add(pool.submit(() -> {
-                    try {
-                        io.units().start(spec.unitOf(x.user()), spec.healthCheck().startTimeout());
-                    } catch (ActuatorException e) {
-                        failed.put(x.user(), e);
-                    }
-                }));
-            }
-            for (int i = 0; i < started.size(); i++) {
-                try {
-                    started.get(i).get();
-                } catch (java.util.concurrent.ExecutionException e) {
-                    failed.put(users.get(i).user(), new ActuatorException("start of " + spec.unitOf(users.get(i).user()) + ": " + e.getCause(), false, e.getCause()));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    failed.putIfAbsent(users.get(i).user(), ActuatorException.transientFault("interrupted while starting " + spec.unitOf(users.get(i).user()), e));
-                }
-            }
-            return failed;
-        } finally {
-            pool.shutdownNow();
-        }
     }
 
     /** A restored user whose server runs again must pair on the version restored to, as after {@link #restore}. */

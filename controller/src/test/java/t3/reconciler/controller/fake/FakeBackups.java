@@ -50,6 +50,9 @@ public final class FakeBackups implements Backups {
 
     public synchronized void restoresWork(String user) { restoreOutage.remove(user); }
 
+    /** Every backup of this user is gone (deleted by hand, or the backup disk lost it): a restore must refuse. */
+    public synchronized void lose(String user) { byUser.remove(user); }
+
     /** This user's files are refused (their database is a link they planted): backup and restore quarantine them. */
     public synchronized void refuseUserFiles(String user) { refusing.add(user); }
 

@@ -85,6 +85,28 @@ class RestoreDownTest {
     }
 
     @Test
+    void aMissingBackupRefusesTheWholeBatchBeforeAnythingIsTouched() throws Exception {
+        DesiredState spec = FakeSpec.write(dir, USERS, "");
+        StepClock clock = new StepClock(Instant.parse("2026-06-08T04:00:00Z"));
+        FakeActuators fx = bedOn(dir, clock);
+        RecordingAlerter alerts = new RecordingAlerter();
+        try (StateStore store = StateStore.open(spec.controller().stateDb())) {
+            CrashPoints losesBobsBackups = CrashPoints.hook(point -> {
+                if (point.equals("after-activate")) fx.units.restartedOutside("bob").restartedOutside("carol");
+                if (point.equals("after-rollback-binary")) fx.backups.lose("bob");
+            });
+            Reconciler r = new Reconciler(fx.actuators(), store, clock, Log.toStderr(clock), alerts, losesBobsBackups);
+            r.reconcile(() -> spec, false, () -> false);
+
+            assertEquals(List.of(), fx.calls("backups.restore"), "nobody's database is touched when one backup of the batch is missing");
+            assertEquals(t3.reconciler.model.BreakerState.Status.ROLLBACK_FAILED, store.breaker().status());
+            assertTrue(alerts.names().contains("T3RollbackFailed"), alerts.names().toString());
+            assertTrue(store.journal().isEmpty(), "a refusal is final: nothing for recovery to redo on every pass");
+            for (String u : List.of("alice", "bob", "carol")) assertEquals(Optional.empty(), fx.units.runs(u), u + " is left as it was: down");
+        }
+    }
+
+    @Test
     void anOutageKeepsTheJournalAndTheNextPassRedoesOnlyThatUser() throws Exception {
         DesiredState spec = FakeSpec.write(dir, USERS, "");
         StepClock clock = new StepClock(Instant.parse("2026-06-08T04:00:00Z"));
