@@ -82,7 +82,7 @@ class RestoreDownIT {
             assertTrue(has(events, "finish-rollback", BAD.toString(), "ok"));
         }
         String log = Files.readString(bed.dir.resolve("runs/rollback.log"));
-        assertTrue(log.lines().anyMatch(l -> l.contains("\"event\":\"decision\"") && l.contains("\"action\":\"restore-down\"") && l.contains(A + "," + B + "," + C)),
+        assertTrue(log.lines().anyMatch(l -> l.contains("\"event\":\"batch\"") && l.contains("\"action\":\"restore-down\"") && l.contains(A + "," + B + "," + C)),
                 "one batch restored the three who were down; log: " + log);
         try (DbusUnits units = new DbusUnits(bed.bus(), Duration.ofSeconds(2))) {
             for (String u : USERS) assertTrue(units.status(unit(u)).active(), u + "'s server is up");
