@@ -40,6 +40,9 @@ const FLAVORS = {
   'slow-install': { recordUid: true, holdsInstall: true },
   // Good, and its preinstall script tries what candidate code could do inside the controller's service (lib/probe.js).
   'probe-sandbox': { probesSandbox: true },
+  // Passes the health check (run by hand), and under systemd migrates the user's database one schema up, then exits:
+  // a unit (re)started onto it by anyone ends down on a migrated database (issue 15's restore of users who are down).
+  'migrate-then-crash-under-systemd': { crashUnderSystemdAfterMigrate: true, defaultSchema: 5 },
 };
 
 const MAX_SCHEMA = 6; // keep in sync with lib/migrations.js

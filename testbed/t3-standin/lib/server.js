@@ -117,6 +117,11 @@ function serve({ host, port, baseDir }) {
     process.exit(1);
   }
 
+  if (build.flavor.crashUnderSystemdAfterMigrate && process.env.INVOCATION_ID) {
+    log('ERROR', 'fatal: stand-in build cannot serve as a service after its migration');
+    process.exit(1);
+  }
+
   const writeMs = Number(process.env.T3_STANDIN_WRITE_INTERVAL_MS || 0);
   if (writeMs > 0) startWriter(file, writeMs);
 

@@ -9,6 +9,9 @@ import java.util.Optional;
  *
  * @param activeState    systemd's ActiveState ({@code active}, {@code inactive}, {@code failed}, ...); {@code missing} if no such unit
  * @param runningVersion the version the running process was started on, when known
+ * @param lastStartedOn  the version the unit's last start ran on, running or not (systemd keeps ExecMainStartTimestamp
+ *                       after the process exits): a unit down after a start on a failed build may have had its
+ *                       database migrated by it, whoever started it
  * @param busyProcesses  command lines under the unit that match the busy patterns (an agent at work)
  * @param backups        this user's verified-or-not backups, newest first
  */
@@ -21,12 +24,19 @@ public record UserState(
         List<String> busyProcesses,
         Path database,
         boolean databaseExists,
-        List<BackupInfo> backups) {
+        List<BackupInfo> backups,
+        Optional<Version> lastStartedOn) {
 
     public UserState {
         User.requireValidName(name);
         busyProcesses = List.copyOf(busyProcesses);
         backups = List.copyOf(backups);
+    }
+
+    /** A unit observed without its last start: what runs is what last started. */
+    public UserState(String name, String unit, String activeState, long mainPid, Optional<Version> runningVersion, List<String> busyProcesses,
+            Path database, boolean databaseExists, List<BackupInfo> backups) {
+        this(name, unit, activeState, mainPid, runningVersion, busyProcesses, database, databaseExists, backups, runningVersion);
     }
 
     public boolean active() { return "active".equals(activeState); }

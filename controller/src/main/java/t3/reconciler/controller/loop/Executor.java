@@ -18,6 +18,7 @@ import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Backups;
 import t3.reconciler.controller.actuator.FleetPort;
 import t3.reconciler.controller.actuator.HealthCheck;
+import t3.reconciler.controller.actuator.UnitStatus;
 import t3.reconciler.controller.actuator.fleet.SlotResult;
 import t3.reconciler.model.fleet.SlotHolder;
 import t3.reconciler.controller.plan.Action;
@@ -46,6 +47,8 @@ public final class Executor {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Pre-bump backups at once: each is a user-side process and a SQLite VACUUM, mostly I/O; more buys little on small hosts. */
     static final int BACKUP_PARALLELISM = 4;
+    /** Restores and starts of users who are down, at once: the same bound as the backups, for the same reason. */
+    static final int RESTORE_DOWN_PARALLELISM = 4;
     private final Actuators io;
     private final StateStore store;
     private final Clock clock;
@@ -114,6 +117,8 @@ public final class Executor {
         @Override public Outcome visit(RollbackBinary a) throws ActuatorException { return rollbackBinary(a.to()); }
 
         @Override public Outcome visit(Restore a) throws ActuatorException { return restore(spec, a); }
+
+        @Override public Outcome visit(RestoreDown a) throws ActuatorException { return restoreDown(spec, a); }
 
         @Override public Outcome visit(FinishRollback a) { return finishRollback(a.failed()); }
 
@@ -423,9 +428,9 @@ public final class Executor {
     private Outcome restore(DesiredState spec, Restore a) throws ActuatorException {
         Rollout r = rollout();
         String unit = spec.unitOf(a.user());
-        boolean wasActive = io.units().status(unit).active();
-        // A unit our canary restarted was running before we touched it: it comes back up even if the failed build left it down.
-        boolean start = wasActive || r.restarted().contains(a.user());
+        UnitStatus before = io.units().status(unit);
+        boolean wasActive = before.active();
+        boolean start = runsAfterRestore(r, a.user(), before);
         journal(JournalKind.RESTORE, a.user(), Map.of("unit", unit, "backup", a.backup().toString(), "start", start));
         Backups.RestoreReport report;
         try {
@@ -475,6 +480,116 @@ public final class Executor {
             }
         }
         return Outcome.ok(detail);
+    }
+
+    /**
+     * A unit that runs, that our canary restarted, or that was started (by anyone: systemd's Restart=, a reboot, an
+     * operator) during this rollout onto its build was meant to run: it comes back up even if that build left it down.
+     * One down since before the rollout stays down (a deliberate downgrade's target may have run long ago).
+     */
+    private boolean runsAfterRestore(Rollout r, String user, UnitStatus unit) {
+        return unit.active() || r.restarted().contains(user)
+                || unit.execMainStart().filter(t -> t.isAfter(r.startedAt())).flatMap(t -> Observer.versionAt(store.activations(), t)).equals(Optional.of(r.target()));
+    }
+
+    /**
+     * The restores of users who are all down, side by side: {@link #restore}'s checks, journal, records, start and
+     * pairing, per user, with the same consequences per user. A unit that came up since it was observed is left out
+     * (its outcome says so): a live server is stopped only by a restore of its own, one at a time.
+     */
+    private Outcome restoreDown(DesiredState spec, RestoreDown a) throws ActuatorException {
+        Rollout r = rollout();
+        List<Restore> all = a.restores();
+        Map<String, Outcome> results = new java.util.HashMap<>();
+        List<Restore> batch = new ArrayList<>();
+        for (Restore x : all) {
+            if (io.units().status(spec.unitOf(x.user())).active()) {
+                results.put(x.user(), Outcome.unchanged(spec.unitOf(x.user()) + " came up since it was observed; restored on its own, one live user at a time"));
+            } else {
+                batch.add(x);
+            }
+        }
+        // Checked before anything is touched, as for one user: a backup that would be refused stops the whole batch.
+        for (Restore x : batch) {
+            if (io.backups().list(x.user()).stream().noneMatch(b -> b.path().equals(x.backup()) && b.verified())) {
+                ActuatorException e = ActuatorException.verdict("refusing to restore " + x.backup() + " over " + x.user() + "'s database: it is missing or fails"
+                        + " its sha256 check (changed since it was taken); nothing of this batch (" + a.eventTarget() + ") was touched");
+                rejected(Rejection.ROLLBACK_STEP, "restore of " + x.user() + " failed: " + e.getMessage());
+                throw e;
+            }
+        }
+        Map<String, Boolean> start = new java.util.HashMap<>();
+        for (Restore x : batch) start.put(x.user(), runsAfterRestore(r, x.user(), io.units().status(spec.unitOf(x.user()))));
+        if (!batch.isEmpty()) {
+            List<Map<String, Object>> listed = new ArrayList<>();
+            for (Restore x : batch) listed.add(Map.of("user", x.user(), "unit", spec.unitOf(x.user()), "backup", x.backup().toString(), "start", start.get(x.user())));
+            journal(JournalKind.RESTORE_DOWN, String.join(",", batch.stream().map(Restore::user).toList()), Map.of("users", listed));
+            crash.at("mid-restore-down");
+            List<Backups.RestoreRequest> requests = batch.stream().map(x -> new Backups.RestoreRequest(x.user(), x.backup(), spec.databaseOf(x.user()))).toList();
+            List<Backups.Outcome<Backups.RestoreReport>> done = io.backups().restoreAll(requests, Math.min(RESTORE_DOWN_PARALLELISM, requests.size()));
+            boolean outage = false;
+            List<Restore> toStart = new ArrayList<>();
+            Map<String, Backups.RestoreReport> reports = new java.util.HashMap<>();
+            for (int i = 0; i < batch.size(); i++) {
+                Restore x = batch.get(i);
+                Backups.Outcome<Backups.RestoreReport> o = done.get(i);
+                if (o.ok()) {
+                    store.rolloutRestored(r.id(), x.user());
+                    reports.put(x.user(), o.value());
+                    if (start.get(x.user())) toStart.add(x);
+                } else if (o.error().refusesUserFiles()) {
+                    // One user's files, not the rollback: that user is left alone (their server back up on what it has).
+                    if (start.get(x.user())) toStart.add(x);
+                    results.put(x.user(), quarantine(x.user(), "restore", o.error()));
+                } else if (o.error().isTransient()) {
+                    // An outage keeps the journal: Recovery redoes this user's restore before the next plan.
+                    outage = true;
+                    results.put(x.user(), Outcome.fault("restore of " + x.user() + " failed: " + o.error().getMessage() + "; redone by recovery"));
+                } else {
+                    results.put(x.user(), rejected(Rejection.ROLLBACK_STEP, "restore of " + x.user() + " failed: " + o.error().getMessage()));
+                }
+            }
+            crash.at("after-restore-down");
+            Map<String, String> units = new java.util.LinkedHashMap<>();
+            for (Restore x : toStart) units.put(x.user(), spec.unitOf(x.user()));
+            Map<String, ActuatorException> startFailed = ParallelStarts.start(io.units(), units, spec.healthCheck().startTimeout(), RESTORE_DOWN_PARALLELISM);
+            for (Map.Entry<String, ActuatorException> f : startFailed.entrySet()) {
+                // A quarantined user's server was started on what it has, as after a refused single restore: best effort.
+                if (!reports.containsKey(f.getKey())) continue;
+                if (f.getValue().isTransient()) outage = true;
+                Outcome o = f.getValue().isTransient()
+                        ? Outcome.fault("start of " + spec.unitOf(f.getKey()) + " after its restore failed: " + f.getValue().getMessage() + "; started by recovery")
+                        : rejected(Rejection.ROLLBACK_STEP, "restore of " + f.getKey() + " failed: " + f.getValue().getMessage());
+                results.putIfAbsent(f.getKey(), o);
+            }
+            if (!outage) store.journalClear();
+            for (Restore x : batch) {
+                if (results.containsKey(x.user())) continue;
+                Backups.RestoreReport report = reports.get(x.user());
+                // The single restore's wording first (readers parse it), then what the batch adds.
+                String detail = "restored " + x.backup().getFileName() + "; replaced database archived at " + report.archive() + "; " + report.projectionRowsLost()
+                        + " projection rows written after the backup are only in the archive; restored beside " + (batch.size() - 1) + " other user(s) who were down";
+                results.put(x.user(), start.get(x.user()) ? pairAfterRestore(spec, r, x, detail) : Outcome.ok(detail));
+            }
+        }
+        List<Outcome.Part> parts = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) parts.add(new Outcome.Part(a.steps().get(i), results.get(all.get(i).user())));
+        return Outcome.batch(parts);
+    }
+
+    /** A restored user whose server runs again must pair on the version restored to, as after {@link #restore}. */
+    private Outcome pairAfterRestore(DesiredState spec, Rollout r, Restore x, String detail) throws ActuatorException {
+        User u = spec.user(x.user()).orElseThrow();
+        long pid = io.units().status(spec.unitOf(x.user())).mainPid();
+        HealthCheck.Result v = io.pairing().verify(u, pid, baseDirOf(spec, x.user()), io.releases().binaryOf(x.backupVersion()), spec);
+        if (v.passed()) return Outcome.ok(detail);
+        return switch (Rejection.RESTORED_USER_DOES_NOT_PAIR.consequence(r)) {
+            case FAIL_ROLLOUT -> failRollout("downgrade of " + x.user() + " (" + v.gate() + "): " + v.detail());
+            case ROLLBACK_FAILED -> {
+                rollbackFailed(x.user() + " does not pair after restore (" + v.gate() + "): " + v.detail());
+                yield Outcome.failed(detail + "; pairing after restore failed: " + v.detail());
+            }
+        };
     }
 
     private void startQuietly(String unit, DesiredState spec) {

@@ -71,11 +71,12 @@ public final class Observer {
         for (User user : spec.users()) {
             String unit = spec.unitOf(user.name());
             UnitStatus s = units.containsKey(unit) ? units.get(unit) : io.units().status(unit);
-            Optional<Version> running = s.active() ? s.execMainStart().flatMap(t -> versionAt(activations, t)) : Optional.empty();
+            Optional<Version> lastStart = s.execMainStart().flatMap(t -> versionAt(activations, t));
+            Optional<Version> running = s.active() ? lastStart : Optional.empty();
             List<String> busy = s.active() ? io.busy().busyProcesses(s, spec.canary().busyPattern()) : List.of();
             Path db = spec.databaseOf(user.name());
             // lstat, existence only: a link the user planted is not followed by root here; the backup refuses it.
-            users.add(new UserState(user.name(), unit, s.activeState(), s.mainPid(), running, busy, db, Files.exists(db, java.nio.file.LinkOption.NOFOLLOW_LINKS), io.backups().list(user.name())));
+            users.add(new UserState(user.name(), unit, s.activeState(), s.mainPid(), running, busy, db, Files.exists(db, java.nio.file.LinkOption.NOFOLLOW_LINKS), io.backups().list(user.name()), lastStart));
         }
 
         Optional<Rollout> rollout = store.rollout();

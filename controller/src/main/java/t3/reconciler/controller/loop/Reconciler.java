@@ -214,7 +214,9 @@ public final class Reconciler {
 
     private void recordStep(Decision d, Outcome o) {
         if (!o.parts().isEmpty()) {
-            // A batch is recorded as what it stands for: one step per user, each with its own outcome.
+            // A batch is recorded as what it stands for: one step per user, each with its own outcome; the batch's
+            // own reason (why these users together) is one line of its own ("decision" lines end a pass: readers wait for them).
+            log.info("batch", Log.kv("action", d.action().name(), "target", d.action().eventTarget(), "reason", d.reason()));
             for (Outcome.Part p : o.parts()) recordStep(p.step(), p.outcome());
             return;
         }

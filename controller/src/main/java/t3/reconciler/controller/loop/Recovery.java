@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import t3.reconciler.controller.actuator.ActuatorException;
+import t3.reconciler.controller.actuator.Backups;
 import t3.reconciler.controller.log.Log;
 import t3.reconciler.controller.store.Activation;
 import t3.reconciler.controller.store.JournalEntry;
@@ -57,6 +58,7 @@ public final class Recovery {
         // A switch expression over the enum: a new journaled kind does not compile until it is recovered here.
         String done = switch (j.kind()) {
             case RESTORE -> redoRestore(spec, j, d);
+            case RESTORE_DOWN -> redoRestoreDown(spec, d);
             case CANARY -> {
                 String unit = d.path("unit").asText();
                 boolean wasDown = !io.units().status(unit).active();
@@ -94,6 +96,56 @@ public final class Recovery {
         }
         if (d.path("start").asBoolean()) io.units().start(unit, spec.healthCheck().startTimeout());
         return done;
+    }
+
+    /**
+     * A batch of restores in flight: every listed user not yet recorded as restored is restored again, side by side (the
+     * archive keeps whatever was there), and every listed unit that should run is started. A user whose restore fails
+     * for another reason than their files keeps the journal, so the next pass tries again; the others are recorded.
+     */
+    private String redoRestoreDown(DesiredState spec, JsonNode d) throws ActuatorException {
+        Optional<t3.reconciler.model.Rollout> rollout = store.rollout();
+        java.util.Set<String> restored = rollout.map(t3.reconciler.model.Rollout::restored).orElse(java.util.Set.of());
+        List<Backups.RestoreRequest> redo = new java.util.ArrayList<>();
+        java.util.Map<String, String> start = new java.util.LinkedHashMap<>();
+        for (JsonNode u : d.path("users")) {
+            String user = u.path("user").asText();
+            String unit = u.path("unit").asText();
+            if (u.path("start").asBoolean()) start.put(user, unit);
+            if (restored.contains(user)) continue;
+            // Down when the batch began; systemd may have brought it back on the migrated database since.
+            if (io.units().status(unit).active()) io.units().stop(unit, spec.healthCheck().startTimeout());
+            redo.add(new Backups.RestoreRequest(user, Path.of(u.path("backup").asText()), spec.databaseOf(user)));
+        }
+        List<String> done = new java.util.ArrayList<>();
+        ActuatorException first = null;
+        if (!redo.isEmpty()) {
+            var outcomes = io.backups().restoreAll(redo, Math.min(Executor.RESTORE_DOWN_PARALLELISM, redo.size()));
+            for (int i = 0; i < outcomes.size(); i++) {
+                var o = outcomes.get(i);
+                String user = redo.get(i).user();
+                if (o.ok()) {
+                    rollout.ifPresent(r -> store.rolloutRestored(r.id(), user));
+                    done.add("redid the restore of " + user + " from " + redo.get(i).backup().getFileName() + " (replaced database archived at " + o.value().archive() + ")");
+                } else if (o.error().refusesUserFiles()) {
+                    store.quarantine(user, "restore refused: " + o.error().getMessage(), clock.instant());
+                    done.add("could not redo the restore of " + user + ": their files were refused (" + o.error().getMessage() + "); quarantined");
+                } else {
+                    // Not started on the old build over a database that may still be migrated: retried with the journal.
+                    start.remove(user);
+                    if (first == null) first = o.error();
+                }
+            }
+        }
+        List<String> started = new java.util.ArrayList<>();
+        for (String unit : start.values()) {
+            if (io.units().status(unit).active()) continue;
+            io.units().start(unit, spec.healthCheck().startTimeout());
+            started.add(unit);
+        }
+        if (first != null) throw first;
+        if (done.isEmpty()) done.add("every listed user was restored before the crash");
+        return String.join("; ", done) + (started.isEmpty() ? "" : "; started " + String.join(", ", started));
     }
 
     /** An activation whose record was lost is recorded. */

@@ -49,6 +49,7 @@ public sealed interface Action {
         R visit(OpenBreaker a) throws X;
         R visit(RollbackBinary a) throws X;
         R visit(Restore a) throws X;
+        R visit(RestoreDown a) throws X;
         R visit(FinishRollback a) throws X;
         R visit(ResetBreaker a) throws X;
         R visit(ClearRollbackRequest a) throws X;
@@ -254,6 +255,30 @@ public sealed interface Action {
         public Optional<String> subjectUser() { return Optional.of(user); }
 
         public Optional<Version> subjectVersion() { return Optional.of(backupVersion); }
+
+        public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
+    }
+
+    /**
+     * The restores of several users the failed build left down, as one step: nobody is served by their servers, so
+     * their databases are put back side by side and their servers started side by side; a live user is never in here
+     * (those are restored one at a time, a {@link Restore} each). Each user's outcome is recorded as that user's own
+     * {@link Restore} step, with that step's own reason.
+     *
+     * @param steps one {@link Restore} per user, each with the reason the planner gives for it
+     */
+    record RestoreDown(List<Decision> steps) implements Action {
+        public RestoreDown {
+            steps = List.copyOf(steps);
+            if (steps.size() < 2) throw new IllegalArgumentException("a batch of restores needs at least two users (one is a Restore): " + steps);
+            if (!steps.stream().allMatch(d -> d.action() instanceof Restore)) throw new IllegalArgumentException("a batch of restores holds restores only: " + steps);
+        }
+
+        public List<Restore> restores() { return steps.stream().map(d -> (Restore) d.action()).toList(); }
+
+        public String name() { return "restore-down"; }
+
+        public String eventTarget() { return String.join(",", restores().stream().map(Restore::user).toList()); }
 
         public <R, X extends Exception> R accept(Visitor<R, X> v) throws X { return v.visit(this); }
     }

@@ -452,24 +452,33 @@ public final class Planner {
             return new Decision(new RollbackBinary(to.get()), "rollback: point the global link back at " + to.get());
         }
         List<String> deferred = new ArrayList<>();
+        List<Decision> down = new ArrayList<>();
         List<Decision> live = new ArrayList<>();
         for (User user : spec.users()) {
             Optional<UserState> u = obs.user(user.name());
             if (u.isEmpty() || r.restored().contains(user.name()) || obs.isQuarantined(user.name())) continue;
-            boolean touched = r.restarted().contains(user.name()) || u.get().runningVersion().equals(Optional.of(failed));
+            // Started on the failed build by anyone (our canary, systemd's Restart=, a reboot, an operator), running or
+            // down since: that build may have migrated the database.
+            boolean touched = r.restarted().contains(user.name()) || u.get().lastStartedOn().equals(Optional.of(failed));
             Path backup = r.backups().get(user.name());
             if (!touched || backup == null) continue;
             if (u.get().busy()) {
                 deferred.add(user.name());
                 continue;
             }
-            boolean down = !u.get().active();
+            boolean isDown = !u.get().active();
             Decision d = new Decision(new Restore(user.name(), backup, to.get()), "rollback: " + user.name() + " was restarted onto " + failed
                     + ", so its database may be migrated; restoring the pre-bump backup " + backup.getFileName()
-                    + (down ? " (its server is down: users who are down come first)" : ""));
+                    + (isDown ? " (its server is down: users who are down come first)" : ""));
             // A user the failed build left down serves no one until restored; a live one can wait its turn.
-            if (down) return d;
-            live.add(d);
+            (isDown ? down : live).add(d);
+        }
+        if (down.size() == 1) return down.get(0);
+        if (!down.isEmpty()) {
+            // Nobody is served by a server that is down: their restores and starts cannot interrupt anyone, so they go together.
+            String who = String.join(", ", down.stream().map(d -> d.action().eventTarget()).toList());
+            return new Decision(new RestoreDown(down), "rollback: restoring " + who + " together: each was started on " + failed
+                    + " and is down, so nobody is served by them; users who are down come first, the live ones follow one at a time");
         }
         if (!live.isEmpty()) return live.get(0);
         if (!deferred.isEmpty()) {

@@ -11,7 +11,9 @@ public enum JournalKind {
     ACTIVATE("activate"),
     ROLLBACK_BINARY("rollback-binary"),
     CANARY("canary"),
-    RESTORE("restore");
+    RESTORE("restore"),
+    /** Several users' restores at once (users who were down); the detail lists each user with unit, backup and start. */
+    RESTORE_DOWN("restore-down");
 
     private final String label;
 

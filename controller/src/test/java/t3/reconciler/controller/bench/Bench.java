@@ -73,6 +73,7 @@ public final class Bench {
                 case "bump-compare" -> BumpCompare.run();
                 case "script" -> ScriptBench.run();
                 case "fleet" -> FleetBench.run();
+                case "restore-down" -> RestoreDownBench.run();
                 default -> usage("unknown subcommand " + c);
             }
             double[] load1 = loadavg();

@@ -90,9 +90,17 @@ class CrashMatrixIT {
      * backup taken on it); OPERATOR runs {@code rollback --to} that version instead (the crash lands in the command).
      */
     enum Kind {
-        GOOD, ROLLBACK, DOWNGRADE, OPERATOR;
+        GOOD, ROLLBACK, DOWNGRADE, OPERATOR,
+        /**
+         * Issue 15: a build that migrates and then dies under systemd; the controller is first stopped right after the
+         * switch (a crash at after-activate), alice's unit is restarted outside it (down on the build), then bob's canary
+         * fails: the two who are down are restored as one batch ({@code restore-down}), where this row's crash lands.
+         */
+        DOWN;
 
-        boolean publishes() { return this == GOOD || this == ROLLBACK; }
+        boolean publishes() { return this == GOOD || this == ROLLBACK || this == DOWN; }
+
+        boolean rollsBack() { return this == ROLLBACK || this == DOWN; }
 
         boolean goesBack() { return this == DOWNGRADE || this == OPERATOR; }
     }
@@ -110,6 +118,9 @@ class CrashMatrixIT {
             new Row("after-install", Kind.GOOD, 5, "install"),
             // the throwaway server is up and journaled: Recovery must kill it (check e)
             new Row("during-health-check", Kind.GOOD, 5, "health-check"),
+            // the current build is at schema 5 here: the DOWN builds really migrate (to 6) before they die
+            new Row("mid-restore-down", Kind.DOWN, 6, "restore-down " + U1 + "," + U2),
+            new Row("after-restore-down", Kind.DOWN, 6, "restore-down " + U1 + "," + U2),
             new Row("restore-archived", Kind.DOWNGRADE, 0, "restore " + U1),
             new Row("before-activate", Kind.GOOD, 6, "activate"),
             new Row("after-activate", Kind.DOWNGRADE, 0, "activate"),
@@ -156,7 +167,7 @@ class CrashMatrixIT {
             Version v = Version.parse(String.format("0.0.27-nightly.202607%02d.1", ++n));
             versions.put(i, v);
             LABEL.put(v, "V" + n);
-            SUPPORTS.put(v, row.kind == Kind.GOOD ? row.schema : row.schema + 1); // the failing migration is one more
+            SUPPORTS.put(v, row.kind == Kind.ROLLBACK ? row.schema + 1 : row.schema); // the failing migration is one more
         }
         // -DcrashMatrix.rows=3,13 runs only those rows (1-based), to reproduce one quickly; by default all. A DOWNGRADE
         // or OPERATOR row goes back to the version the last GOOD row bumped from, so select one with a GOOD row before it.
@@ -172,7 +183,8 @@ class CrashMatrixIT {
                 continue;
             }
             Version v = versions.get(i);
-            String flavor = row.kind == Kind.ROLLBACK ? "migration-fails-archived" : row.point.equals(INSIDE_NPM) ? "slow-install" : "good";
+            String flavor = row.kind == Kind.ROLLBACK ? "migration-fails-archived" : row.kind == Kind.DOWN ? "migrate-then-crash-under-systemd"
+                    : row.point.equals(INSIDE_NPM) ? "slow-install" : "good";
             published.put(i, publisher.submit(() -> {
                 publish(v, flavor, row.schema);
                 return null;
@@ -202,7 +214,7 @@ class CrashMatrixIT {
                 published.get(i).get(180, TimeUnit.SECONDS);
                 if (row.kind != Kind.OPERATOR) pin(v); // the operator's rollback overrides the pin, which stays on the current version
                 outcome = runRow(i, row, current, v, problems);
-                if (row.kind == Kind.ROLLBACK || row.kind == Kind.OPERATOR) {
+                if (row.kind.rollsBack() || row.kind == Kind.OPERATOR) {
                     assertEquals(Main.OK, Main.run("unfreeze", "-f", bed.spec.toString(), "--reason", "crash matrix: next row"), "unfreeze");
                 }
                 if (row.kind == Kind.GOOD) {
@@ -241,6 +253,7 @@ class CrashMatrixIT {
         return switch (row.kind) {
             case GOOD -> l + " good" + (row.point.equals(INSIDE_NPM) ? " (slow preinstall)" : "");
             case ROLLBACK -> l + " fails bob's canary";
+            case DOWN -> l + " dies under systemd; alice restarted onto it outside the controller";
             case DOWNGRADE -> "pin " + l + " (downgrade)";
             case OPERATOR -> "`rollback --to " + l + "`";
         };
@@ -253,6 +266,7 @@ class CrashMatrixIT {
         if (row.point.equals(INSIDE_NPM)) {
             crash = killInsideNpm(v, (i + 1) + "-crash", problems);
         } else {
+            if (row.kind == Kind.DOWN) leaveAliceDownOn(i, v, problems);
             List<String> args = row.kind == Kind.OPERATOR ? List.of("rollback", "--to", v.toString()) : List.of("run", "--once");
             crash = controller(row.point, (i + 1) + "-crash", args);
             if (crash.exit != 137 || !crash.crashedAt(row.point)) {
@@ -274,7 +288,7 @@ class CrashMatrixIT {
         server.flatMap(ProcessStamp::alive).ifPresent(p -> problems.add("(e) the crashed run's health-check server (pid " + p.pid() + ") still runs after recovery"));
 
         List<Ev> crashRun = events(before.maxEvent, crashEvents), after = events(crashEvents, Long.MAX_VALUE);
-        Expect expect = row.kind == Kind.ROLLBACK ? Expect.OLD : Expect.NEW;
+        Expect expect = row.kind.rollsBack() ? Expect.OLD : Expect.NEW;
         checkConverged(expect, from, v, problems);
         if (row.kind.goesBack()) checkWentBack(before, v, problems);
         checkDatabases(before, problems);
@@ -332,6 +346,27 @@ class CrashMatrixIT {
         }
         if (p.isAlive() || p.exitValue() != 137) problems.add("the controller did not die of the SIGKILL (" + (p.isAlive() ? "alive" : "exit " + p.exitValue()) + ")");
         return new Run(p.isAlive() ? -1 : p.exitValue(), Files.readAllLines(log, StandardCharsets.UTF_8), log);
+    }
+
+    /**
+     * A DOWN row's setup: the controller dies right after switching the link to {@code v}, and alice's unit is restarted
+     * onto it by someone else ({@code systemctl --wait restart} returns once its process has ended again): her
+     * database migrated, her server down, before any canary.
+     */
+    private void leaveAliceDownOn(int i, Version v, List<String> problems) throws Exception {
+        Run activate = controller("after-activate", (i + 1) + "-activate", List.of("run", "--once"));
+        if (activate.exit != 137 || !activate.crashedAt("after-activate")) problems.add("setup: did not die at after-activate (exit " + activate.exit + ", see " + activate.log + ")");
+        ProcessBuilder pb = new ProcessBuilder("systemctl", "--user", "--quiet", "--wait", "restart", unit(U1)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(bed.dir.resolve("systemctl.log").toFile()));
+        pb.environment().put("XDG_RUNTIME_DIR", bed.dir.resolve("systemd/run").toString());
+        pb.environment().put("DBUS_SESSION_BUS_ADDRESS", bed.bus()); // --wait watches the unit over the bus, not the private socket
+        Process p = pb.start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            problems.add("setup: systemctl --wait restart " + unit(U1) + " did not return in 60 s");
+        } else if (p.exitValue() == 0) {
+            problems.add("setup: " + unit(U1) + " did not fail on " + LABEL.get(v));
+        }
     }
 
     private static boolean preinstallRecorded(Path rec) throws IOException {

@@ -25,6 +25,7 @@ public final class FakeBackups implements Backups {
     private final Map<String, Path> restoredFrom = new HashMap<>();
     private final Set<String> failing = new HashSet<>();
     private final Set<String> refusing = new HashSet<>();
+    private final Set<String> restoreOutage = new HashSet<>();
     private int serial;
 
     FakeBackups(FakeActuators fx, Path root, Clock clock) {
@@ -43,6 +44,14 @@ public final class FakeBackups implements Backups {
         failing.remove(user);
         refusing.remove(user);
     }
+
+    /** This user's restores fail as an outage would (the user-side process could not be run): the journal is kept. */
+    public synchronized void restoreOutage(String user) { restoreOutage.add(user); }
+
+    public synchronized void restoresWork(String user) { restoreOutage.remove(user); }
+
+    /** Every backup of this user is gone (deleted by hand, or the backup disk lost it): a restore must refuse. */
+    public synchronized void lose(String user) { byUser.remove(user); }
 
     /** This user's files are refused (their database is a link they planted): backup and restore quarantine them. */
     public synchronized void refuseUserFiles(String user) { refusing.add(user); }
@@ -80,12 +89,20 @@ public final class FakeBackups implements Backups {
         fx.enter("backups.restore " + user);
         synchronized (this) {
             if (refusing.contains(user)) throw ActuatorException.refusedUserFiles(database + " is a symbolic link (told to refuse)");
+            if (restoreOutage.contains(user)) throw FakeActuators.outage("cannot run the user-side restore of " + user + " (told to fail)");
             if (byUser.getOrDefault(user, List.of()).stream().noneMatch(b -> b.path().equals(backup))) {
                 throw FakeActuators.verdict("no backup " + backup + " of " + user);
             }
             restoredFrom.put(user, backup);
             return new RestoreReport(root.resolve(user).resolve("archive-" + (++serial) + ".sqlite"), 0);
         }
+    }
+
+    /** One call on record for the whole batch ({@code backups.restoreAll alice,bob}), then each user's restore as itself. */
+    @Override
+    public List<Outcome<RestoreReport>> restoreAll(List<RestoreRequest> requests, int parallelism) {
+        fx.enter("backups.restoreAll " + String.join(",", requests.stream().map(RestoreRequest::user).toList()) + " x" + parallelism);
+        return Backups.super.restoreAll(requests, parallelism);
     }
 
     @Override

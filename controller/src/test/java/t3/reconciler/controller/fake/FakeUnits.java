@@ -64,6 +64,18 @@ public final class FakeUnits implements Units {
         return this;
     }
 
+    /**
+     * Restarted outside the controller (systemd's Restart=, an operator, a reboot) onto whatever the link points at; on a
+     * build it {@link #crashesOn}, the unit ends down with that start on record, as systemd keeps ExecMainStartTimestamp.
+     */
+    public synchronized FakeUnits restartedOutside(String user) {
+        Unit u = units.computeIfAbsent(unitOf(user), n -> new Unit());
+        u.restarts++;
+        start(u);
+        if (u.runs.filter(crashesOn::contains).isPresent()) u.active = false;
+        return this;
+    }
+
     /** Every call fails as an outage (the bus dropped) until {@link #busUp}. */
     public synchronized void busDown() { busDown = true; }
 

@@ -137,6 +137,11 @@ final class Observed {
         return user(name, u -> new UserState(u.name(), u.unit(), "inactive", 0, Optional.empty(), List.of(), u.database(), u.databaseExists(), u.backups()));
     }
 
+    /** Down after a start on {@code v} (systemd's Restart=, an operator, a reboot): the process exited, its start is known. */
+    Observed downAfterStartOn(String name, Version v) {
+        return user(name, u -> new UserState(u.name(), u.unit(), "failed", 0, Optional.empty(), List.of(), u.database(), u.databaseExists(), u.backups(), Optional.of(v)));
+    }
+
     Observed noDatabase(String name) {
         return user(name, u -> new UserState(u.name(), u.unit(), u.activeState(), u.mainPid(), u.runningVersion(), u.busyProcesses(), u.database(), false, List.of()));
     }

@@ -44,6 +44,13 @@ class PlannerTest {
         return new BackupAll(Stream.of(backups).map(b -> new Decision(b, "pre-bump backup of " + b.user() + " (on " + b.onVersion() + ") before " + target + " can touch it")).toList());
     }
 
+    /** The batch of restores of users who are down after {@code failed}, back to {@code to}, each with its own reason. */
+    static RestoreDown downBatch(Version failed, Version to, String... users) {
+        return new RestoreDown(Stream.of(users).map(u -> new Decision(new Restore(u, backupPath(u, to), to), "rollback: " + u + " was restarted onto " + failed
+                + ", so its database may be migrated; restoring the pre-bump backup " + backupPath(u, to).getFileName()
+                + " (its server is down: users who are down come first)")).toList());
+    }
+
     static Arguments row(String name, String specExtra, Supplier<Observed> observed, Action expected, String reasonHas) {
         return Arguments.of(name, specExtra, observed, expected, reasonHas);
     }
@@ -170,7 +177,16 @@ class PlannerTest {
             row("a user systemd restarted onto it is restored too", "", () -> failedOn(B).installedIs(A).restored("alice", "bob").running("carol", B), new Restore("carol", backupPath("carol", A), A), "carol"),
             // issue 15: a user the failed build left down is serving no one; restoring a live user first keeps them waiting.
             row("a touched user who is down is restored before the live ones", "", () -> failedOn(B).installedIs(A).inactive("bob"), new Restore("bob", backupPath("bob", A), A), "bob"),
-            row("down users first, in the users' order, then the live ones", "", () -> failedOn(B).installedIs(A).restarted("carol").inactive("carol").inactive("bob"), new Restore("bob", backupPath("bob", A), A), "bob"),
+            row("down users first, together, in the users' order", "", () -> failedOn(B).installedIs(A).restarted("carol").inactive("carol").inactive("bob"), downBatch(B, A, "bob", "carol"), "restoring bob, carol together"),
+            // issue 15: two down + one live -> one batch of the two, then the live one alone.
+            row("two down and one live: the two down ones in one batch", "", () -> failedOn(B).installedIs(A).inactive("alice").inactive("bob").running("carol", B), downBatch(B, A, "alice", "bob"), "nobody is served by them"),
+            row("after the batch, the live user alone", "", () -> failedOn(B).installedIs(A).inactive("alice").inactive("bob").running("carol", B).restored("alice", "bob"), new Restore("carol", backupPath("carol", A), A), "carol"),
+            row("one down user stays a single restore", "", () -> failedOn(B).installedIs(A).inactive("alice").restored("bob"), new Restore("alice", backupPath("alice", A), A), "users who are down come first"),
+            row("a user down after systemd started it on the failed build is touched", "", () -> failedOn(B).installedIs(A).restored("alice", "bob").downAfterStartOn("carol", B), new Restore("carol", backupPath("carol", A), A), "carol"),
+            row("a user down since before the bump is not touched", "", () -> failedOn(B).installedIs(A).restored("alice", "bob").downAfterStartOn("carol", A), new FinishRollback(B), "restored alice, bob"),
+            row("down after their own start on the failed build, batched with the canary's", "", () -> failedOn(B).installedIs(A).inactive("bob").downAfterStartOn("carol", B).restored("alice"), downBatch(B, A, "bob", "carol"), "restoring bob, carol together"),
+            row("a busy live user is deferred, the down ones are restored first", "", () -> failedOn(B).installedIs(A).busy("alice").inactive("bob").downAfterStartOn("carol", B), downBatch(B, A, "bob", "carol"), "bob, carol"),
+            row("a quarantined down user is left out of the batch", "", () -> failedOn(B).installedIs(A).inactive("alice").inactive("bob").downAfterStartOn("carol", B).quarantined("alice", NOW), downBatch(B, A, "bob", "carol"), "bob, carol"),
             row("once the down users are restored, the live ones follow", "", () -> failedOn(B).installedIs(A).inactive("bob").restored("bob"), new Restore("alice", backupPath("alice", A), A), "alice"),
             row("untouched users are left alone: rollback done", "", () -> failedOn(B).installedIs(A).restored("alice", "bob"), new FinishRollback(B), "restored alice, bob"),
             row("a busy user's restore is deferred, never killed", "", () -> failedOn(B).installedIs(A).restored("alice").busy("bob"), Hold.recheck(Gate.BUSY, Duration.ofMinutes(10)), "bob"),
