@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -317,7 +319,7 @@ public final class Executor {
             journal(JournalKind.HEALTH_CHECK, a.version().toString(), Map.of());
             // Recovery cleans up exactly what is journaled here, as soon as it exists: this scratch dir, this process.
             HealthCheck.Result r = io.health().check(io.releases().binaryOf(a.version()), seed, spec.healthCheck(), (scratch, server) -> {
-                Map<String, Object> d = new java.util.LinkedHashMap<>();
+                Map<String, Object> d = new LinkedHashMap<>();
                 d.put("scratch", scratch.toString());
                 server.ifPresent(p -> {
                     d.put("serverPid", p.pid());
@@ -500,7 +502,7 @@ public final class Executor {
     private Outcome restoreDown(DesiredState spec, RestoreDown a) throws ActuatorException {
         Rollout r = rollout();
         List<Restore> all = a.restores();
-        Map<String, Outcome> results = new java.util.HashMap<>();
+        Map<String, Outcome> results = new HashMap<>();
         List<Restore> batch = new ArrayList<>();
         for (Restore x : all) {
             if (io.units().status(spec.unitOf(x.user())).active()) {
@@ -518,7 +520,7 @@ public final class Executor {
                 throw e;
             }
         }
-        Map<String, Boolean> start = new java.util.HashMap<>();
+        Map<String, Boolean> start = new HashMap<>();
         for (Restore x : batch) start.put(x.user(), runsAfterRestore(r, x.user(), io.units().status(spec.unitOf(x.user()))));
         if (!batch.isEmpty()) {
             List<Map<String, Object>> listed = new ArrayList<>();
@@ -529,7 +531,7 @@ public final class Executor {
             List<Backups.Outcome<Backups.RestoreReport>> done = io.backups().restoreAll(requests, Math.min(RESTORE_DOWN_PARALLELISM, requests.size()));
             boolean outage = false;
             List<Restore> toStart = new ArrayList<>();
-            Map<String, Backups.RestoreReport> reports = new java.util.HashMap<>();
+            Map<String, Backups.RestoreReport> reports = new HashMap<>();
             for (int i = 0; i < batch.size(); i++) {
                 Restore x = batch.get(i);
                 Backups.Outcome<Backups.RestoreReport> o = done.get(i);
@@ -550,7 +552,7 @@ public final class Executor {
                 }
             }
             crash.at("after-restore-down");
-            Map<String, String> units = new java.util.LinkedHashMap<>();
+            Map<String, String> units = new LinkedHashMap<>();
             for (Restore x : toStart) units.put(x.user(), spec.unitOf(x.user()));
             Map<String, ActuatorException> startFailed = ParallelStarts.start(io.units(), units, spec.healthCheck().startTimeout(), RESTORE_DOWN_PARALLELISM);
             for (Map.Entry<String, ActuatorException> f : startFailed.entrySet()) {

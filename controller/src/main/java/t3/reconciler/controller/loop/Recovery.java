@@ -5,8 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import t3.reconciler.controller.actuator.ActuatorException;
 import t3.reconciler.controller.actuator.Backups;
 import t3.reconciler.controller.log.Log;
@@ -15,6 +19,7 @@ import t3.reconciler.controller.store.JournalEntry;
 import t3.reconciler.controller.store.StateStore;
 import t3.reconciler.controller.store.StepInFlight;
 import t3.reconciler.model.DesiredState;
+import t3.reconciler.model.Rollout;
 import t3.reconciler.model.Version;
 
 /**
@@ -104,10 +109,10 @@ public final class Recovery {
      * for another reason than their files keeps the journal, so the next pass tries again; the others are recorded.
      */
     private String redoRestoreDown(DesiredState spec, JsonNode d) throws ActuatorException {
-        Optional<t3.reconciler.model.Rollout> rollout = store.rollout();
-        java.util.Set<String> restored = rollout.map(t3.reconciler.model.Rollout::restored).orElse(java.util.Set.of());
-        List<Backups.RestoreRequest> redo = new java.util.ArrayList<>();
-        java.util.Map<String, String> start = new java.util.LinkedHashMap<>();
+        Optional<Rollout> rollout = store.rollout();
+        Set<String> restored = rollout.map(Rollout::restored).orElse(Set.of());
+        List<Backups.RestoreRequest> redo = new ArrayList<>();
+        Map<String, String> start = new LinkedHashMap<>();
         for (JsonNode u : d.path("users")) {
             String user = u.path("user").asText();
             String unit = u.path("unit").asText();
@@ -117,7 +122,7 @@ public final class Recovery {
             if (io.units().status(unit).active()) io.units().stop(unit, spec.healthCheck().startTimeout());
             redo.add(new Backups.RestoreRequest(user, Path.of(u.path("backup").asText()), spec.databaseOf(user)));
         }
-        List<String> done = new java.util.ArrayList<>();
+        List<String> done = new ArrayList<>();
         ActuatorException first = null;
         if (!redo.isEmpty()) {
             var outcomes = io.backups().restoreAll(redo, Math.min(Executor.RESTORE_DOWN_PARALLELISM, redo.size()));
@@ -137,7 +142,7 @@ public final class Recovery {
                 }
             }
         }
-        List<String> started = new java.util.ArrayList<>();
+        List<String> started = new ArrayList<>();
         for (String unit : start.values()) {
             if (io.units().status(unit).active()) continue;
             io.units().start(unit, spec.healthCheck().startTimeout());
