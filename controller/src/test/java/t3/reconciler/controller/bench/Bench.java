@@ -65,6 +65,8 @@ public final class Bench {
             else usage("--" + k + " needs a value");
         }
         List<String> cmds = args[0].equals("all") ? List.of("seed", "backup", "noop", "daemon", "bump") : List.of(args[0]);
+        // Beds use fixed OS user names: one bed-backed bench at a time on the machine (seed, backup and fleet bring none up).
+        if (cmds.stream().anyMatch(c -> !List.of("seed", "backup", "fleet").contains(c))) BenchLock.hold(String.join(",", cmds));
         header(String.join(",", cmds));
         for (String c : cmds) {
             double[] load0 = loadavg();
