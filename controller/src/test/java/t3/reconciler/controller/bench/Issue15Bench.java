@@ -20,7 +20,7 @@ import t3.reconciler.controller.testbed.RegistryBed;
  *     script baseline, ABBA inside (its 50 ms probe, and a 10 ms probe at the first size and on the bare restarts);
  * <li>actuators: {@link ActuatorProbe} in a JVM per build on the same parts: a loopback registry, a systemd bed with
  *     small and big unit counts, a populated database under a writer beside bare {@code VACUUM INTO} (order rotated);
- * <li>daemon: {@link DaemonBench#measure} for both builds on one bed (start → first reconcile, idle RSS).
+ * <li>daemon: {@link DaemonBench#measure} for each build on a bed of its own (start → first reconcile, idle RSS).
  * </ol>
  * The older jar runs as it was installed: without the start-up aids it never had (nothing lies beside it).
  */
@@ -207,25 +207,30 @@ final class Issue15Bench {
         };
     }
 
-    /** Both builds on one bed, this build's aids fresh; the before jar with none (it never had them). */
+    /**
+     * Each build on a bed of its own (an older build refuses a state database a newer one migrated), one after the
+     * other: this build with its aids fresh, the before jar with none (it never had them).
+     */
     private void daemon(Issue15Rows.Daemon[] dm) throws Exception {
         String launcher = DaemonBench.launcherDefaults();
-        Path dir = Bench.work().resolve("i15-daemon-" + id);
-        String out = Sh.bed(dir, DaemonBench.concat("up", dir.toString(), DaemonBench.USERS));
-        Path spec = Path.of(out.strip().lines().reduce((x, y) -> y).orElseThrow());
-        try {
-            try (DaemonProc d = DaemonProc.start(spec, null, false)) {
-                d.await(0, DaemonProc.ev("reconciled"), 300, "the warm-up pass");
+        List<DaemonBench.Set> sets = new ArrayList<>(List.of(new DaemonBench.Set("this build + its aids", launcher, true)));
+        if (before != null) sets.add(new DaemonBench.Set("before jar", launcher, true, Map.of("T3R_JAR", before)));
+        for (int i = 0; i < sets.size(); i++) {
+            DaemonBench.Set set = sets.get(i);
+            Path dir = Bench.work().resolve("i15-daemon-" + id + "-" + i);
+            String out = Sh.bed(dir, DaemonBench.concat("up", dir.toString(), DaemonBench.USERS));
+            Path spec = Path.of(out.strip().lines().reduce((x, y) -> y).orElseThrow());
+            try {
+                // The first pass on a new bed adopts what runs and takes the daily backups: not what is timed.
+                try (DaemonProc d = DaemonProc.start(spec, null, false, set.env())) {
+                    d.await(0, DaemonProc.ev("reconciled"), 300, "the warm-up pass");
+                }
+                if (i == 0) System.out.println("start-up aids -> " + DaemonBench.dumpArchive(spec, launcher));
+                DaemonBench.Row r = DaemonBench.measure(set, spec, starts, 0);
+                dm[i] = new Issue15Rows.Daemon(r.toReconcile().median(), r.rssKb() / 1024.0, r.javaVersion().median(), r.idleJvmKb() / 1024.0);
+            } finally {
+                Sh.bed(dir, "down", dir.toString());
             }
-            System.out.println("start-up aids -> " + DaemonBench.dumpArchive(spec, launcher));
-            List<DaemonBench.Set> sets = new ArrayList<>(List.of(new DaemonBench.Set("this build + its aids", launcher, true)));
-            if (before != null) sets.add(new DaemonBench.Set("before jar", launcher, true, Map.of("T3R_JAR", before)));
-            for (int i = 0; i < sets.size(); i++) {
-                DaemonBench.Row r = DaemonBench.measure(sets.get(i), spec, starts, 0);
-                dm[i] = new Issue15Rows.Daemon(r.toReconcile().median(), r.rssKb() / 1024.0);
-            }
-        } finally {
-            Sh.bed(dir, "down", dir.toString());
         }
     }
 

@@ -14,8 +14,8 @@ final class Issue15Rows {
     record Actuators(double resolveFirstMs, double resolveWarmMs, double listSmallMs, long listSmallCalls, double listBigMs, long listBigCalls,
             double backupMs) {}
 
-    /** Daemon start (start → first reconcile starts, median ms) and idle RSS (MB). */
-    record Daemon(double toReconcileMs, double rssMb) {}
+    /** Daemon start (start → first reconcile starts, median ms) and idle RSS (MB), beside {@code java -version} and a trivial JVM's RSS. */
+    record Daemon(double toReconcileMs, double rssMb, double javaVersionMs, double idleJvmMb) {}
 
     /** One build's figures: any part may be null when that part was not run. */
     record Side(ScriptBench.Result script, Actuators act, Daemon daemon) {}
@@ -71,9 +71,8 @@ final class Issue15Rows {
         }
         Daemon ad = after.daemon(), zd = before == null ? null : before.daemon();
         if (ad != null) {
-            out.add(new Row("daemon start → first reconcile", "≤ 300 ms", zd == null ? "-" : ms(zd.toReconcileMs()), ms(ad.toReconcileMs()), ad.toReconcileMs() / 300));
-            out.add(new Row("daemon idle RSS", "≤ 48 MB", zd == null ? "-" : String.format("%.0f MB", zd.rssMb()), String.format("%.0f MB", ad.rssMb()),
-                    ad.rssMb() / 48));
+            out.add(new Row("daemon start → first reconcile", "≤ 300 ms", start(zd), start(ad), ad.toReconcileMs() / 300));
+            out.add(new Row("daemon idle RSS", "≤ 48 MB", rss(zd), rss(ad), ad.rssMb() / 48));
         }
         out.addAll(extras);
         return out;
@@ -143,6 +142,14 @@ final class Issue15Rows {
     }
 
     static String ms(double v) { return Table.ms(v) + " ms"; }
+
+    static String start(Daemon d) {
+        return d == null ? "-" : String.format("%s ms (`java -version` %s ms)", Table.ms(d.toReconcileMs()), Table.ms(d.javaVersionMs()));
+    }
+
+    static String rss(Daemon d) {
+        return d == null ? "-" : String.format("%.0f MB (a trivial JVM %.0f MB)", d.rssMb(), d.idleJvmMb());
+    }
 
     /** Values of a child's {@code RESULT k=v ...} line. */
     static Map<String, String> parseResult(String output) {
