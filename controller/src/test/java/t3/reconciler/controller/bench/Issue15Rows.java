@@ -134,7 +134,7 @@ final class Issue15Rows {
     static String list(Actuators a, boolean small) {
         if (a == null) return "-";
         long calls = small ? a.listSmallCalls() : a.listBigCalls();
-        return String.format("%.1f ms, %s D-Bus calls", small ? a.listSmallMs() : a.listBigMs(), calls < 0 ? "uncounted" : String.valueOf(calls));
+        return String.format("%.1f ms, %s D-Bus calls", small ? a.listSmallMs() : a.listBigMs(), calls < 0 ? "uncounted (that build has no counter)" : String.valueOf(calls));
     }
 
     static String resolve(Actuators a) {
