@@ -27,6 +27,8 @@ final class Probe implements AutoCloseable {
     private final Map<String, Thread> threads = new LinkedHashMap<>();
     private final Map<String, List<Long>> answers = new LinkedHashMap<>();
     private final long start = System.nanoTime();
+    /** The wall clock at {@link #start}: the controller's events carry wall-clock times. */
+    private final java.time.Instant startWall = java.time.Instant.now();
     private final Map<String, java.util.concurrent.atomic.AtomicLong> tries = new LinkedHashMap<>();
     private final long period;
     private volatile boolean stop;
@@ -108,6 +110,25 @@ final class Probe implements AutoCloseable {
         for (Thread t : threads.values()) t.join();
         end = System.nanoTime();
     }
+
+    /** Where USER's longest gap lay: {from, to} on the wall clock (after {@link #close()}). */
+    java.time.Instant[] longestGapWindow(String user) {
+        long prev = start, worst = -1, from = start, to = end;
+        List<Long> ts = new ArrayList<>(answers.get(user));
+        ts.add(end);
+        for (long t : ts) {
+            if (t - prev > worst) {
+                worst = t - prev;
+                from = prev;
+                to = t;
+            }
+            prev = t;
+        }
+        return new java.time.Instant[] {startWall.plusNanos(from - start), startWall.plusNanos(to - start)};
+    }
+
+    /** {@code nanos} of this JVM's {@link System#nanoTime} on the wall clock. */
+    java.time.Instant wall(long nanos) { return startWall.plusNanos(nanos - start); }
 
     /** Longest time without an answer, per user, in ms (after {@link #close()}). */
     Map<String, Double> longestGaps() {

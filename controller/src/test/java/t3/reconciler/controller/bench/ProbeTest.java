@@ -50,6 +50,9 @@ class ProbeTest {
         }
         Map<String, Double> gaps = p.longestGaps();
         assertTrue(gaps.get("flaky") >= (up - down) / 1e6, gaps + " vs an outage of " + (up - down) / 1e6 + " ms");
+        // And the longest gap is where the outage was: it holds the whole of it.
+        java.time.Instant[] w = p.longestGapWindow("flaky");
+        assertTrue(!w[0].isAfter(p.wall(down)) && !w[1].isBefore(p.wall(up)), java.util.Arrays.toString(w) + " vs " + p.wall(down) + ".." + p.wall(up));
     }
 
     @Test

@@ -55,6 +55,8 @@ final class ScriptBench {
     private final List<Double> bareFirstAnswer = new ArrayList<>();
     private final List<Double> bareGap = new ArrayList<>();
     private final List<Double> bareGapFine = new ArrayList<>();
+    /** Per fine-probed run and side: where the longest gap lay, for a person reading why it was long. */
+    private final Map<String, String> gapWhere = new LinkedHashMap<>();
     /** Per failure case and bed: {answering when the run is over, answering after one more restart, users}. */
     private final Map<String, int[]> after = new LinkedHashMap<>();
     private int turn;
@@ -165,6 +167,7 @@ final class ScriptBench {
                 }
                 cg = p.longestGaps();
                 cf = fine ? f.longestGaps() : null;
+                if (fine) gapWhere.put(what + "|controller", whereCtl(f, cf, c));
                 if (mustSucceed && c.exit() != 0) throw new IllegalStateException("controller: " + what + " exited " + c.exit());
             } else {
                 Map<String, Integer> ports = ports(scr.dir, scr.users.subList(0, n));
@@ -175,6 +178,7 @@ final class ScriptBench {
                 }
                 sg = p.longestGaps();
                 sf = fine ? f.longestGaps() : null;
+                if (fine) gapWhere.put(what + "|script", whereScr(f, sf, s));
                 if (mustSucceed && s.exit() != 0) throw new IllegalStateException("script: " + what + " exited " + s.exit() + ", see " + scr.dir.resolve("script-runs.log"));
             }
         }
@@ -185,6 +189,28 @@ final class ScriptBench {
             afterState(what, scr.dir, scr.users.subList(0, n));
         }
         return new Pair(what, n, c, s, cg, sg, cf, sf);
+    }
+
+    /** The longest 10 ms gap's user, its start from the run's start, and the controller's next event after it. */
+    private static String whereCtl(Probe f, Map<String, Double> gaps, BumpBench.Run c) {
+        String u = worst(gaps);
+        java.time.Instant[] w = f.longestGapWindow(u);
+        String next = c.events().stream().filter(e -> !e.at().isBefore(w[1].minusMillis(1))).findFirst()
+                .map(e -> e.action() + " " + e.target()).orElse("the end of the run");
+        return String.format("%s: %.0f ms from +%.2f s, then `%s`", u, gaps.get(u), Duration.between(c.t0(), w[0]).toMillis() / 1000.0, next);
+    }
+
+    /** The same for the script: the first line it printed after the gap. */
+    private static String whereScr(Probe f, Map<String, Double> gaps, ScriptBed.Run s) {
+        String u = worst(gaps);
+        java.time.Instant[] w = f.longestGapWindow(u);
+        String next = s.lines().stream().filter(l -> !f.wall(l.nanos()).isBefore(w[1].minusMillis(1))).findFirst()
+                .map(l -> l.text().length() > 60 ? l.text().substring(0, 60) + "…" : l.text()).orElse("the end of the run");
+        return String.format("%s: %.0f ms from +%.2f s, then `%s`", u, gaps.get(u), Duration.between(f.wall(s.t0()), w[0]).toMillis() / 1000.0, next);
+    }
+
+    private static String worst(Map<String, Double> gaps) {
+        return gaps.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
     }
 
     /** {answering now, answering after one more restart} of the users, once a failure case is over. */
@@ -338,12 +364,14 @@ final class ScriptBench {
 
         if (!bareGapFine.isEmpty()) {
             Table fn = new Table("The same gaps at a 10 ms probe (first size's good bumps and the bare restarts; ms)",
-                    "run", "users", "script: median / max over users", "controller: median / max over users", "controller / bare restart (max)");
+                    "run", "users", "script: median / max over users", "controller: median / max over users", "controller / bare restart (max)",
+                    "script's longest: where", "controller's longest: where");
             double bareF = Stats.of(bareGapFine).median();
             for (Pair p : bumps) {
                 if (p.ctlFine() == null) continue;
                 Stats s = Stats.of(new ArrayList<>(p.scrFine().values())), c = Stats.of(new ArrayList<>(p.ctlFine().values()));
-                fn.row(p.what(), p.users(), Table.ms(s.median()) + " / " + Table.ms(s.max()), Table.ms(c.median()) + " / " + Table.ms(c.max()), Table.x(c.max() / bareF));
+                fn.row(p.what(), p.users(), Table.ms(s.median()) + " / " + Table.ms(s.max()), Table.ms(c.median()) + " / " + Table.ms(c.max()), Table.x(c.max() / bareF),
+                        gapWhere.get(p.what() + "|script"), gapWhere.get(p.what() + "|controller"));
             }
             fn.note(String.format("Baseline, same run: the bare restarts above probed every 10 ms as well: longest gap median %s ms (max %s, %d restarts).",
                     Table.ms(bareF), Table.ms(Stats.of(bareGapFine).max()), bareGapFine.size()));
