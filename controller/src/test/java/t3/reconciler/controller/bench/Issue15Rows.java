@@ -120,7 +120,7 @@ final class Issue15Rows {
 
     static String canaryFail(ScriptBench.Result r) {
         if (r == null || Double.isNaN(r.canaryFailRestored())) return "-";
-        return String.format("%.1f s; failing user down %.0f ms (script's run %.1f s)", r.canaryFailRestored(), r.canaryFailUserGapMs(), r.scrCanaryFailWall());
+        return String.format("%.1f s; failing user down %.1f s (script's run %.1f s)", r.canaryFailRestored(), r.canaryFailUserGapMs() / 1000, r.scrCanaryFailWall());
     }
 
     static String converged(ScriptBench.Result r) {
@@ -134,7 +134,8 @@ final class Issue15Rows {
     static String list(Actuators a, boolean small) {
         if (a == null) return "-";
         long calls = small ? a.listSmallCalls() : a.listBigCalls();
-        return String.format("%.1f ms, %s D-Bus calls", small ? a.listSmallMs() : a.listBigMs(), calls < 0 ? "uncounted (that build has no counter)" : String.valueOf(calls));
+        double ms = small ? a.listSmallMs() : a.listBigMs();
+        return calls < 0 ? String.format("%.1f ms (D-Bus calls not counted: that build has no counter)", ms) : String.format("%.1f ms, %d D-Bus call(s)", ms, calls);
     }
 
     static String resolve(Actuators a) {
