@@ -55,6 +55,8 @@ final class ScriptBench {
     private final List<Double> bareFirstAnswer = new ArrayList<>();
     private final List<Double> bareGap = new ArrayList<>();
     private final List<Double> bareGapFine = new ArrayList<>();
+    /** With fineProbe: the same bare restarts once more after the first size's bumps (the units on the newest build). */
+    private final List<Double> bareGapFineAfter = new ArrayList<>();
     /** Per fine-probed run and side: where the longest gap lay, for a person reading why it was long. */
     private final Map<String, String> gapWhere = new LinkedHashMap<>();
     /** Per failure case and bed: {answering when the run is over, answering after one more restart, users}. */
@@ -112,12 +114,13 @@ final class ScriptBench {
                 Files.writeString(spec, original.replaceFirst("(?m)^users: \\[.*]$", "users: [" + String.join(", ", ctlUsers.subList(0, n)) + "]"));
                 scr.manage(n);
                 BumpBench.once(spec, stateDb, "warm-up, " + n + " users (adopt, daily backups)", n, ctlEnv);
-                if (n == sizes.get(0)) bareRestarts(Math.min(n, 3));
+                if (n == sizes.get(0)) bareRestarts(Math.min(n, 3), false);
                 for (int r = 0; r < (n == sizes.get(0) ? rounds : 1); r++) {
                     String v = "0.0.26-nightly.20260702." + build++;
                     publish(v, "good");
                     bumps.add(pair("good bump to " + v, n, true));
                 }
+                if (n == sizes.get(0) && cfg.fineProbe()) bareRestarts(Math.min(n, 3), true);
                 if (n == sizes.get(0)) convergedPasses(n);
             }
             String bad = "0.0.27-nightly.20260703." + build++;
@@ -239,7 +242,7 @@ final class ScriptBench {
     }
 
     /** The floor for the unavailability row: a bare restart of each user's unit (both beds, twice), probed like a bump. */
-    private void bareRestarts(int n) throws Exception {
+    private void bareRestarts(int n, boolean afterBumps) throws Exception {
         System.out.println("bare restarts ...");
         for (int rep = 0; rep < 2; rep++) {
             for (int i = 0; i < n; i++) {
@@ -254,14 +257,14 @@ final class ScriptBench {
                         long t0 = System.nanoTime();
                         ScriptBed.systemctl(bed, "restart", ScriptBed.unit(u));
                         if (firstAnswer(port, 30_000) < 0) throw new IllegalStateException(u + " did not answer after a bare restart");
-                        bareFirstAnswer.add((System.nanoTime() - t0) / 1e6);
+                        if (!afterBumps) bareFirstAnswer.add((System.nanoTime() - t0) / 1e6);
                         // The probe's own first answer after the restart ends the gap it measures.
                         long after = System.nanoTime();
                         p.awaitAnswerAfter(u, after, 30_000);
                         if (f != null) f.awaitAnswerAfter(u, after, 30_000);
                     }
-                    bareGap.add(p.longestGaps().get(u));
-                    if (f != null) bareGapFine.add(f.longestGaps().get(u));
+                    if (!afterBumps) bareGap.add(p.longestGaps().get(u));
+                    if (f != null) (afterBumps ? bareGapFineAfter : bareGapFine).add(f.longestGaps().get(u));
                 }
             }
         }
@@ -373,8 +376,10 @@ final class ScriptBench {
                 fn.row(p.what(), p.users(), Table.ms(s.median()) + " / " + Table.ms(s.max()), Table.ms(c.median()) + " / " + Table.ms(c.max()), Table.x(c.max() / bareF),
                         gapWhere.get(p.what() + "|script"), gapWhere.get(p.what() + "|controller"));
             }
-            fn.note(String.format("Baseline, same run: the bare restarts above probed every 10 ms as well: longest gap median %s ms (max %s, %d restarts).",
-                    Table.ms(bareF), Table.ms(Stats.of(bareGapFine).max()), bareGapFine.size()));
+            fn.note(String.format("Baseline, same run: the bare restarts above probed every 10 ms as well: longest gap median %s ms (max %s, %d restarts). "
+                    + "The same bare restarts again after these bumps (units on the newest build): median %s ms (max %s, %d restarts).",
+                    Table.ms(bareF), Table.ms(Stats.of(bareGapFine).max()), bareGapFine.size(),
+                    Table.ms(Stats.of(bareGapFineAfter).median()), Table.ms(Stats.of(bareGapFineAfter).max()), bareGapFineAfter.size()));
             fn.print();
         }
 
