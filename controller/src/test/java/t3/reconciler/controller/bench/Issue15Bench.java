@@ -89,7 +89,7 @@ final class Issue15Bench {
         t.note(note.toString());
         t.note("\"after / goal\": the after figure over the goal's limit (for a ratio goal, its ratio against the same-run baseline over the allowed ratio): "
                 + "at most 1.00 meets the goal. Script rows: each build against the script run on its own twin bed in the same run (ABBA); the gaps are the "
-                + "controller's longest, max over users and the first size's good bumps, over the median of bare `systemctl restart`s of the same units. "
+                + "controller's longest, max over users and the first size's good bumps, over the median of bare `systemctl restart`s of the same units (at 10 ms: of user 1, just before each fine-probed run). "
                 + "Backup: median of " + reps + ", order rotated with bare `VACUUM INTO` of the same database under the same writer. Unit list and channel "
                 + "resolution: the same code in a JVM per build (`ActuatorProbe`), timed inside it.");
         t.print();

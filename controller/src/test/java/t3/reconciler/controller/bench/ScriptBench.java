@@ -36,7 +36,7 @@ final class ScriptBench {
     /**
      * Issue 15's rows from one run, each with its script baseline from the same run. Seconds unless named ms; NaN where
      * not measured. Gaps: the controller's (and script's) longest gap, max over users and the first size's good bumps;
-     * bare: median over the bare restarts.
+     * bare: median over the bare restarts (at 10 ms: over those made just before each run, where there are any).
      */
     record Result(String controller, int firstSize, int max, Map<Integer, double[]> bumpWall,
             double bareGapMs, double ctlGapMs, double scrGapMs, double bareGapFineMs, double ctlGapFineMs, double scrGapFineMs,
@@ -57,6 +57,8 @@ final class ScriptBench {
     private final List<Double> bareGapFine = new ArrayList<>();
     /** With fineProbe: the same bare restarts once more after the first size's bumps (the units on the newest build). */
     private final List<Double> bareGapFineAfter = new ArrayList<>();
+    /** With fineProbe: a bare restart of user 1 on the bed of each fine-probed run, just before it (10 ms probe). */
+    private final List<Double> bareBeside = new ArrayList<>();
     /** Per fine-probed run and side: where the longest gap lay, for a person reading why it was long. */
     private final Map<String, String> gapWhere = new LinkedHashMap<>();
     /** Per failure case and bed: {answering when the run is over, answering after one more restart, users}. */
@@ -161,6 +163,11 @@ final class ScriptBench {
         boolean fine = cfg.fineProbe() && n == sizes.get(0);
         boolean ctlFirst = turn++ % 2 == 0;
         for (int side = 0; side < 2; side++) {
+            if (fine) {
+                // The baseline beside each run, not minutes away: the restart's own time moves with the machine's load.
+                Path bed = (side == 0) == ctlFirst ? ctlDir : scr.dir;
+                bareBeside.add(bareRestart(bed, (bed == ctlDir ? ctlUsers : scr.users).get(0))[1]);
+            }
             if ((side == 0) == ctlFirst) {
                 Map<String, Integer> ports = ports(ctlDir, ctlUsers.subList(0, n));
                 Probe p = new Probe(ports);
@@ -247,27 +254,36 @@ final class ScriptBench {
         for (int rep = 0; rep < 2; rep++) {
             for (int i = 0; i < n; i++) {
                 for (Path bed : List.of(ctlDir, scr.dir)) {
-                    String u = (bed == ctlDir ? ctlUsers : scr.users).get(i);
-                    int port = ScriptBed.port(bed, u);
-                    Probe p = new Probe(Map.of(u, port));
-                    Probe f = cfg.fineProbe() ? new Probe(Map.of(u, port), Probe.FINE_PERIOD_NANOS) : null;
-                    try (p; f) {
-                        p.awaitAnswerAfter(u, System.nanoTime(), 30_000);
-                        if (f != null) f.awaitAnswerAfter(u, System.nanoTime(), 30_000);
-                        long t0 = System.nanoTime();
-                        ScriptBed.systemctl(bed, "restart", ScriptBed.unit(u));
-                        if (firstAnswer(port, 30_000) < 0) throw new IllegalStateException(u + " did not answer after a bare restart");
-                        if (!afterBumps) bareFirstAnswer.add((System.nanoTime() - t0) / 1e6);
-                        // The probe's own first answer after the restart ends the gap it measures.
-                        long after = System.nanoTime();
-                        p.awaitAnswerAfter(u, after, 30_000);
-                        if (f != null) f.awaitAnswerAfter(u, after, 30_000);
+                    double[] r = bareRestart(bed, (bed == ctlDir ? ctlUsers : scr.users).get(i));
+                    if (!afterBumps) {
+                        bareFirstAnswer.add(r[2]);
+                        bareGap.add(r[0]);
                     }
-                    if (!afterBumps) bareGap.add(p.longestGaps().get(u));
-                    if (f != null) (afterBumps ? bareGapFineAfter : bareGapFine).add(f.longestGaps().get(u));
+                    if (cfg.fineProbe()) (afterBumps ? bareGapFineAfter : bareGapFine).add(r[1]);
                 }
             }
         }
+    }
+
+    /** One bare restart of U's unit: {longest gap at 50 ms, at 10 ms (NaN without fineProbe), restart → first answer}, ms. */
+    private double[] bareRestart(Path bed, String u) throws Exception {
+        int port = ScriptBed.port(bed, u);
+        Probe p = new Probe(Map.of(u, port));
+        Probe f = cfg.fineProbe() ? new Probe(Map.of(u, port), Probe.FINE_PERIOD_NANOS) : null;
+        double first;
+        try (p; f) {
+            p.awaitAnswerAfter(u, System.nanoTime(), 30_000);
+            if (f != null) f.awaitAnswerAfter(u, System.nanoTime(), 30_000);
+            long t0 = System.nanoTime();
+            ScriptBed.systemctl(bed, "restart", ScriptBed.unit(u));
+            if (firstAnswer(port, 30_000) < 0) throw new IllegalStateException(u + " did not answer after a bare restart");
+            first = (System.nanoTime() - t0) / 1e6;
+            // The probe's own first answer after the restart ends the gap it measures.
+            long after = System.nanoTime();
+            p.awaitAnswerAfter(u, after, 30_000);
+            if (f != null) f.awaitAnswerAfter(u, after, 30_000);
+        }
+        return new double[] {p.longestGaps().get(u), f == null ? Double.NaN : f.longestGaps().get(u), first};
     }
 
     private void convergedPasses(int n) throws Exception {
@@ -377,9 +393,11 @@ final class ScriptBench {
                         gapWhere.get(p.what() + "|script"), gapWhere.get(p.what() + "|controller"));
             }
             fn.note(String.format("Baseline, same run: the bare restarts above probed every 10 ms as well: longest gap median %s ms (max %s, %d restarts). "
-                    + "The same bare restarts again after these bumps (units on the newest build): median %s ms (max %s, %d restarts).",
+                    + "The same bare restarts again after these bumps (units on the newest build): median %s ms (max %s, %d restarts). "
+                    + "A bare restart of user 1 just before each of these runs (both sides, in run order): %s ms.",
                     Table.ms(bareF), Table.ms(Stats.of(bareGapFine).max()), bareGapFine.size(),
-                    Table.ms(Stats.of(bareGapFineAfter).median()), Table.ms(Stats.of(bareGapFineAfter).max()), bareGapFineAfter.size()));
+                    Table.ms(Stats.of(bareGapFineAfter).median()), Table.ms(Stats.of(bareGapFineAfter).max()), bareGapFineAfter.size(),
+                    String.join(", ", bareBeside.stream().map(Table::ms).toList())));
             fn.print();
         }
 
@@ -489,7 +507,7 @@ final class ScriptBench {
         }
         return new Result(ctlEnv.isEmpty() ? "this build" : ctlEnv.get("T3R_JAR"), sizes.get(0), max, wall,
                 Stats.of(bareGap).median(), maxGap(first, Pair::ctlGaps), maxGap(first, Pair::scrGaps),
-                Stats.of(bareGapFine).median(), maxGap(first, Pair::ctlFine), maxGap(first, Pair::scrFine),
+                Stats.of(bareBeside.isEmpty() ? bareGapFine : bareBeside).median(), maxGap(first, Pair::ctlFine), maxGap(first, Pair::scrFine),
                 bareFirst, canary, scrCanary, backups, scrBackups, badBack, badWall, scrBadWall, restored, userGap, scrCanaryWall,
                 converged.isEmpty() ? Double.NaN : BumpCompare.median(converged, 1), converged.isEmpty() ? Double.NaN : BumpCompare.median(converged, 0));
     }
