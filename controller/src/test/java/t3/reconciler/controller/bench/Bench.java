@@ -30,7 +30,7 @@ public final class Bench {
                        requests per host per minute, publish -> every host promoted, peak slot holders, etcd cost
               bump-compare  good bumps by this build and by --baseline-jar JAR, interleaved on twin beds (ratio)
               issue15  every row of issue 15's Goals, this build (and --before JAR), one table, each row against its own
-                       same-run baseline: script (3,10,20 users), actuator probes, daemon start/RSS (~25 min with --before)
+                       same-run baseline: script (3,10,20 users), actuator probes, daemon start/RSS (~13 min with --before)
               all      every one of the above
             options:
               --samples N     samples per latency (daemon: 20)     --starts N   daemon starts per flag set (10)
