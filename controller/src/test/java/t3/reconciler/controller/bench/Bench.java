@@ -29,6 +29,8 @@ public final class Bench {
               fleet    issue 16: N in-process hosts (fake actuators, real fleet port each) on a real 3-member etcd: idle etcd
                        requests per host per minute, publish -> every host promoted, peak slot holders, etcd cost
               bump-compare  good bumps by this build and by --baseline-jar JAR, interleaved on twin beds (ratio)
+              issue15  every row of issue 15's Goals, this build (and --before JAR), one table, each row against its own
+                       same-run baseline: script (3,10,20 users), actuator probes, daemon start/RSS (~13 min with --before)
               all      every one of the above
             options:
               --samples N     samples per latency (daemon: 20)     --starts N   daemon starts per flag set (10)
@@ -41,6 +43,8 @@ public final class Bench {
               --script PATH   script: the baseline script (../shared/baseline/t3-autoupdate.sh)
               --hosts A,B     fleet: fleet sizes (50)  --max N  maxConcurrentHosts (5)  --canaries N (2)  --soak-ms N (2000)
               --idle-seconds N  fleet: idle window (60)
+              --before J      issue15: the older build's shaded jar   --quick  issue15: users 3,10, units 3,100, 100 MB backup × 1, 3 starts
+              --parts A,B     issue15: script,actuators,daemon (all)  (issue15 also takes --users, --rounds (1), --units, --size-mb, --reps, --starts)
               --reps N        backup/seed repetitions (3/5)        --backup-timeout S  cut-off for sqlite3 .backup (60)
             """;
 
@@ -56,11 +60,13 @@ public final class Bench {
             String a = rest.get(i);
             if (!a.startsWith("--")) usage("unexpected argument " + a);
             String k = a.substring(2);
-            if (k.equals("full") || k.equals("no-canary-mttr")) opts.put(k, "true");
+            if (k.equals("full") || k.equals("no-canary-mttr") || k.equals("quick")) opts.put(k, "true");
             else if (i + 1 < rest.size()) opts.put(k, rest.get(++i));
             else usage("--" + k + " needs a value");
         }
         List<String> cmds = args[0].equals("all") ? List.of("seed", "backup", "noop", "daemon", "bump") : List.of(args[0]);
+        // Beds use fixed OS user names: one bed-backed bench at a time on the machine (seed, backup and fleet bring none up).
+        if (cmds.stream().anyMatch(c -> !List.of("seed", "backup", "fleet").contains(c))) BenchLock.hold(String.join(",", cmds));
         header(String.join(",", cmds));
         for (String c : cmds) {
             double[] load0 = loadavg();
@@ -74,6 +80,7 @@ public final class Bench {
                 case "script" -> ScriptBench.run();
                 case "fleet" -> FleetBench.run();
                 case "restore-down" -> RestoreDownBench.run();
+                case "issue15" -> Issue15Bench.run();
                 default -> usage("unknown subcommand " + c);
             }
             double[] load1 = loadavg();

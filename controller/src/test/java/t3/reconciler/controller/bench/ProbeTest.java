@@ -9,6 +9,8 @@ import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The unavailability probe on real loopback HTTP servers: an outage is never reported shorter than it was. */
 class ProbeTest {
@@ -24,11 +26,12 @@ class ProbeTest {
         return s;
     }
 
-    @Test
-    void anOutageIsAtLeastAsLongAsTheServerWasGone() throws Exception {
+    @ParameterizedTest
+    @ValueSource(longs = {Probe.PERIOD_NANOS, Probe.FINE_PERIOD_NANOS})
+    void anOutageIsAtLeastAsLongAsTheServerWasGone(long period) throws Exception {
         HttpServer steady = serve(0), flaky = serve(0);
         int port = flaky.getAddress().getPort();
-        Probe p = new Probe(Map.of("steady", steady.getAddress().getPort(), "flaky", port));
+        Probe p = new Probe(Map.of("steady", steady.getAddress().getPort(), "flaky", port), period);
         long down, up;
         try (p) {
             p.awaitAnswerAfter("flaky", System.nanoTime(), 10_000);
@@ -47,6 +50,9 @@ class ProbeTest {
         }
         Map<String, Double> gaps = p.longestGaps();
         assertTrue(gaps.get("flaky") >= (up - down) / 1e6, gaps + " vs an outage of " + (up - down) / 1e6 + " ms");
+        // And the longest gap is where the outage was: it holds the whole of it.
+        java.time.Instant[] w = p.longestGapWindow("flaky");
+        assertTrue(!w[0].isAfter(p.wall(down)) && !w[1].isBefore(p.wall(up)), java.util.Arrays.toString(w) + " vs " + p.wall(down) + ".." + p.wall(up));
     }
 
     @Test

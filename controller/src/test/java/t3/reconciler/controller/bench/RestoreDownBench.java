@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -31,14 +32,31 @@ final class RestoreDownBench {
     record Case(String build, double toLastRestore, double toFinish, double wall, int restoreEvents, int answering) {}
 
     static void run() throws Exception {
-        int k = Bench.intOpt("down", 5);
-        int rounds = Bench.intOpt("rounds", 1);
+        Map<String, String> builds = new LinkedHashMap<>();
+        builds.put("this build", Bench.root().resolve("controller/target/t3-reconciler.jar").toString());
+        if (Bench.opts.containsKey("jar")) builds.put("--jar " + Path.of(Bench.opts.get("jar")).getFileName(), ScriptBench.jar());
+        measure(Bench.intOpt("down", 5), Bench.intOpt("rounds", 1), builds);
+    }
+
+    /** The row of {@code ./bench issue15}: 5 users down, one round, this build and the before jar (when given). */
+    static final Issue15Rows.Extra ROW = new Issue15Rows.Extra() {
+        public String name() { return "restore-down (5 users down)"; }
+
+        public Issue15Rows.Row measure(String beforeJar) throws Exception {
+            // Each build on a bed of its own: an older build refuses a state database a newer one migrated.
+            double after = median(RestoreDownBench.measure(5, 1, Map.of("after", Bench.root().resolve("controller/target/t3-reconciler.jar").toString())), "after");
+            double before = beforeJar == null ? Double.NaN : median(RestoreDownBench.measure(5, 1, Map.of("before", beforeJar)), "before");
+            return new Issue15Rows.Row("5 users down after a failed build: failed canary → all restored and paired",
+                    "restored together, not one at a time (no figure in the issue)", beforeJar == null ? "not run" : BumpBench.sec(before),
+                    BumpBench.sec(after) + (beforeJar == null ? "" : String.format(" (%.2f× before)", after / before)), after / before);
+        }
+    };
+
+    /** @param builds name → shaded jar, measured interleaved on one bed */
+    static List<Case> measure(int k, int rounds, Map<String, String> builds) throws Exception {
         if (k < 2) Bench.usage("--down must be at least 2 (one user down is a single restore either way)");
         String[] users = new String[k];
         for (int i = 0; i < k; i++) users[i] = String.format("t3rr-d%02d", i + 1);
-        Map<String, String> builds = new java.util.LinkedHashMap<>();
-        builds.put("this build", Bench.root().resolve("controller/target/t3-reconciler.jar").toString());
-        if (Bench.opts.containsKey("jar")) builds.put("--jar " + Path.of(Bench.opts.get("jar")).getFileName(), ScriptBench.jar());
         Path dir = Bench.work().resolve("restore-down-" + UUID.randomUUID().toString().substring(0, 6));
         System.out.println("bed up at " + dir + " with " + k + " users ...");
         Path spec = Path.of(Sh.bed(dir, DaemonBench.concat("up", new String[] {dir.toString()}, users)).strip().lines().reduce((a, b) -> b).orElseThrow());
@@ -72,6 +90,7 @@ final class RestoreDownBench {
         t.note("Both builds on one bed, interleaved; start-up aids (AppCDS) off for both. Each case: K-1 runs stopped by T3R_CRASH_AT right after a canary"
                 + " restart (those users left down on the build), then the measured run.");
         t.print();
+        return cases;
     }
 
     /** One build's case: K-1 runs stopped after a canary restart each, then the run that fails the last canary and rolls back. */

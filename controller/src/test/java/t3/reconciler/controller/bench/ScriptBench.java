@@ -15,20 +15,52 @@ import java.util.concurrent.locks.LockSupport;
  * count, each side its own bed), runs interleaved ABBA so load on the shared machine hits both alike: good bumps of
  * 3 (×rounds), 10 and 20 users with per-phase times, a converged pass, a bad build caught by the health check, a
  * canary failure on user N of N; during every run, each user's longest gap without an answer to {@code GET /}
- * (50 ms probe), against a bare {@code systemctl restart} of the same units probed the same way.
+ * (50 ms probe, and with {@code fineProbe} also 10 ms at the first size), against a bare {@code systemctl restart}
+ * of the same units probed the same way. {@link #measure} returns the figures of issue 15's rows ({@link Result}).
  */
 final class ScriptBench {
-    record Pair(String what, int users, BumpBench.Run ctl, ScriptBed.Run scr, Map<String, Double> ctlGaps, Map<String, Double> scrGaps) {}
+    /** Gaps are null where that probe did not run. */
+    record Pair(String what, int users, BumpBench.Run ctl, ScriptBed.Run scr, Map<String, Double> ctlGaps, Map<String, Double> scrGaps,
+            Map<String, Double> ctlFine, Map<String, Double> scrFine) {}
 
-    private final List<Integer> sizes = Bench.intsOpt("users", "3,10");
-    private final int rounds = Bench.intOpt("rounds", 2);
-    private final int max = sizes.stream().mapToInt(Integer::intValue).max().orElseThrow();
-    private final Map<String, String> ctlEnv = Bench.opts.containsKey("jar") ? Map.of("T3R_JAR", jar()) : Map.of();
+    /**
+     * @param jar the controller's shaded jar, null for this build (with its start-up aids)
+     * @param fineProbe also probe every 10 ms during the first size's bumps and the bare restarts
+     */
+    record Config(List<Integer> sizes, int rounds, String jar, boolean fineProbe) {
+        static Config fromOpts() {
+            return new Config(Bench.intsOpt("users", "3,10"), Bench.intOpt("rounds", 2), Bench.opts.containsKey("jar") ? ScriptBench.jar() : null, false);
+        }
+    }
+
+    /**
+     * Issue 15's rows from one run, each with its script baseline from the same run. Seconds unless named ms; NaN where
+     * not measured. Gaps: the controller's (and script's) longest gap, max over users and the first size's good bumps;
+     * bare: median over the bare restarts (at 10 ms: over those made just before each run, where there are any).
+     */
+    record Result(String controller, int firstSize, int max, Map<Integer, double[]> bumpWall,
+            double bareGapMs, double ctlGapMs, double scrGapMs, double bareGapFineMs, double ctlGapFineMs, double scrGapFineMs,
+            double bareFirstAnswer, double canaryAbove, double scrCanaryAbove, double backups, double scrBackups,
+            double badBuildBack, double badBuildWall, double scrBadBuildWall,
+            double canaryFailRestored, double canaryFailUserGapMs, double scrCanaryFailWall, double converged, double scrConverged) {}
+
+    private final Config cfg;
+    private final List<Integer> sizes;
+    private final int rounds;
+    private final int max;
+    private final Map<String, String> ctlEnv;
     private final List<Pair> bumps = new ArrayList<>();
     private final List<Pair> failures = new ArrayList<>();
     private final List<double[]> converged = new ArrayList<>();
     private final List<Double> bareFirstAnswer = new ArrayList<>();
     private final List<Double> bareGap = new ArrayList<>();
+    private final List<Double> bareGapFine = new ArrayList<>();
+    /** With fineProbe: the same bare restarts once more after the first size's bumps (the units on the newest build). */
+    private final List<Double> bareGapFineAfter = new ArrayList<>();
+    /** With fineProbe: a bare restart of user 1 on the bed of each fine-probed run, just before it (10 ms probe). */
+    private final List<Double> bareBeside = new ArrayList<>();
+    /** Per fine-probed run and side: where the longest gap lay, for a person reading why it was long. */
+    private final Map<String, String> gapWhere = new LinkedHashMap<>();
     /** Per failure case and bed: {answering when the run is over, answering after one more restart, users}. */
     private final Map<String, int[]> after = new LinkedHashMap<>();
     private int turn;
@@ -39,7 +71,22 @@ final class ScriptBench {
     private Path stateDb;
     private ScriptBed scr;
 
-    static void run() throws Exception { new ScriptBench().go(); }
+    static void run() throws Exception { measure(Config.fromOpts()); }
+
+    /** One whole run (beds up, every case, beds down), its tables printed; returns the issue's rows. */
+    static Result measure(Config cfg) throws Exception {
+        ScriptBench b = new ScriptBench(cfg);
+        b.go();
+        return b.summary();
+    }
+
+    private ScriptBench(Config cfg) {
+        this.cfg = cfg;
+        this.sizes = cfg.sizes();
+        this.rounds = cfg.rounds();
+        this.max = sizes.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        this.ctlEnv = cfg.jar() == null ? Map.of() : Map.of("T3R_JAR", cfg.jar());
+    }
 
     static String jar() {
         Path j = Path.of(Bench.opts.get("jar")).toAbsolutePath();
@@ -49,7 +96,7 @@ final class ScriptBench {
 
     private void go() throws Exception {
         // This build as packaging/install.sh leaves it: with its start-up aids (--jar J: whatever lies beside J).
-        if (!Bench.opts.containsKey("jar")) System.out.println("start-up aids -> " + DaemonBench.dumpArchive(null, null));
+        if (cfg.jar() == null) System.out.println("start-up aids -> " + DaemonBench.dumpArchive(null, null));
         String id = UUID.randomUUID().toString().substring(0, 6);
         ctlUsers = users("t3rb-c", max);
         ctlDir = Bench.work().resolve("sb-ctl-" + id);
@@ -69,12 +116,13 @@ final class ScriptBench {
                 Files.writeString(spec, original.replaceFirst("(?m)^users: \\[.*]$", "users: [" + String.join(", ", ctlUsers.subList(0, n)) + "]"));
                 scr.manage(n);
                 BumpBench.once(spec, stateDb, "warm-up, " + n + " users (adopt, daily backups)", n, ctlEnv);
-                if (n == sizes.get(0)) bareRestarts(Math.min(n, 3));
+                if (n == sizes.get(0)) bareRestarts(Math.min(n, 3), false);
                 for (int r = 0; r < (n == sizes.get(0) ? rounds : 1); r++) {
                     String v = "0.0.26-nightly.20260702." + build++;
                     publish(v, "good");
                     bumps.add(pair("good bump to " + v, n, true));
                 }
+                if (n == sizes.get(0) && cfg.fineProbe()) bareRestarts(Math.min(n, 3), true);
                 if (n == sizes.get(0)) convergedPasses(n);
             }
             String bad = "0.0.27-nightly.20260703." + build++;
@@ -111,22 +159,36 @@ final class ScriptBench {
     private Pair pair(String what, int n, boolean mustSucceed) throws Exception {
         BumpBench.Run c = null;
         ScriptBed.Run s = null;
-        Map<String, Double> cg = null, sg = null;
+        Map<String, Double> cg = null, sg = null, cf = null, sf = null;
+        boolean fine = cfg.fineProbe() && n == sizes.get(0);
         boolean ctlFirst = turn++ % 2 == 0;
         for (int side = 0; side < 2; side++) {
+            if (fine) {
+                // The baseline beside each run, not minutes away: the restart's own time moves with the machine's load.
+                Path bed = (side == 0) == ctlFirst ? ctlDir : scr.dir;
+                bareBeside.add(bareRestart(bed, (bed == ctlDir ? ctlUsers : scr.users).get(0))[1]);
+            }
             if ((side == 0) == ctlFirst) {
-                Probe p = new Probe(ports(ctlDir, ctlUsers.subList(0, n)));
-                try (p) {
+                Map<String, Integer> ports = ports(ctlDir, ctlUsers.subList(0, n));
+                Probe p = new Probe(ports);
+                Probe f = fine ? new Probe(ports, Probe.FINE_PERIOD_NANOS) : null;
+                try (p; f) {
                     c = BumpBench.once(spec, stateDb, what + " (controller)", n, ctlEnv);
                 }
                 cg = p.longestGaps();
+                cf = fine ? f.longestGaps() : null;
+                if (fine) gapWhere.put(what + "|controller", whereCtl(f, cf, c));
                 if (mustSucceed && c.exit() != 0) throw new IllegalStateException("controller: " + what + " exited " + c.exit());
             } else {
-                Probe p = new Probe(ports(scr.dir, scr.users.subList(0, n)));
-                try (p) {
+                Map<String, Integer> ports = ports(scr.dir, scr.users.subList(0, n));
+                Probe p = new Probe(ports);
+                Probe f = fine ? new Probe(ports, Probe.FINE_PERIOD_NANOS) : null;
+                try (p; f) {
                     s = scr.run(what, n);
                 }
                 sg = p.longestGaps();
+                sf = fine ? f.longestGaps() : null;
+                if (fine) gapWhere.put(what + "|script", whereScr(f, sf, s));
                 if (mustSucceed && s.exit() != 0) throw new IllegalStateException("script: " + what + " exited " + s.exit() + ", see " + scr.dir.resolve("script-runs.log"));
             }
         }
@@ -136,7 +198,29 @@ final class ScriptBench {
             afterState(what, ctlDir, ctlUsers.subList(0, n));
             afterState(what, scr.dir, scr.users.subList(0, n));
         }
-        return new Pair(what, n, c, s, cg, sg);
+        return new Pair(what, n, c, s, cg, sg, cf, sf);
+    }
+
+    /** The longest 10 ms gap's user, its start from the run's start, and the controller's next event after it. */
+    private static String whereCtl(Probe f, Map<String, Double> gaps, BumpBench.Run c) {
+        String u = worst(gaps);
+        java.time.Instant[] w = f.longestGapWindow(u);
+        String next = c.events().stream().filter(e -> !e.at().isBefore(w[1].minusMillis(1))).findFirst()
+                .map(e -> e.action() + " " + e.target()).orElse("the end of the run");
+        return String.format("%s: %.0f ms from +%.2f s, then `%s`", u, gaps.get(u), Duration.between(c.t0(), w[0]).toMillis() / 1000.0, next);
+    }
+
+    /** The same for the script: the first line it printed after the gap. */
+    private static String whereScr(Probe f, Map<String, Double> gaps, ScriptBed.Run s) {
+        String u = worst(gaps);
+        java.time.Instant[] w = f.longestGapWindow(u);
+        String next = s.lines().stream().filter(l -> !f.wall(l.nanos()).isBefore(w[1].minusMillis(1))).findFirst()
+                .map(l -> l.text().length() > 60 ? l.text().substring(0, 60) + "…" : l.text()).orElse("the end of the run");
+        return String.format("%s: %.0f ms from +%.2f s, then `%s`", u, gaps.get(u), Duration.between(f.wall(s.t0()), w[0]).toMillis() / 1000.0, next);
+    }
+
+    private static String worst(Map<String, Double> gaps) {
+        return gaps.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
     }
 
     /** {answering now, answering after one more restart} of the users, once a failure case is over. */
@@ -165,27 +249,41 @@ final class ScriptBench {
     }
 
     /** The floor for the unavailability row: a bare restart of each user's unit (both beds, twice), probed like a bump. */
-    private void bareRestarts(int n) throws Exception {
+    private void bareRestarts(int n, boolean afterBumps) throws Exception {
         System.out.println("bare restarts ...");
         for (int rep = 0; rep < 2; rep++) {
             for (int i = 0; i < n; i++) {
                 for (Path bed : List.of(ctlDir, scr.dir)) {
-                    String u = (bed == ctlDir ? ctlUsers : scr.users).get(i);
-                    int port = ScriptBed.port(bed, u);
-                    Probe p = new Probe(Map.of(u, port));
-                    try (p) {
-                        p.awaitAnswerAfter(u, System.nanoTime(), 30_000);
-                        long t0 = System.nanoTime();
-                        ScriptBed.systemctl(bed, "restart", ScriptBed.unit(u));
-                        if (firstAnswer(port, 30_000) < 0) throw new IllegalStateException(u + " did not answer after a bare restart");
-                        bareFirstAnswer.add((System.nanoTime() - t0) / 1e6);
-                        // The probe's own first answer after the restart ends the gap it measures.
-                        p.awaitAnswerAfter(u, System.nanoTime(), 30_000);
+                    double[] r = bareRestart(bed, (bed == ctlDir ? ctlUsers : scr.users).get(i));
+                    if (!afterBumps) {
+                        bareFirstAnswer.add(r[2]);
+                        bareGap.add(r[0]);
                     }
-                    bareGap.add(p.longestGaps().get(u));
+                    if (cfg.fineProbe()) (afterBumps ? bareGapFineAfter : bareGapFine).add(r[1]);
                 }
             }
         }
+    }
+
+    /** One bare restart of U's unit: {longest gap at 50 ms, at 10 ms (NaN without fineProbe), restart → first answer}, ms. */
+    private double[] bareRestart(Path bed, String u) throws Exception {
+        int port = ScriptBed.port(bed, u);
+        Probe p = new Probe(Map.of(u, port));
+        Probe f = cfg.fineProbe() ? new Probe(Map.of(u, port), Probe.FINE_PERIOD_NANOS) : null;
+        double first;
+        try (p; f) {
+            p.awaitAnswerAfter(u, System.nanoTime(), 30_000);
+            if (f != null) f.awaitAnswerAfter(u, System.nanoTime(), 30_000);
+            long t0 = System.nanoTime();
+            ScriptBed.systemctl(bed, "restart", ScriptBed.unit(u));
+            if (firstAnswer(port, 30_000) < 0) throw new IllegalStateException(u + " did not answer after a bare restart");
+            first = (System.nanoTime() - t0) / 1e6;
+            // The probe's own first answer after the restart ends the gap it measures.
+            long after = System.nanoTime();
+            p.awaitAnswerAfter(u, after, 30_000);
+            if (f != null) f.awaitAnswerAfter(u, after, 30_000);
+        }
+        return new double[] {p.longestGaps().get(u), f == null ? Double.NaN : f.longestGaps().get(u), first};
     }
 
     private void convergedPasses(int n) throws Exception {
@@ -283,6 +381,26 @@ final class ScriptBench {
                 Table.ms(bare), Table.ms(Stats.of(bareGap).max()), Table.ms(Stats.of(bareFirstAnswer).median()), Table.x(as.median() / bare)));
         un.print();
 
+        if (!bareGapFine.isEmpty()) {
+            Table fn = new Table("The same gaps at a 10 ms probe (first size's good bumps and the bare restarts; ms)",
+                    "run", "users", "script: median / max over users", "controller: median / max over users", "controller / bare restart (max)",
+                    "script's longest: where", "controller's longest: where");
+            double bareF = Stats.of(bareGapFine).median();
+            for (Pair p : bumps) {
+                if (p.ctlFine() == null) continue;
+                Stats s = Stats.of(new ArrayList<>(p.scrFine().values())), c = Stats.of(new ArrayList<>(p.ctlFine().values()));
+                fn.row(p.what(), p.users(), Table.ms(s.median()) + " / " + Table.ms(s.max()), Table.ms(c.median()) + " / " + Table.ms(c.max()), Table.x(c.max() / bareF),
+                        gapWhere.get(p.what() + "|script"), gapWhere.get(p.what() + "|controller"));
+            }
+            fn.note(String.format("Baseline, same run: the bare restarts above probed every 10 ms as well: longest gap median %s ms (max %s, %d restarts). "
+                    + "The same bare restarts again after these bumps (units on the newest build): median %s ms (max %s, %d restarts). "
+                    + "A bare restart of user 1 just before each of these runs (both sides, in run order): %s ms.",
+                    Table.ms(bareF), Table.ms(Stats.of(bareGapFine).max()), bareGapFine.size(),
+                    Table.ms(Stats.of(bareGapFineAfter).median()), Table.ms(Stats.of(bareGapFineAfter).max()), bareGapFineAfter.size(),
+                    String.join(", ", bareBeside.stream().map(Table::ms).toList())));
+            fn.print();
+        }
+
         if (!converged.isEmpty()) {
             Table cv = new Table("Converged `run --once` / script run with nothing to do, " + sizes.get(0) + " users (whole process; seconds)",
                     "run", "script", "controller", "controller / script");
@@ -361,5 +479,40 @@ final class ScriptBench {
 
     static String f2(double v) { return Double.isNaN(v) ? "-" : String.format("%.2f", v); }
 
-    private ScriptBench() {}
+    /** The issue's rows from this run's pairs. */
+    private Result summary() {
+        List<Pair> first = bumps.stream().filter(p -> p.users() == sizes.get(0)).toList();
+        Map<Integer, double[]> wall = new LinkedHashMap<>();
+        for (int n : sizes) {
+            List<double[]> xs = bumps.stream().filter(p -> p.users() == n).map(p -> new double[] {p.scr().wallSec(), p.ctl().wall().toMillis() / 1000.0}).toList();
+            wall.put(n, new double[] {BumpCompare.median(xs, 0), BumpCompare.median(xs, 1)});
+        }
+        double bareFirst = Stats.of(bareFirstAnswer).median() / 1000;
+        double canary = Stats.of(first.stream().map(p -> Stats.of(canaries(p.ctl())).median()).toList()).median() - bareFirst;
+        double scrCanary = Stats.of(first.stream().map(p -> Stats.of(p.scr().intervals("health gate passed", "restarted t3-serve@")).median()).toList()).median() - bareFirst;
+        double backups = Stats.of(first.stream().map(p -> step(p.ctl(), "backup")).toList()).median();
+        double scrBackups = Stats.of(first.stream().map(p -> p.scr().at("pre-bump backup:", true) - p.scr().at("candidate:", false)).toList()).median();
+        double badBack = Double.NaN, badWall = Double.NaN, scrBadWall = Double.NaN, restored = Double.NaN, userGap = Double.NaN, scrCanaryWall = Double.NaN;
+        for (Pair p : failures) {
+            BumpBench.Run c = p.ctl();
+            if (p.what().startsWith("canary")) {
+                restored = c.at("finish-rollback", null);
+                userGap = p.ctlGaps().get(ctlUsers.get(p.users() - 1));
+                scrCanaryWall = p.scr().wallSec();
+            } else {
+                badBack = c.at("finish-rollback", null) - c.at("install", null);
+                badWall = c.wall().toMillis() / 1000.0;
+                scrBadWall = p.scr().wallSec();
+            }
+        }
+        return new Result(ctlEnv.isEmpty() ? "this build" : ctlEnv.get("T3R_JAR"), sizes.get(0), max, wall,
+                Stats.of(bareGap).median(), maxGap(first, Pair::ctlGaps), maxGap(first, Pair::scrGaps),
+                Stats.of(bareBeside.isEmpty() ? bareGapFine : bareBeside).median(), maxGap(first, Pair::ctlFine), maxGap(first, Pair::scrFine),
+                bareFirst, canary, scrCanary, backups, scrBackups, badBack, badWall, scrBadWall, restored, userGap, scrCanaryWall,
+                converged.isEmpty() ? Double.NaN : BumpCompare.median(converged, 1), converged.isEmpty() ? Double.NaN : BumpCompare.median(converged, 0));
+    }
+
+    private static double maxGap(List<Pair> ps, java.util.function.Function<Pair, Map<String, Double>> gaps) {
+        return ps.stream().map(gaps).filter(java.util.Objects::nonNull).flatMap(m -> m.values().stream()).mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+    }
 }
