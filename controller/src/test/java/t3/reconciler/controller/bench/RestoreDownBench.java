@@ -47,8 +47,8 @@ final class RestoreDownBench {
             double after = median(RestoreDownBench.measure(5, 1, Map.of("after", Bench.root().resolve("controller/target/t3-reconciler.jar").toString())), "after");
             double before = beforeJar == null ? Double.NaN : median(RestoreDownBench.measure(5, 1, Map.of("before", beforeJar)), "before");
             return new Issue15Rows.Row("5 users down after a failed build: failed canary → all restored and paired",
-                    "restored together, not one at a time (no figure in the issue)", beforeJar == null ? "not run" : BumpBench.sec(before),
-                    BumpBench.sec(after) + (beforeJar == null ? "" : String.format(" (%.2f× before)", after / before)), after / before);
+                    "restored together, not one at a time (no figure in the issue)", beforeJar == null ? "not run" : BumpBench.sec(before) + " s, one at a time",
+                    BumpBench.sec(after) + " s" + (beforeJar == null ? "" : String.format(" (%.2f× before)", after / before)), after / before);
         }
     };
 
