@@ -11,8 +11,8 @@ import java.util.Optional;
 /**
  * A local account that root hands work to, so that the kernel, not the controller, decides what may be touched: a
  * managed user (their own files, as their own server would), or the unprivileged account that runs candidate code.
- * Looked up by name in the passwd database (NSS through {@code getent}, or {@code /etc/passwd} itself when NSS reads
- * it first: {@link PasswdFile}), never derived from a file's owner: a path a user controls must not choose whom root becomes.
+ * Looked up by name in the passwd database (NSS through {@code getent}), never derived from a file's owner: a
+ * path a user controls must not choose whom root becomes.
  */
 public record Account(String name, int uid, int gid, Path home) {
     static final Path SETPRIV = Path.of("/usr/bin/setpriv");
@@ -22,8 +22,6 @@ public record Account(String name, int uid, int gid, Path home) {
     /** @throws IOException when no such account exists, naming it */
     public static Account lookup(String name) throws IOException {
         if (!name.matches("[a-z_][a-z0-9_-]{0,31}")) throw new IOException("'" + name + "' is not a valid account name");
-        Optional<Account> local = PasswdFile.find(PasswdFile.NSSWITCH, PasswdFile.PASSWD, name);
-        if (local.isPresent()) return local.get();
         Exec.Result r = Exec.run(List.of("getent", "passwd", name), Duration.ofSeconds(10));
         if (!r.ok()) throw new IOException("no local account '" + name + "' (getent passwd " + name + " exited " + r.exitCode() + ")");
         String[] f = r.stdout().strip().split(":", -1);
