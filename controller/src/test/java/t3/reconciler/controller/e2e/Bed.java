@@ -59,6 +59,25 @@ final class Bed implements AutoCloseable {
 
     String bus() { return "unix:path=" + dir.resolve("systemd/bus"); }
 
+    /**
+     * {@code systemctl --user --wait restart UNIT} on this bed's manager, outside the controller (as systemd's
+     * Restart=, a reboot or an operator would): returns once the unit's process has ended again, event-driven.
+     *
+     * @return systemctl's exit code (non-zero: the process failed), or empty when it did not return in 60 s
+     */
+    java.util.OptionalInt waitRestart(String unit) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("systemctl", "--user", "--quiet", "--wait", "restart", unit).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("systemctl.log").toFile()));
+        pb.environment().put("XDG_RUNTIME_DIR", dir.resolve("systemd/run").toString());
+        pb.environment().put("DBUS_SESSION_BUS_ADDRESS", bus()); // --wait watches the unit over the bus, not the private socket
+        Process p = pb.start();
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return java.util.OptionalInt.empty();
+        }
+        return java.util.OptionalInt.of(p.exitValue());
+    }
+
     Path database(String user) { return dir.resolve("home").resolve(user).resolve(".t3/userdata/state.sqlite"); }
 
     @Override

@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
@@ -356,15 +357,10 @@ class CrashMatrixIT {
     private void leaveAliceDownOn(int i, Version v, List<String> problems) throws Exception {
         Run activate = controller("after-activate", (i + 1) + "-activate", List.of("run", "--once"));
         if (activate.exit != 137 || !activate.crashedAt("after-activate")) problems.add("setup: did not die at after-activate (exit " + activate.exit + ", see " + activate.log + ")");
-        ProcessBuilder pb = new ProcessBuilder("systemctl", "--user", "--quiet", "--wait", "restart", unit(U1)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(bed.dir.resolve("systemctl.log").toFile()));
-        pb.environment().put("XDG_RUNTIME_DIR", bed.dir.resolve("systemd/run").toString());
-        pb.environment().put("DBUS_SESSION_BUS_ADDRESS", bed.bus()); // --wait watches the unit over the bus, not the private socket
-        Process p = pb.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
+        OptionalInt exit = bed.waitRestart(unit(U1));
+        if (exit.isEmpty()) {
             problems.add("setup: systemctl --wait restart " + unit(U1) + " did not return in 60 s");
-        } else if (p.exitValue() == 0) {
+        } else if (exit.getAsInt() == 0) {
             problems.add("setup: " + unit(U1) + " did not fail on " + LABEL.get(v));
         }
     }

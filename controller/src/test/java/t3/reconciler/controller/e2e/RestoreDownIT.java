@@ -61,7 +61,8 @@ class RestoreDownIT {
 
         // alice's and bob's units restarted outside the controller: BAD migrates their databases and exits.
         for (String u : List.of(A, B)) {
-            assertTrue(systemctlWaitRestart(unit(u)) != 0, u + "'s server exits on " + BAD);
+            assertTrue(bed.waitRestart(unit(u)).orElseThrow(() -> new AssertionError("systemctl --wait restart " + unit(u) + " did not return in 60 s")) != 0,
+                    u + "'s server exits on " + BAD);
             assertEquals("5", newestMigration(bed.database(u)), u + "'s database was migrated by " + BAD);
         }
         try (DbusUnits units = new DbusUnits(bed.bus(), Duration.ofSeconds(2))) {
@@ -109,20 +110,6 @@ class RestoreDownIT {
         if (!p.waitFor(240, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             throw new AssertionError("run --once " + name + " did not end in 240 s; see " + log);
-        }
-        return p.exitValue();
-    }
-
-    /** {@code systemctl --wait restart}: returns once the unit's process has ended again (event-driven, no polling). */
-    private static int systemctlWaitRestart(String unit) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("systemctl", "--user", "--quiet", "--wait", "restart", unit).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(bed.dir.resolve("systemctl.log").toFile()));
-        pb.environment().put("XDG_RUNTIME_DIR", bed.dir.resolve("systemd/run").toString());
-        pb.environment().put("DBUS_SESSION_BUS_ADDRESS", bed.bus()); // --wait watches the unit over the bus, not the private socket
-        Process p = pb.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("systemctl --wait restart " + unit + " did not return in 60 s");
         }
         return p.exitValue();
     }
