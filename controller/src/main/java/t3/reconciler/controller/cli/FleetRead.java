@@ -30,10 +30,6 @@ final class FleetRead {
         } catch (ActuatorException e) {
             f = FleetFacts.unknown(EtcdHealth.UNREACHABLE, "cannot open the fleet: " + e.getMessage(), spec.hostId().orElse("?"), spec.maxConcurrentHosts(), false);
         }
-        String self = f.self();
-        boolean holds = f.slotHolders().stream().anyMatch(h -> h.host().equals(self));
-        FleetFacts seen = new FleetFacts(f.etcd(), f.etcdDetail(), f.revision(), self, f.maxConcurrentHosts(), f.slotHolders(), holds, f.leaseLost(),
-                f.verdicts(), f.freeze(), f.promotions(), f.hosts());
-        return obs.withFleet(Optional.of(seen), obs.fleetUnpublished());
+        return obs.withFleet(Optional.of(f.withSelfHoldsSlot(f.selfListedAsHolder())), obs.fleetUnpublished());
     }
 }

@@ -437,10 +437,7 @@ public final class Executor {
         Backups.RestoreReport report;
         try {
             // Checked before the unit is stopped: a backup that would be refused must not leave a running server down.
-            if (io.backups().list(a.user()).stream().noneMatch(b -> b.path().equals(a.backup()) && b.verified())) {
-                throw ActuatorException.verdict("refusing to restore " + a.backup() + " over " + a.user() + "'s database: it is missing or fails"
-                        + " its sha256 check (changed since it was taken); " + unit + " left as it is");
-            }
+            requireVerified(a, unit + " left as it is");
             if (wasActive) io.units().stop(unit, spec.healthCheck().startTimeout());
             crash.at("mid-restore");
             report = io.backups().restore(a.user(), a.backup(), spec.databaseOf(a.user()));
@@ -465,23 +462,22 @@ public final class Executor {
         store.journalClear();
         store.rolloutRestored(r.id(), a.user());
         crash.at("after-restore-" + a.user());
-        String detail = "restored " + a.backup().getFileName() + "; replaced database archived at " + report.archive()
-                + "; " + report.projectionRowsLost() + " projection rows written after the backup are only in the archive";
-        if (start) {
-            User u = spec.user(a.user()).orElseThrow();
-            long pid = io.units().status(unit).mainPid();
-            HealthCheck.Result v = io.pairing().verify(u, pid, baseDirOf(spec, a.user()), io.releases().binaryOf(a.backupVersion()), spec);
-            if (!v.passed()) {
-                return switch (Rejection.RESTORED_USER_DOES_NOT_PAIR.consequence(r)) {
-                    case FAIL_ROLLOUT -> failRollout("downgrade of " + a.user() + " (" + v.gate() + "): " + v.detail());
-                    case ROLLBACK_FAILED -> {
-                        rollbackFailed(a.user() + " does not pair after restore (" + v.gate() + "): " + v.detail());
-                        yield Outcome.failed(detail + "; pairing after restore failed: " + v.detail());
-                    }
-                };
-            }
+        String detail = restored(a, report);
+        return start ? pairAfterRestore(spec, r, a, detail) : Outcome.ok(detail);
+    }
+
+    /** @throws ActuatorException a verdict when {@code x}'s backup is missing or no longer matches its sha256; {@code untouched} says what was left as it was */
+    private void requireVerified(Restore x, String untouched) throws ActuatorException {
+        if (io.backups().list(x.user()).stream().noneMatch(b -> b.path().equals(x.backup()) && b.verified())) {
+            throw ActuatorException.verdict("refusing to restore " + x.backup() + " over " + x.user() + "'s database: it is missing or fails"
+                    + " its sha256 check (changed since it was taken); " + untouched);
         }
-        return Outcome.ok(detail);
+    }
+
+    /** A restore's detail; e2e tests read the archive and the rows lost from this wording. */
+    private static String restored(Restore x, Backups.RestoreReport report) {
+        return "restored " + x.backup().getFileName() + "; replaced database archived at " + report.archive()
+                + "; " + report.projectionRowsLost() + " projection rows written after the backup are only in the archive";
     }
 
     /**
@@ -504,24 +500,25 @@ public final class Executor {
         List<Restore> all = a.restores();
         Map<String, Outcome> results = new HashMap<>();
         List<Restore> batch = new ArrayList<>();
+        Map<String, Boolean> start = new HashMap<>();
         for (Restore x : all) {
-            if (io.units().status(spec.unitOf(x.user())).active()) {
+            UnitStatus unit = io.units().status(spec.unitOf(x.user()));
+            if (unit.active()) {
                 results.put(x.user(), Outcome.unchanged(spec.unitOf(x.user()) + " came up since it was observed; restored on its own, one live user at a time"));
             } else {
                 batch.add(x);
+                start.put(x.user(), runsAfterRestore(r, x.user(), unit));
             }
         }
         // Checked before anything is touched, as for one user: a backup that would be refused stops the whole batch.
         for (Restore x : batch) {
-            if (io.backups().list(x.user()).stream().noneMatch(b -> b.path().equals(x.backup()) && b.verified())) {
-                ActuatorException e = ActuatorException.verdict("refusing to restore " + x.backup() + " over " + x.user() + "'s database: it is missing or fails"
-                        + " its sha256 check (changed since it was taken); nothing of this batch (" + a.eventTarget() + ") was touched");
+            try {
+                requireVerified(x, "nothing of this batch (" + a.eventTarget() + ") was touched");
+            } catch (ActuatorException e) {
                 rejected(Rejection.ROLLBACK_STEP, "restore of " + x.user() + " failed: " + e.getMessage());
                 throw e;
             }
         }
-        Map<String, Boolean> start = new HashMap<>();
-        for (Restore x : batch) start.put(x.user(), runsAfterRestore(r, x.user(), io.units().status(spec.unitOf(x.user()))));
         if (!batch.isEmpty()) {
             List<Map<String, Object>> listed = new ArrayList<>();
             for (Restore x : batch) listed.add(Map.of("user", x.user(), "unit", spec.unitOf(x.user()), "backup", x.backup().toString(), "start", start.get(x.user())));
@@ -567,10 +564,8 @@ public final class Executor {
             if (!outage) store.journalClear();
             for (Restore x : batch) {
                 if (results.containsKey(x.user())) continue;
-                Backups.RestoreReport report = reports.get(x.user());
                 // The single restore's wording first (readers parse it), then what the batch adds.
-                String detail = "restored " + x.backup().getFileName() + "; replaced database archived at " + report.archive() + "; " + report.projectionRowsLost()
-                        + " projection rows written after the backup are only in the archive; restored beside " + (batch.size() - 1) + " other user(s) who were down";
+                String detail = restored(x, reports.get(x.user())) + "; restored beside " + (batch.size() - 1) + " other user(s) who were down";
                 results.put(x.user(), start.get(x.user()) ? pairAfterRestore(spec, r, x, detail) : Outcome.ok(detail));
             }
         }

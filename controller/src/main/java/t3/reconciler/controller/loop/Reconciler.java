@@ -173,13 +173,6 @@ public final class Reconciler {
     }
 
     /**
-     * The registry is asked once per pass, not before every step: the tag's answer does not change a rollout in
-     * flight, and asking again (a process or a round trip each time) was most of a bump's wall time (issue 15). So a
-     * pass works toward one target from start to end; the tag is looked at again by the next pass, where a rollout
-     * that never reached a user is abandoned for a newer build and one that did finishes first, as before. Asked again
-     * within the pass only when the desired state names another package or channel, or gains or loses a pin.
-     */
-    /**
      * The registry is asked on a thread of its own while the rest is observed: in a fresh process both the registry's
      * round trip and the bus's are mostly connection set-up and class loading, and side by side they overlap.
      * The answer is waited for uninterruptibly (the registry call has its own timeout); a stop is kept for the step
@@ -208,6 +201,13 @@ public final class Reconciler {
         };
     }
 
+    /**
+     * The registry is asked once per pass, not before every step: the tag's answer does not change a rollout in
+     * flight, and asking again (a process or a round trip each time) was most of a bump's wall time (issue 15). So a
+     * pass works toward one target from start to end; the tag is looked at again by the next pass, where a rollout
+     * that never reached a user is abandoned for a newer build and one that did finishes first, as before. Asked again
+     * within the pass only when the desired state names another package or channel, or gains or loses a pin.
+     */
     private record ChannelAnswer(String packageName, t3.reconciler.model.Channel track, boolean pinned, ObservedState.Candidate candidate) {
         boolean answers(DesiredState s) { return packageName.equals(s.packageName()) && track == s.track() && pinned == s.pin().isPresent(); }
     }

@@ -140,7 +140,7 @@ final class FleetGates {
                     + " stopping before " + step + " of " + t.version() + " until a slot is taken again under a fresh lease"));
         }
         if (f.selfHoldsSlot()) return Optional.empty();
-        if (f.slotHolders().stream().anyMatch(h -> h.host().equals(f.self()))) {
+        if (f.selfListedAsHolder()) {
             // Held under an earlier lease of this host (a controller restarted mid-rollout): the lock moves it to the
             // live lease without counting it twice, so it is taken over even when every slot is held.
             return Optional.of(new Decision(new TakeSlot(t.version()), "this host's slot is held under an earlier lease (a restart mid-rollout);"

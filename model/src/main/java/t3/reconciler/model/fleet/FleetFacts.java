@@ -46,4 +46,12 @@ public record FleetFacts(
     public int slotsFree() { return etcd != EtcdHealth.QUORUM ? 0 : Math.max(0, maxConcurrentHosts - slotHolders.size()); }
 
     public boolean isBlocked(String version) { return verdicts.containsKey(version); }
+
+    /** A slot key names this host, under whichever lease: the live one ({@link #selfHoldsSlot}) or an earlier one of a restarted controller. */
+    public boolean selfListedAsHolder() { return slotHolders.stream().anyMatch(h -> h.host().equals(self)); }
+
+    /** The same facts, with {@code selfHoldsSlot} as given (a read that holds no lease judges it from the holders). */
+    public FleetFacts withSelfHoldsSlot(boolean holds) {
+        return new FleetFacts(etcd, etcdDetail, revision, self, maxConcurrentHosts, slotHolders, holds, leaseLost, verdicts, freeze, promotions, hosts);
+    }
 }
