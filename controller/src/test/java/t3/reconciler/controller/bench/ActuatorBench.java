@@ -7,12 +7,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import t3.reconciler.controller.actuator.Backups;
 import t3.reconciler.controller.actuator.backup.SqliteBackups;
-import t3.reconciler.controller.actuator.npm.NpmPackages;
 import t3.reconciler.controller.actuator.systemd.DbusUnits;
-import t3.reconciler.model.Channel;
 import t3.reconciler.model.Version;
 
 /**
@@ -42,13 +39,7 @@ public final class ActuatorBench {
     }
 
     static void resolve(URI registry, int n) throws Exception {
-        NpmPackages npm = new NpmPackages(Path.of("/usr/bin/npm"), Optional.of(registry), Duration.ofSeconds(30), "t3-candidate");
-        List<Double> ms = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            long t0 = System.nanoTime();
-            npm.resolve("t3", Channel.NIGHTLY);
-            ms.add((System.nanoTime() - t0) / 1e6);
-        }
+        List<Double> ms = ActuatorProbe.resolveTimes(registry, n);
         System.out.printf("resolve: first %.1f ms, median of the rest %.1f ms%n", ms.get(0), median(ms.subList(1, ms.size())));
     }
 

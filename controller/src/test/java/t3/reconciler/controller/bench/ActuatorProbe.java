@@ -40,6 +40,12 @@ public final class ActuatorProbe {
     }
 
     static String resolve(URI registry, int n) throws Exception {
+        List<Double> ms = resolveTimes(registry, n);
+        return "first=" + ms.get(0) + " warm=" + Stats.of(ms.subList(1, ms.size())).median();
+    }
+
+    /** {@code NpmPackages.resolve("t3", nightly)} {@code n} times in this JVM (also {@link ActuatorBench}'s): ms each, the first one cold. */
+    static List<Double> resolveTimes(URI registry, int n) throws Exception {
         NpmPackages npm = new NpmPackages(Path.of("/usr/bin/npm"), Optional.of(registry), Duration.ofSeconds(30), "t3-candidate");
         List<Double> ms = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -47,7 +53,7 @@ public final class ActuatorProbe {
             npm.resolve("t3", Channel.NIGHTLY);
             ms.add((System.nanoTime() - t0) / 1e6);
         }
-        return "first=" + ms.get(0) + " warm=" + Stats.of(ms.subList(1, ms.size())).median();
+        return ms;
     }
 
     static String list(String bus, String pattern, int passes) throws Exception {

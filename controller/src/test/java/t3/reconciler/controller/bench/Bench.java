@@ -44,7 +44,7 @@ public final class Bench {
               --hosts A,B     fleet: fleet sizes (50)  --max N  maxConcurrentHosts (5)  --canaries N (2)  --soak-ms N (2000)
               --idle-seconds N  fleet: idle window (60)
               --before J      issue15: the older build's shaded jar   --quick  issue15: users 3,10, units 3,100, 100 MB backup × 1, 3 starts
-              --parts A,B     issue15: script,actuators,daemon (all)  (issue15 also takes --users, --rounds (1), --units, --size-mb, --reps, --starts)
+              --parts A,B     issue15: script,actuators,daemon,restore-down (all)  (issue15 also takes --users, --rounds (1), --units, --size-mb, --reps, --starts)
               --reps N        backup/seed repetitions (3/5)        --backup-timeout S  cut-off for sqlite3 .backup (60)
             """;
 

@@ -28,7 +28,9 @@ final class Issue15Bench {
     /** Rows other benches measure themselves (see {@link Issue15Rows.Extra}). */
     static final List<Issue15Rows.Extra> EXTRAS = List.of(RestoreDownBench.ROW);
 
-    static final List<String> PARTS = List.of("script", "actuators", "daemon");
+    /** The parts {@code --parts} may name: these three, then each of {@link #EXTRAS} by its name. */
+    static final List<String> PARTS = java.util.stream.Stream.concat(java.util.stream.Stream.of("script", "actuators", "daemon"),
+            EXTRAS.stream().map(Issue15Rows.Extra::name)).toList();
 
     private final boolean quick = Bench.opts.containsKey("quick");
     private final String before = Bench.opts.containsKey("before") ? jar(Bench.opts.get("before")) : null;
@@ -73,7 +75,7 @@ final class Issue15Bench {
         Issue15Rows.Daemon[] dm = {null, null};
         if (parts.contains("daemon")) timed("daemon", () -> { daemon(dm); return null; });
         List<Issue15Rows.Row> extra = new ArrayList<>();
-        for (Issue15Rows.Extra e : EXTRAS) extra.add(timed(e.name(), () -> e.measure(before)));
+        for (Issue15Rows.Extra e : EXTRAS) if (parts.contains(e.name())) extra.add(timed(e.name(), () -> e.measure(before)));
 
         double[] load1 = Bench.loadavg();
         double wall = (System.nanoTime() - t0) / 1e9;

@@ -40,7 +40,7 @@ final class RestoreDownBench {
 
     /** The row of {@code ./bench issue15}: 5 users down, one round, this build and the before jar (when given). */
     static final Issue15Rows.Extra ROW = new Issue15Rows.Extra() {
-        public String name() { return "restore-down (5 users down)"; }
+        public String name() { return "restore-down"; }
 
         public Issue15Rows.Row measure(String beforeJar) throws Exception {
             // Each build on a bed of its own: an older build refuses a state database a newer one migrated.
